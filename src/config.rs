@@ -1,0 +1,991 @@
+//! The one configuration structure, its defaults, and validation with errors that name the key.
+//!
+//! The browser layer turns a JS object (or the script tag's `data-*` attributes) into a
+//! [`Value`] tree and hands it here; everything after that is pure and tested natively. We do not
+//! run serde in the wasm: its generic code and `core::fmt` messages would cost more bytes than the
+//! whole card, and this module's errors say more ("did you mean …").
+
+use std::borrow::Cow;
+
+use crate::i18n::Text;
+use crate::response::TraitValue;
+use crate::response::User;
+
+/// A JSON-like value, as read from a JS object or an attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null` or `undefined`: the same as leaving the key out.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Text(String),
+    /// An array.
+    List(Vec<Value>),
+    /// An object, in key order.
+    Map(Vec<(String, Value)>),
+}
+
+/// Where the card appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// Floating card in the bottom-right corner (the default).
+    BottomRight,
+    /// Floating card in the bottom-left corner.
+    BottomLeft,
+    /// Centred over a backdrop; traps focus.
+    Modal,
+    /// Inside the host element the CSS selector finds.
+    Inline(String),
+}
+
+/// Light, dark, or follow the visitor's system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    /// Follow `prefers-color-scheme`.
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// What makes the card appear without a call to `show()`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trigger {
+    /// After the page loads, plus `delay_ms`.
+    Load,
+    /// Once the site has been viewed this many times.
+    PageViews(u32),
+    /// After this share (0–1) of the page has been scrolled.
+    Scroll(f64),
+    /// When the pointer leaves toward the top (desktop) or a fast scroll up (touch).
+    ExitIntent,
+    /// Only when the page calls `show()`.
+    Manual,
+}
+
+/// `fetch`'s credentials mode for the POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// No cookies (the default).
+    Omit,
+    /// Cookies to the same origin.
+    SameOrigin,
+    /// Cookies everywhere (the endpoint must allow it).
+    Include,
+}
+
+impl Credentials {
+    /// The `RequestInit.credentials` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credentials::Omit => "omit",
+            Credentials::SameOrigin => "same-origin",
+            Credentials::Include => "include",
+        }
+    }
+}
+
+/// Where a promoter's thanks points them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    /// `http(s)` URL, opened in a new tab.
+    pub url: String,
+    /// Link text; the `referral` string when absent.
+    pub text: Option<String>,
+}
+
+/// The validated configuration. Every field but `endpoint` has a default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where responses are POSTed (absolute or relative URL).
+    pub endpoint: String,
+    /// Fills `{product}`; default "us".
+    pub product: String,
+    /// Keeps surveys apart in storage and reports; default "default".
+    pub survey_id: String,
+    /// Locale tag; when absent, `<html lang>` then `navigator.language`.
+    pub locale: Option<String>,
+    /// Default bottom-right.
+    pub position: Position,
+    /// Default auto.
+    pub theme: Theme,
+    /// CSS custom properties (`accent`, `background`, `text`, `muted`, `radius`, `font`, `z_index`).
+    pub style: Vec<(&'static str, String)>,
+    /// Text overrides, by [`Text`] key.
+    pub strings: Vec<(Text, String)>,
+    /// Who is asked.
+    pub user: User,
+    /// Extra request headers, e.g. `Authorization`.
+    pub headers: Vec<(String, String)>,
+    /// Default omit.
+    pub credentials: Credentials,
+    /// Per-request timeout; default 10 000.
+    pub timeout_ms: u32,
+    /// Default load.
+    pub trigger: Trigger,
+    /// Wait after the trigger fires; default 0.
+    pub delay_ms: u32,
+    /// Share of users ever asked, 0–1; default 1.
+    pub sample_rate: f64,
+    /// Days before someone who answered is asked again; default 90.
+    pub recontact_days: u32,
+    /// Days before someone who closed the card is asked again; default 14.
+    pub dismiss_cooldown_days: u32,
+    /// Show regardless of targeting and throttling (previews); default false.
+    pub force: bool,
+    /// Show the detractor's contact consent box; default true.
+    pub contact_consent: bool,
+    /// Promoter referral call to action.
+    pub referral: Option<Referral>,
+    /// Keep the query string in `context.url`; default false (it often holds tokens).
+    pub include_query: bool,
+}
+
+impl Config {
+    /// A config with every default and this endpoint.
+    pub fn new(endpoint: &str) -> Config {
+        Config {
+            endpoint: endpoint.to_owned(),
+            product: "us".to_owned(),
+            survey_id: "default".to_owned(),
+            locale: None,
+            position: Position::BottomRight,
+            theme: Theme::Auto,
+            style: Vec::new(),
+            strings: Vec::new(),
+            user: User::default(),
+            headers: Vec::new(),
+            credentials: Credentials::Omit,
+            timeout_ms: 10_000,
+            trigger: Trigger::Load,
+            delay_ms: 0,
+            sample_rate: 1.0,
+            recontact_days: 90,
+            dismiss_cooldown_days: 14,
+            force: false,
+            contact_consent: true,
+            referral: None,
+            include_query: false,
+        }
+    }
+}
+
+/// Every top-level key, for "did you mean".
+pub const KEYS: [&str; 24] = [
+    "endpoint",
+    "product",
+    "survey_id",
+    "locale",
+    "position",
+    "target",
+    "theme",
+    "style",
+    "strings",
+    "user",
+    "headers",
+    "credentials",
+    "timeout_ms",
+    "trigger",
+    "delay_ms",
+    "page_views",
+    "scroll_depth",
+    "sample_rate",
+    "recontact_days",
+    "dismiss_cooldown_days",
+    "force",
+    "contact_consent",
+    "referral",
+    "include_query",
+];
+
+const USER_KEYS: [&str; 4] = ["id", "account_id", "email", "traits"];
+const REFERRAL_KEYS: [&str; 2] = ["url", "text"];
+const STYLE_KEYS: [&str; 7] = [
+    "accent",
+    "background",
+    "text",
+    "muted",
+    "radius",
+    "font",
+    "z_index",
+];
+
+/// A config that cannot be used, with the key at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigError {
+    /// The config is not an object.
+    NotAnObject,
+    /// A key we do not know, and the nearest one we do.
+    UnknownKey {
+        /// The key as written, with its parent (`user.acount_id`).
+        key: String,
+        /// The known key it most resembles, with its parent.
+        suggestion: Option<String>,
+    },
+    /// A required key is absent.
+    Missing {
+        /// The key.
+        key: &'static str,
+    },
+    /// A value of the wrong type or out of range.
+    Invalid {
+        /// The key, with its parent.
+        key: String,
+        /// What would have been accepted.
+        expected: Cow<'static, str>,
+        /// What was given, as the site wrote it.
+        got: String,
+    },
+}
+
+impl ConfigError {
+    /// One sentence for the console, e.g. `unknown key "endpont", did you mean "endpoint"?`.
+    pub fn message(&self) -> String {
+        let mut m = String::new();
+        match self {
+            ConfigError::NotAnObject => m.push_str("config must be an object"),
+            ConfigError::UnknownKey { key, suggestion } => {
+                push_all(&mut m, &["unknown key \"", key, "\""]);
+                if let Some(s) = suggestion {
+                    push_all(&mut m, &[", did you mean \"", s, "\"?"]);
+                }
+            }
+            ConfigError::Missing { key } => {
+                push_all(&mut m, &["\"", key, "\" is required"]);
+            }
+            ConfigError::Invalid { key, expected, got } => {
+                push_all(&mut m, &["\"", key, "\" must be ", expected, ", got ", got]);
+            }
+        }
+        m
+    }
+}
+
+fn push_all(out: &mut String, parts: &[&str]) {
+    for part in parts {
+        out.push_str(part);
+    }
+}
+
+/// How values were written: attributes are all text, so numbers and booleans are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A JS object or `data-config` JSON: types must match.
+    Object,
+    /// `data-*` attributes: `"0.5"` is a number and `"true"` a boolean.
+    Attributes,
+}
+
+/// Validates a config object over the defaults.
+pub fn parse(value: &Value, source: Source) -> Result<Config, ConfigError> {
+    let Value::Map(entries) = value else {
+        return Err(ConfigError::NotAnObject);
+    };
+    let mut config = Config::new("");
+    let mut endpoint = None;
+    let mut target = None;
+    let mut trigger_name = None;
+    let mut page_views = None;
+    let mut scroll_depth = None;
+    let r = Reader { source };
+    for (key, value) in entries {
+        if matches!(value, Value::Null) {
+            continue;
+        }
+        let key = key.as_str();
+        match key {
+            "endpoint" => endpoint = Some(r.url(key, value)?),
+            "product" => config.product = r.text(key, value)?,
+            "survey_id" => config.survey_id = r.id(key, value)?,
+            "locale" => config.locale = Some(r.text(key, value)?),
+            "position" => {
+                config.position = match r.choice(
+                    key,
+                    value,
+                    &["bottom-right", "bottom-left", "modal", "inline"],
+                    "\"bottom-right\", \"bottom-left\", \"modal\" or \"inline\"",
+                )? {
+                    0 => Position::BottomRight,
+                    1 => Position::BottomLeft,
+                    2 => Position::Modal,
+                    _ => Position::Inline(String::new()),
+                }
+            }
+            "target" => target = Some(r.text(key, value)?),
+            "theme" => {
+                config.theme = match r.choice(
+                    key,
+                    value,
+                    &["auto", "light", "dark"],
+                    "\"auto\", \"light\" or \"dark\"",
+                )? {
+                    0 => Theme::Auto,
+                    1 => Theme::Light,
+                    _ => Theme::Dark,
+                }
+            }
+            "style" => {
+                for (name, v) in r.map(key, value)? {
+                    let Some(known) = STYLE_KEYS.iter().find(|k| **k == name) else {
+                        return Err(unknown(key, name, &STYLE_KEYS));
+                    };
+                    config.style.push((known, r.css(&nested(key, name), v)?));
+                }
+            }
+            "strings" => {
+                for (name, v) in r.map(key, value)? {
+                    let Some(text) = Text::from_key(name) else {
+                        return Err(unknown(key, name, &Text::KEYS));
+                    };
+                    config.strings.push((text, r.text(&nested(key, name), v)?));
+                }
+            }
+            "user" => config.user = r.user(key, value)?,
+            "headers" => {
+                for (name, v) in r.map(key, value)? {
+                    let valid_name = !name.is_empty()
+                        && name
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+                    if !valid_name {
+                        return Err(invalid(key, "an object of HTTP header names", name));
+                    }
+                    config
+                        .headers
+                        .push((name.clone(), r.text(&nested(key, name), v)?));
+                }
+            }
+            "credentials" => {
+                config.credentials = match r.choice(
+                    key,
+                    value,
+                    &["omit", "same-origin", "include"],
+                    "\"omit\", \"same-origin\" or \"include\"",
+                )? {
+                    0 => Credentials::Omit,
+                    1 => Credentials::SameOrigin,
+                    _ => Credentials::Include,
+                }
+            }
+            "timeout_ms" => config.timeout_ms = r.whole(key, value, 100, 120_000)?,
+            "trigger" => {
+                trigger_name = Some(r.choice(
+                    key,
+                    value,
+                    &["load", "page_views", "scroll", "exit_intent", "manual"],
+                    "\"load\", \"page_views\", \"scroll\", \"exit_intent\" or \"manual\"",
+                )?)
+            }
+            "delay_ms" => config.delay_ms = r.whole(key, value, 0, 3_600_000)?,
+            "page_views" => page_views = Some(r.whole(key, value, 1, 10_000)?),
+            "scroll_depth" => scroll_depth = Some(r.fraction(key, value)?),
+            "sample_rate" => config.sample_rate = r.fraction(key, value)?,
+            "recontact_days" => config.recontact_days = r.whole(key, value, 0, 3650)?,
+            "dismiss_cooldown_days" => {
+                config.dismiss_cooldown_days = r.whole(key, value, 0, 3650)?
+            }
+            "force" => config.force = r.boolean(key, value)?,
+            "contact_consent" => config.contact_consent = r.boolean(key, value)?,
+            "include_query" => config.include_query = r.boolean(key, value)?,
+            "referral" => config.referral = Some(r.referral(key, value)?),
+            other => return Err(unknown("", other, &KEYS)),
+        }
+    }
+    config.endpoint = endpoint.ok_or(ConfigError::Missing { key: "endpoint" })?;
+    if config.position == Position::Inline(String::new()) {
+        let selector = target.ok_or(ConfigError::Missing { key: "target" })?;
+        config.position = Position::Inline(selector);
+    }
+    config.trigger = match trigger_name {
+        None | Some(0) => Trigger::Load,
+        Some(1) => Trigger::PageViews(page_views.unwrap_or(3)),
+        Some(2) => Trigger::Scroll(scroll_depth.unwrap_or(0.5)),
+        Some(3) => Trigger::ExitIntent,
+        Some(_) => Trigger::Manual,
+    };
+    Ok(config)
+}
+
+/// Validates the value of `identify(user)`.
+pub fn parse_user(value: &Value) -> Result<User, ConfigError> {
+    Reader {
+        source: Source::Object,
+    }
+    .user("user", value)
+}
+
+/// Turns a script tag's `data-*` attributes (names without `data-`, kebab-case) into a config
+/// object: `survey-id` → `survey_id`; `user-id`, `account-id`, `user-email` fill `user`;
+/// `config` (already parsed from JSON) is the base the other attributes override.
+pub fn from_attributes(attributes: Vec<(String, String)>, base: Option<Value>) -> Value {
+    let mut entries = match base {
+        Some(Value::Map(entries)) => entries,
+        _ => Vec::new(),
+    };
+    let mut user: Vec<(String, Value)> = Vec::new();
+    for (name, value) in attributes {
+        let user_key = match name.as_str() {
+            "config" => continue,
+            "user-id" => Some("id"),
+            "account-id" => Some("account_id"),
+            "user-email" => Some("email"),
+            _ => None,
+        };
+        if let Some(key) = user_key {
+            user.push((key.to_owned(), Value::Text(value)));
+            continue;
+        }
+        let key = name.replace('-', "_");
+        entries.retain(|(k, _)| *k != key);
+        entries.push((key, Value::Text(value)));
+    }
+    if !user.is_empty() {
+        match entries.iter_mut().find(|(k, _)| k == "user") {
+            Some((_, Value::Map(existing))) => {
+                existing.retain(|(k, _)| !user.iter().any(|(u, _)| u == k));
+                existing.extend(user);
+            }
+            _ => {
+                entries.retain(|(k, _)| k != "user");
+                entries.push(("user".to_owned(), Value::Map(user)));
+            }
+        }
+    }
+    Value::Map(entries)
+}
+
+fn nested(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        let mut path = String::with_capacity(parent.len() + key.len() + 1);
+        push_all(&mut path, &[parent, ".", key]);
+        path
+    }
+}
+
+fn unknown(parent: &str, key: &str, known: &[&'static str]) -> ConfigError {
+    ConfigError::UnknownKey {
+        key: nested(parent, key),
+        suggestion: nearest(key, known).map(|k| nested(parent, k)),
+    }
+}
+
+fn invalid(key: &str, expected: &'static str, got: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        expected: Cow::Borrowed(expected),
+        got: got.to_owned(),
+    }
+}
+
+/// The known key within a small edit distance of `key`, if any: typos, not guesses.
+pub fn nearest(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    let limit = (key.chars().count() / 3).clamp(1, 3);
+    known
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance over chars, one row at a time.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Describes a value for an error message, as the site wrote it.
+pub fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.into(),
+        Value::Number(n) => number_text(*n),
+        Value::Text(s) => {
+            let mut out = String::with_capacity(s.len() + 2);
+            push_all(&mut out, &["\"", s, "\""]);
+            out
+        }
+        Value::List(_) => "a list".into(),
+        Value::Map(_) => "an object".into(),
+    }
+}
+
+/// A number as text, without `core::fmt` (whose float code is bigger than this whole module):
+/// whole part and up to six decimals, which is all an error message needs.
+pub fn number_text(n: f64) -> String {
+    if !n.is_finite() {
+        return "a non-finite number".into();
+    }
+    let mut out = String::new();
+    if n < 0.0 {
+        out.push('-');
+    }
+    let abs = n.abs();
+    if abs >= 1e15 {
+        out.push_str("a very large number");
+        return out;
+    }
+    let scaled = (abs * 1e6).round() as u64;
+    push_uint(&mut out, scaled / 1_000_000);
+    let mut frac = scaled % 1_000_000;
+    if frac != 0 {
+        out.push('.');
+        let mut digits = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let mut buf = [b'0'; 6];
+        for slot in buf[..digits].iter_mut().rev() {
+            *slot = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        for b in &buf[..digits] {
+            out.push(*b as char);
+        }
+    }
+    out
+}
+
+/// Appends a whole number in decimal.
+pub fn push_uint(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for b in &buf[i..] {
+        out.push(*b as char);
+    }
+}
+
+struct Reader {
+    source: Source,
+}
+
+impl Reader {
+    fn text(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+        match value {
+            Value::Text(s) if s.len() <= 2000 => Ok(s.clone()),
+            _ => Err(invalid(key, "text up to 2000 characters", &describe(value))),
+        }
+    }
+
+    fn id(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+        match value {
+            Value::Text(s) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),
+            Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Ok(number_text(*n)),
+            _ => Err(invalid(key, "text of 1 to 128 characters", &describe(value))),
+        }
+    }
+
+    fn url(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+        const EXPECTED: &str = "an http(s) URL or a path";
+        let text = match value {
+            Value::Text(s) => s.trim(),
+            _ => return Err(invalid(key, EXPECTED, &describe(value))),
+        };
+        let scheme_ok = text.starts_with("https://") || text.starts_with("http://");
+        let relative = !text.contains(':') || text.starts_with('/');
+        if text.is_empty() || text.contains(char::is_whitespace) || !(scheme_ok || relative) {
+            return Err(invalid(key, EXPECTED, &describe(value)));
+        }
+        Ok(text.to_owned())
+    }
+
+    /// CSS values go into `style.setProperty`, which ignores anything that is not one value;
+    /// rejecting `;{}` here makes a typo an error instead of a silent no-op.
+    fn css(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+        let text = match value {
+            Value::Number(n) => number_text(*n),
+            _ => self.text(key, value)?,
+        };
+        if text.contains([';', '{', '}', '<']) {
+            return Err(invalid(key, "a single CSS value", &describe(value)));
+        }
+        Ok(text)
+    }
+
+    fn choice(
+        &self,
+        key: &str,
+        value: &Value,
+        options: &[&str],
+        expected: &'static str,
+    ) -> Result<usize, ConfigError> {
+        match value {
+            Value::Text(s) => options.iter().position(|o| o == s),
+            _ => None,
+        }
+        .ok_or_else(|| invalid(key, expected, &describe(value)))
+    }
+
+    fn number(&self, value: &Value) -> Option<f64> {
+        match (value, self.source) {
+            (Value::Number(n), _) => Some(*n),
+            (Value::Text(s), Source::Attributes) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn whole(&self, key: &str, value: &Value, min: u32, max: u32) -> Result<u32, ConfigError> {
+        match self.number(value) {
+            Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => {
+                Ok(n as u32)
+            }
+            _ => {
+                let mut expected = String::from("a whole number from ");
+                push_uint(&mut expected, u64::from(min));
+                expected.push_str(" to ");
+                push_uint(&mut expected, u64::from(max));
+                Err(ConfigError::Invalid {
+                    key: key.to_owned(),
+                    expected: Cow::Owned(expected),
+                    got: describe(value),
+                })
+            }
+        }
+    }
+
+    fn fraction(&self, key: &str, value: &Value) -> Result<f64, ConfigError> {
+        match self.number(value) {
+            Some(n) if (0.0..=1.0).contains(&n) => Ok(n),
+            _ => Err(invalid(key, "a number from 0 to 1", &describe(value))),
+        }
+    }
+
+    fn boolean(&self, key: &str, value: &Value) -> Result<bool, ConfigError> {
+        match (value, self.source) {
+            (Value::Bool(b), _) => Ok(*b),
+            (Value::Text(s), Source::Attributes) if s == "true" || s.is_empty() => Ok(true),
+            (Value::Text(s), Source::Attributes) if s == "false" => Ok(false),
+            _ => Err(invalid(key, "true or false", &describe(value))),
+        }
+    }
+
+    fn map<'v>(&self, key: &str, value: &'v Value) -> Result<&'v [(String, Value)], ConfigError> {
+        match value {
+            Value::Map(entries) => Ok(entries),
+            _ => Err(invalid(key, "an object", &describe(value))),
+        }
+    }
+
+    fn user(&self, key: &str, value: &Value) -> Result<User, ConfigError> {
+        let mut user = User::default();
+        for (name, v) in self.map(key, value)? {
+            let path = nested(key, name);
+            let text = |v: &Value| match v {
+                Value::Null => Ok(None),
+                Value::Number(n) => Ok(Some(number_text(*n))),
+                Value::Text(s) if s.len() <= 256 => Ok(Some(s.clone())),
+                _ => Err(invalid(&path, "text up to 256 characters", &describe(v))),
+            };
+            match name.as_str() {
+                "id" => user.id = text(v)?,
+                "account_id" => user.account_id = text(v)?,
+                "email" => user.email = text(v)?,
+                "traits" => {
+                    for (trait_name, tv) in self.map(&path, v)? {
+                        let trait_value = match tv {
+                            Value::Bool(b) => TraitValue::Bool(*b),
+                            Value::Number(n) => TraitValue::Number(*n),
+                            Value::Text(s) => TraitValue::Text(s.clone()),
+                            _ => {
+                                return Err(invalid(
+                                    &nested(&path, trait_name),
+                                    "text, a number or true/false",
+                                    &describe(tv),
+                                ))
+                            }
+                        };
+                        user.traits.insert(trait_name.clone(), trait_value);
+                    }
+                }
+                other => return Err(unknown(key, other, &USER_KEYS)),
+            }
+        }
+        Ok(user)
+    }
+
+    fn referral(&self, key: &str, value: &Value) -> Result<Referral, ConfigError> {
+        let mut url = None;
+        let mut text = None;
+        for (name, v) in self.map(key, value)? {
+            let path = nested(key, name);
+            match name.as_str() {
+                "url" => {
+                    let u = self.url(&path, v)?;
+                    if !u.starts_with("http") {
+                        return Err(invalid(&path, "an absolute http(s) URL", &describe(v)));
+                    }
+                    url = Some(u);
+                }
+                "text" => text = Some(self.text(&path, v)?),
+                other => return Err(unknown(key, other, &REFERRAL_KEYS)),
+            }
+        }
+        Ok(Referral {
+            url: url.ok_or(ConfigError::Missing { key: "referral.url" })?,
+            text,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a [`Value`] from JSON text, as the browser layer would from a JS object.
+    fn value(json: &str) -> Value {
+        fn convert(v: serde_json::Value) -> Value {
+            match v {
+                serde_json::Value::Null => Value::Null,
+                serde_json::Value::Bool(b) => Value::Bool(b),
+                serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap()),
+                serde_json::Value::String(s) => Value::Text(s),
+                serde_json::Value::Array(a) => Value::List(a.into_iter().map(convert).collect()),
+                serde_json::Value::Object(o) => {
+                    Value::Map(o.into_iter().map(|(k, v)| (k, convert(v))).collect())
+                }
+            }
+        }
+        convert(serde_json::from_str(json).unwrap())
+    }
+
+    fn error(json: &str) -> String {
+        parse(&value(json), Source::Object).unwrap_err().message()
+    }
+
+    #[test]
+    fn endpoint_alone_gets_every_default() {
+        let config = parse(&value(r#"{"endpoint": "/v1/responses"}"#), Source::Object).unwrap();
+        assert_eq!(config, Config::new("/v1/responses"));
+        assert_eq!(config.recontact_days, 90);
+        assert_eq!(config.dismiss_cooldown_days, 14);
+        assert_eq!(config.position, Position::BottomRight);
+        assert_eq!(config.timeout_ms, 10_000);
+    }
+
+    #[test]
+    fn missing_endpoint_is_named() {
+        assert_eq!(error(r#"{"product": "Acme"}"#), "\"endpoint\" is required");
+    }
+
+    #[test]
+    fn misspelt_key_suggests_the_nearest() {
+        assert_eq!(
+            error(r#"{"endpont": "/x"}"#),
+            "unknown key \"endpont\", did you mean \"endpoint\"?"
+        );
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "user": {"acount_id": "a"}}"#),
+            "unknown key \"user.acount_id\", did you mean \"user.account_id\"?"
+        );
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "colour": "red"}"#),
+            "unknown key \"colour\""
+        );
+    }
+
+    #[test]
+    fn wrong_values_name_key_value_and_expectation() {
+        let table = [
+            (
+                r#"{"endpoint": "/x", "sample_rate": 1.5}"#,
+                "\"sample_rate\" must be a number from 0 to 1, got 1.5",
+            ),
+            (
+                r#"{"endpoint": "/x", "position": "top"}"#,
+                "\"position\" must be \"bottom-right\", \"bottom-left\", \"modal\" or \"inline\", got \"top\"",
+            ),
+            (
+                r#"{"endpoint": "javascript:alert(1)"}"#,
+                "\"endpoint\" must be an http(s) URL or a path, got \"javascript:alert(1)\"",
+            ),
+            (
+                r#"{"endpoint": "/x", "recontact_days": -3}"#,
+                "\"recontact_days\" must be a whole number from 0 to 3650, got -3",
+            ),
+            (
+                r#"{"endpoint": "/x", "timeout_ms": "fast"}"#,
+                "\"timeout_ms\" must be a whole number from 100 to 120000, got \"fast\"",
+            ),
+            (
+                r#"{"endpoint": "/x", "force": "yes"}"#,
+                "\"force\" must be true or false, got \"yes\"",
+            ),
+            (
+                r#"{"endpoint": "/x", "user": {"traits": {"plan": {"a": 1}}}}"#,
+                "\"user.traits.plan\" must be text, a number or true/false, got an object",
+            ),
+        ];
+        for (json, message) in table {
+            assert_eq!(error(json), message, "{json}");
+        }
+    }
+
+    #[test]
+    fn attributes_parse_numbers_and_booleans_from_text() {
+        let attrs = value(
+            r#"{"endpoint": "/x", "sample_rate": "0.25", "force": "", "delay_ms": "1500"}"#,
+        );
+        let config = parse(&attrs, Source::Attributes).unwrap();
+        assert_eq!(config.sample_rate, 0.25);
+        assert!(config.force);
+        assert_eq!(config.delay_ms, 1500);
+        assert!(parse(&attrs, Source::Object).is_err());
+    }
+
+    #[test]
+    fn inline_needs_a_target() {
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "position": "inline"}"#),
+            "\"target\" is required"
+        );
+        let config = parse(
+            &value(r##"{"endpoint": "/x", "position": "inline", "target": "#nps"}"##),
+            Source::Object,
+        )
+        .unwrap();
+        assert_eq!(config.position, Position::Inline("#nps".into()));
+    }
+
+    #[test]
+    fn triggers_take_their_parameters() {
+        let config = parse(
+            &value(r#"{"endpoint": "/x", "trigger": "scroll", "scroll_depth": 0.7}"#),
+            Source::Object,
+        )
+        .unwrap();
+        assert_eq!(config.trigger, Trigger::Scroll(0.7));
+        let config = parse(
+            &value(r#"{"endpoint": "/x", "trigger": "page_views", "page_views": 5}"#),
+            Source::Object,
+        )
+        .unwrap();
+        assert_eq!(config.trigger, Trigger::PageViews(5));
+    }
+
+    #[test]
+    fn user_strings_headers_and_referral_are_read() {
+        let config = parse(
+            &value(
+                r#"{"endpoint": "https://api.example.com/nps",
+                    "user": {"id": "u1", "account_id": 42, "traits": {"plan": "pro", "seats": 12}},
+                    "strings": {"question": "Rate {product}"},
+                    "headers": {"Authorization": "Bearer t"},
+                    "referral": {"url": "https://g2.com/acme"}}"#,
+            ),
+            Source::Object,
+        )
+        .unwrap();
+        assert_eq!(config.user.id.as_deref(), Some("u1"));
+        assert_eq!(config.user.account_id.as_deref(), Some("42"));
+        assert_eq!(config.user.traits["seats"], TraitValue::Number(12.0));
+        assert_eq!(config.strings, vec![(Text::Question, "Rate {product}".into())]);
+        assert_eq!(config.headers, vec![("Authorization".into(), "Bearer t".into())]);
+        assert_eq!(config.referral.unwrap().url, "https://g2.com/acme");
+    }
+
+    #[test]
+    fn unknown_string_key_suggests_the_nearest() {
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "strings": {"questoin": "?"}}"#),
+            "unknown key \"strings.questoin\", did you mean \"strings.question\"?"
+        );
+    }
+
+    #[test]
+    fn css_values_cannot_smuggle_rules() {
+        assert!(error(r#"{"endpoint": "/x", "style": {"accent": "red; } body { x"}}"#)
+            .starts_with("\"style.accent\" must be a single CSS value"));
+    }
+
+    #[test]
+    fn script_tag_attributes_become_a_config() {
+        let attrs = vec![
+            ("endpoint".to_owned(), "/v1/responses".to_owned()),
+            ("survey-id".to_owned(), "onboarding".to_owned()),
+            ("sample-rate".to_owned(), "0.5".to_owned()),
+            ("user-id".to_owned(), "u7".to_owned()),
+            ("account-id".to_owned(), "acme".to_owned()),
+            ("config".to_owned(), "ignored, parsed by the caller".to_owned()),
+        ];
+        let base = value(r#"{"product": "Acme", "survey_id": "old", "user": {"email": "a@b.c"}}"#);
+        let config = parse(&from_attributes(attrs, Some(base)), Source::Attributes).unwrap();
+        assert_eq!(config.endpoint, "/v1/responses");
+        assert_eq!(config.survey_id, "onboarding", "attributes override data-config");
+        assert_eq!(config.product, "Acme");
+        assert_eq!(config.sample_rate, 0.5);
+        assert_eq!(config.user.id.as_deref(), Some("u7"));
+        assert_eq!(config.user.account_id.as_deref(), Some("acme"));
+        assert_eq!(config.user.email.as_deref(), Some("a@b.c"));
+    }
+
+    #[test]
+    fn misspelt_attribute_is_named_in_snake_case() {
+        let attrs = vec![
+            ("endpoint".to_owned(), "/x".to_owned()),
+            ("sample-rat".to_owned(), "1".to_owned()),
+        ];
+        let err = parse(&from_attributes(attrs, None), Source::Attributes).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "unknown key \"sample_rat\", did you mean \"sample_rate\"?"
+        );
+    }
+
+    #[test]
+    fn identify_validates_the_user() {
+        let user = parse_user(&value(r#"{"id": "u1", "account_id": "a1"}"#)).unwrap();
+        assert_eq!(user.account_id.as_deref(), Some("a1"));
+        assert_eq!(
+            parse_user(&value(r#"{"name": "x"}"#)).unwrap_err().message(),
+            "unknown key \"user.name\""
+        );
+    }
+
+    #[test]
+    fn not_an_object_is_an_error() {
+        assert_eq!(
+            parse(&Value::Text("x".into()), Source::Object).unwrap_err(),
+            ConfigError::NotAnObject
+        );
+    }
+
+    #[test]
+    fn numbers_print_without_core_fmt() {
+        for (n, text) in [
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (-3.0, "-3"),
+            (0.125, "0.125"),
+            (1234567.0, "1234567"),
+        ] {
+            assert_eq!(number_text(n), text);
+        }
+    }
+}

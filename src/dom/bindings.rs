@@ -1,0 +1,193 @@
+//! Every raw browser call the widget makes, in one place; the rest of the crate speaks in its own
+//! terms. Where a few lines of JS are smaller than the web-sys bindings for the same job (fetch
+//! with a timeout, constructable stylesheets), they live in the snippet below.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlElement, ShadowRoot, Storage, Window};
+
+#[wasm_bindgen(inline_js = r#"
+export function post(url, body, headers, credentials, keepalive, timeout, done) {
+  let c = new AbortController(), t = setTimeout(() => c.abort(), timeout), h = { 'Content-Type': 'application/json' };
+  for (let i = 0; i < headers.length; i += 2) h[headers[i]] = headers[i + 1];
+  fetch(url, { method: 'POST', body, headers: h, credentials, keepalive, signal: c.signal, mode: 'cors' })
+    .then(r => done(r.status, r.headers.get('Retry-After') || ''), () => done(0, ''))
+    .finally(() => clearTimeout(t));
+}
+export function adopt(root, css) {
+  try { let s = new CSSStyleSheet(); s.replaceSync(css); root.adoptedStyleSheets = [s]; }
+  catch (e) { let s = document.createElement('style'); s.textContent = css; root.appendChild(s); }
+}
+export function log(message) { console.error(message); }
+"#)]
+extern "C" {
+    /// POSTs `body` as JSON and calls `done(status, retry_after)` exactly once; status 0 is a
+    /// network error or the timeout.
+    pub fn post(
+        url: &str,
+        body: &str,
+        headers: Vec<JsValue>,
+        credentials: &str,
+        keepalive: bool,
+        timeout_ms: u32,
+        done: &JsValue,
+    );
+
+    /// Applies the card's styles so that a strict CSP (`style-src 'self'`) still allows them.
+    pub fn adopt(root: &ShadowRoot, css: &str);
+
+    /// One console error.
+    pub fn log(message: &str);
+}
+
+/// The window; the widget only ever runs where there is one.
+pub fn window() -> Window {
+    web_sys::window().expect_throw("unreachable: no window")
+}
+
+/// The document of the window.
+pub fn document() -> Document {
+    window().document().expect_throw("unreachable: no document")
+}
+
+/// A new element, or `None` if the browser refuses the tag (it never does for ours).
+pub fn element(tag: &str) -> Element {
+    document()
+        .create_element(tag)
+        .expect_throw("unreachable: create_element")
+}
+
+/// A new element with text content and attributes; text is always text, never markup.
+pub fn el(tag: &str, text: &str, attrs: &[(&str, &str)]) -> Element {
+    let e = element(tag);
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    for (name, value) in attrs {
+        set(&e, name, value);
+    }
+    e
+}
+
+/// Sets an attribute; our attribute names are always valid, so the error cannot happen.
+pub fn set(e: &Element, name: &str, value: &str) {
+    let _ = e.set_attribute(name, value);
+}
+
+/// Appends a child node.
+pub fn add(parent: &web_sys::Node, child: &web_sys::Node) {
+    let _ = parent.append_child(child);
+}
+
+/// Moves focus to an element.
+pub fn focus(e: &Element) {
+    if let Some(h) = e.dyn_ref::<HtmlElement>() {
+        let _ = h.focus();
+    }
+}
+
+/// Now, as RFC 3339 UTC text.
+pub fn now_iso() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Uniform in [0, 1), for jitter.
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// 16 bytes from the browser's CSPRNG, for UUIDs; falls back to `Math.random` where `crypto`
+/// is missing (very old or locked-down browsers), which is still unique enough for an id.
+pub fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    let filled = window()
+        .crypto()
+        .ok()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
+        .is_some();
+    if !filled {
+        for b in bytes.iter_mut() {
+            *b = (random() * 256.0) as u8;
+        }
+    }
+    bytes
+}
+
+/// localStorage, when the browser allows it (private modes and sandboxed iframes may not).
+pub fn storage() -> Option<Storage> {
+    window().local_storage().ok().flatten()
+}
+
+/// Every localStorage key that starts with `prefix`, with its value.
+pub fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
+    let Some(s) = storage() else {
+        return Vec::new();
+    };
+    let count = s.length().unwrap_or(0);
+    (0..count)
+        .filter_map(|i| s.key(i).ok().flatten())
+        .filter(|k| k.starts_with(prefix))
+        .filter_map(|k| s.get_item(&k).ok().flatten().map(|v| (k, v)))
+        .collect()
+}
+
+/// Reads one localStorage value.
+pub fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Writes one localStorage value; false when storage is full or refused.
+pub fn store(key: &str, value: &str) -> bool {
+    storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+/// Removes one localStorage value.
+pub fn unstore(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// The page's address without query string or fragment (they often carry tokens), unless
+/// `with_query`.
+pub fn page_url(with_query: bool) -> String {
+    let location = window().location();
+    let mut url = location.origin().unwrap_or_default();
+    url.push_str(&location.pathname().unwrap_or_default());
+    if with_query {
+        url.push_str(&location.search().unwrap_or_default());
+    }
+    url
+}
+
+/// `document.referrer`, when there is one.
+pub fn referrer() -> Option<String> {
+    Some(document().referrer()).filter(|r| !r.is_empty())
+}
+
+/// `<html lang>` and `navigator.language`, the locale candidates after the config's.
+pub fn page_languages() -> [String; 2] {
+    let html_lang = document()
+        .document_element()
+        .and_then(|e| e.get_attribute("lang"))
+        .unwrap_or_default();
+    let nav = window().navigator().language().unwrap_or_default();
+    [html_lang, nav]
+}
+
+/// Whether the page is hidden (tab in the background, being left).
+pub fn page_hidden() -> bool {
+    document().hidden()
+}
+
+/// A new `Error` carrying our prefix, for the JS API to throw.
+pub fn error(message: &str) -> JsValue {
+    let mut text = String::from("nps-widget: ");
+    text.push_str(message);
+    js_sys::Error::new(&text).into()
+}

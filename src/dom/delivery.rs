@@ -1,0 +1,266 @@
+//! The outbox in the browser: every response is written to localStorage before the first
+//! attempt and leaves only on a 2xx; retries follow [`crate::outbox`]'s policy.
+//!
+//! One key per entry (`nps-widget:outbox:<survey_id>:<id>`), so tabs never overwrite each
+//! other's lists, and a later state of a response simply replaces the earlier value.
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::prelude::*;
+
+use super::bindings::{load, now_ms, post, random, stored_with_prefix, store, unstore};
+use crate::config::Config;
+use crate::outbox::{self, Entry, Outcome};
+
+/// Something the site should hear about through the `error` event.
+#[derive(Debug)]
+pub struct Problem {
+    /// One sentence.
+    pub message: String,
+    /// The HTTP status, for rejected responses.
+    pub status: Option<u16>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: String,
+    attempts: u32,
+    next_ms: f64,
+    in_flight: bool,
+}
+
+/// The per-survey sender. Holds no closures of its own: the caller wires `done` and `wake`.
+#[derive(Debug)]
+pub struct Delivery {
+    prefix: String,
+    endpoint: String,
+    headers: Vec<JsValue>,
+    credentials: &'static str,
+    timeout_ms: u32,
+    pending: Vec<Pending>,
+    /// Entries localStorage refused (private mode, quota): kept for this page's life only.
+    memory: Vec<Entry>,
+    timer: Option<Timeout>,
+}
+
+/// One POST to make: the caller sends it and reports back through [`Delivery::done`].
+#[derive(Debug)]
+pub struct Send {
+    /// The response id.
+    pub id: String,
+    /// The exact body, compared on completion to know whether a newer state arrived meanwhile.
+    pub body: String,
+}
+
+impl Delivery {
+    /// A sender for `config`'s survey and endpoint.
+    pub fn new(config: &Config) -> Delivery {
+        let mut prefix = String::from("nps-widget:outbox:");
+        prefix.push_str(&config.survey_id);
+        prefix.push(':');
+        Delivery {
+            prefix,
+            endpoint: config.endpoint.clone(),
+            headers: config
+                .headers
+                .iter()
+                .flat_map(|(k, v)| [JsValue::from_str(k), JsValue::from_str(v)])
+                .collect(),
+            credentials: config.credentials.as_str(),
+            timeout_ms: config.timeout_ms,
+            pending: Vec::new(),
+            memory: Vec::new(),
+            timer: None,
+        }
+    }
+
+    /// Everything in the outbox for this survey. Entries we cannot read are removed and
+    /// reported: they are not ours to send, and must not block the rest.
+    fn entries(&self, problems: &mut Vec<Problem>) -> Vec<Entry> {
+        stored_with_prefix(&self.prefix)
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let id = &key[self.prefix.len()..];
+                let entry = Entry::decode(id, &value);
+                if entry.is_none() {
+                    unstore(&key);
+                    problems.push(problem("discarded unreadable outbox entry ", id, None));
+                }
+                entry
+            })
+            .collect()
+    }
+
+    fn key(&self, id: &str) -> String {
+        let mut key = self.prefix.clone();
+        key.push_str(id);
+        key
+    }
+
+    /// Puts a response in the outbox (before any attempt). Returns what went wrong, if anything:
+    /// a full outbox evicts the oldest, and storage may be unavailable (then the response is
+    /// still sent, only not kept across reloads).
+    pub fn queue(&mut self, id: &str, rank: u8, body: String) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let queued = self.entries(&mut problems);
+        let entry = Entry {
+            id: id.to_owned(),
+            rank,
+            queued_ms: now_ms() as u64,
+            body,
+        };
+        let plan = outbox::plan_put(&queued, &entry);
+        for old in &plan.evict {
+            unstore(&self.key(old));
+            self.pending.retain(|p| &p.id != old);
+            problems.push(problem("outbox full: dropped response ", old, None));
+        }
+        if plan.store {
+            let key = self.key(id);
+            if !store(&key, &entry.encode()) {
+                problems.push(problem(
+                    "could not save response to localStorage, sending without a copy: ",
+                    id,
+                    None,
+                ));
+                self.memory.retain(|e| e.id != entry.id);
+                self.memory.push(entry);
+            }
+            match self.pending.iter_mut().find(|p| p.id == id) {
+                Some(p) => {
+                    p.attempts = 0;
+                    p.next_ms = 0.0;
+                }
+                None => self.pending.push(Pending {
+                    id: id.to_owned(),
+                    attempts: 0,
+                    next_ms: 0.0,
+                    in_flight: false,
+                }),
+            }
+        }
+        problems
+    }
+
+    /// The POSTs to make now: entries that are due and not already in flight. With
+    /// `keepalive` (the page is going away), everything waiting, within the 64 KB budget.
+    pub fn due(&mut self, keepalive: bool, problems: &mut Vec<Problem>) -> Vec<Send> {
+        let now = now_ms();
+        let entries = self.entries(problems);
+        let mut all = entries;
+        for m in &self.memory {
+            if !all.iter().any(|e| e.id == m.id) {
+                all.push(m.clone());
+            }
+        }
+        let batch: Vec<&Entry> = if keepalive {
+            outbox::keepalive_batch(&all)
+        } else {
+            all.iter().collect()
+        };
+        let mut sends = Vec::new();
+        for entry in batch {
+            let pending = match self.pending.iter_mut().position(|p| p.id == entry.id) {
+                Some(i) => &mut self.pending[i],
+                None => {
+                    self.pending.push(Pending {
+                        id: entry.id.clone(),
+                        attempts: 0,
+                        next_ms: 0.0,
+                        in_flight: false,
+                    });
+                    self.pending.last_mut().expect_throw("unreachable: just pushed")
+                }
+            };
+            if pending.in_flight || (!keepalive && pending.next_ms > now) {
+                continue;
+            }
+            pending.in_flight = true;
+            sends.push(Send {
+                id: entry.id.clone(),
+                body: entry.body.clone(),
+            });
+        }
+        sends
+    }
+
+    /// Starts one POST; `done` receives `(status, retry_after)`.
+    pub fn start(&self, send: &Send, keepalive: bool, done: &JsValue) {
+        post(
+            &self.endpoint,
+            &send.body,
+            self.headers.clone(),
+            self.credentials,
+            keepalive,
+            self.timeout_ms,
+            done,
+        );
+    }
+
+    /// Records how a POST ended. On a 2xx the entry leaves, unless a newer state of the response
+    /// replaced it while the request was in flight (that one still has to go).
+    pub fn done(&mut self, send: &Send, status: u16, retry_after: &str) -> Option<Problem> {
+        let status = (status != 0).then_some(status);
+        let key = self.key(&send.id);
+        let still_same = load(&key).is_none_or(|v| v.ends_with(send.body.as_str()))
+            && self
+                .memory
+                .iter()
+                .find(|e| e.id == send.id)
+                .is_none_or(|e| e.body == send.body);
+        let Some(i) = self.pending.iter().position(|p| p.id == send.id) else {
+            return None;
+        };
+        self.pending[i].in_flight = false;
+        match outbox::classify(status) {
+            Outcome::Delivered => {
+                if still_same {
+                    unstore(&key);
+                    self.memory.retain(|e| e.id != send.id);
+                    self.pending.remove(i);
+                }
+                None
+            }
+            Outcome::Retry => {
+                let p = &mut self.pending[i];
+                p.attempts += 1;
+                let wait =
+                    outbox::backoff_ms(p.attempts, random(), outbox::parse_retry_after(retry_after));
+                p.next_ms = now_ms() + wait;
+                None
+            }
+            Outcome::Rejected => {
+                if still_same {
+                    unstore(&key);
+                    self.memory.retain(|e| e.id != send.id);
+                    self.pending.remove(i);
+                }
+                Some(problem("endpoint rejected response ", &send.id, status))
+            }
+        }
+    }
+
+    /// Milliseconds until the next retry is due, if any entry is waiting.
+    pub fn next_wait(&self) -> Option<f64> {
+        let now = now_ms();
+        self.pending
+            .iter()
+            .filter(|p| !p.in_flight)
+            .map(|p| (p.next_ms - now).max(0.0))
+            .reduce(f64::min)
+    }
+
+    /// Keeps the retry timer (it clears itself when replaced or dropped).
+    pub fn set_timer(&mut self, timer: Option<Timeout>) {
+        self.timer = timer;
+    }
+}
+
+fn problem(text: &str, id: &str, status: Option<u16>) -> Problem {
+    let mut message = String::from(text);
+    message.push_str(id);
+    if let Some(s) = status {
+        message.push_str(" with status ");
+        crate::config::push_uint(&mut message, u64::from(s));
+    }
+    Problem { message, status }
+}

@@ -1,0 +1,660 @@
+//! One widget instance in the page: mounts the card, turns DOM events into [`Survey`] events,
+//! renders the next step, hands deliveries to the outbox and tells the site through events.
+//!
+//! Listeners and timers are owned values that clean up on drop; closures hold only a `Weak`
+//! to the widget, so dropping the widget (on `destroy`) frees everything. Site callbacks run
+//! after our borrow is released, so a callback may call back into the widget.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_events::{EventListener, EventListenerOptions};
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, KeyboardEvent, ShadowRootInit, ShadowRootMode};
+
+use super::bindings::{
+    adopt, add, document, el, element, focus, log, now_iso, page_hidden, page_languages,
+    page_url, random_bytes, referrer, set, window,
+};
+use super::convert::{to_js, to_json};
+use super::delivery::{Delivery, Problem, Send};
+use super::{style, view};
+use crate::config::{Config, Position, Theme, Trigger};
+use crate::flow::{Step, Survey};
+use crate::i18n::{choose_locale, is_rtl, Strings, Text};
+use crate::response::{uuid_v4, Context, Response, User};
+use crate::segment::Score;
+
+type Shared = Rc<RefCell<Widget>>;
+
+/// What the site hears about, collected while the widget is borrowed and sent after.
+enum Emit {
+    Event(&'static str, JsValue),
+}
+
+/// The card on screen, when there is one.
+struct Card {
+    host: Element,
+    body: Element,
+    live: Element,
+    _listeners: [EventListener; 2],
+}
+
+/// One `NpsWidget` instance.
+pub struct Widget {
+    config: Config,
+    locale: &'static str,
+    strings: Strings,
+    survey: Option<Survey>,
+    card: Option<Card>,
+    delivery: Delivery,
+    handlers: Vec<(String, Function)>,
+    page_listeners: Vec<EventListener>,
+    show_timer: Option<Timeout>,
+    return_focus: Option<Element>,
+    me: Weak<RefCell<Widget>>,
+}
+
+/// The handle the JS API holds.
+#[derive(Clone)]
+pub struct Handle(Shared);
+
+impl Handle {
+    /// Makes a widget for a validated config; flushes what earlier pages left in the outbox and
+    /// arms the trigger.
+    pub fn new(config: Config) -> Handle {
+        let [html_lang, nav_lang] = page_languages();
+        let locale = choose_locale(
+            [config.locale.as_deref().unwrap_or(""), &html_lang, &nav_lang]
+                .into_iter()
+                .filter(|l| !l.is_empty()),
+        );
+        let strings = Strings::new(locale, &config.product, config.strings.clone());
+        let shared = Rc::new_cyclic(|me| {
+            RefCell::new(Widget {
+                delivery: Delivery::new(&config),
+                config,
+                locale,
+                strings,
+                survey: None,
+                card: None,
+                handlers: Vec::new(),
+                page_listeners: Vec::new(),
+                show_timer: None,
+                return_focus: None,
+                me: me.clone(),
+            })
+        });
+        let handle = Handle(shared);
+        handle.wire_page();
+        handle.run(|w, emits| {
+            w.flush(false, emits);
+            if w.config.trigger != Trigger::Manual {
+                let me = w.me.clone();
+                w.show_timer = Some(Timeout::new(w.config.delay_ms, move || {
+                    if let Some(h) = me.upgrade() {
+                        Handle(h).show(false);
+                    }
+                }));
+            }
+        });
+        handle
+    }
+
+    /// Runs `f` with the widget borrowed, then sends what it emitted. A re-entrant call (a site
+    /// callback calling us while we are mid-update) is dropped rather than panicking.
+    fn run(&self, f: impl FnOnce(&mut Widget, &mut Vec<Emit>)) {
+        let mut emits = Vec::new();
+        let handlers = {
+            let Ok(mut w) = self.0.try_borrow_mut() else {
+                return;
+            };
+            // Kept from before `f`, so `dismiss` still reaches the host it is removing.
+            let before = w.card.as_ref().map(|c| c.host.clone());
+            f(&mut w, &mut emits);
+            if emits.is_empty() {
+                return;
+            }
+            let host = w.card.as_ref().map(|c| c.host.clone()).or(before);
+            (w.handlers.clone(), host)
+        };
+        let (handlers, host) = handlers;
+        for Emit::Event(name, detail) in emits {
+            for (event, f) in &handlers {
+                if event == name {
+                    let _ = f.call1(&JsValue::NULL, &detail);
+                }
+            }
+            if let Some(host) = &host {
+                dispatch_dom_event(host, name, &detail);
+            }
+        }
+    }
+
+    fn wire_page(&self) {
+        let weak = Rc::downgrade(&self.0);
+        let on = |target: &web_sys::EventTarget, name: &'static str, leaving: bool| {
+            let weak = weak.clone();
+            EventListener::new(target, name, move |_| {
+                if let Some(h) = weak.upgrade() {
+                    let h = Handle(h);
+                    if leaving {
+                        h.page_leaving(name);
+                    } else {
+                        h.run(|w, emits| w.flush(false, emits));
+                    }
+                }
+            })
+        };
+        let win = window();
+        let listeners = vec![
+            on(&win, "online", false),
+            on(&win, "pagehide", true),
+            on(&document(), "visibilitychange", true),
+        ];
+        if let Ok(mut w) = self.0.try_borrow_mut() {
+            w.page_listeners = listeners;
+        }
+    }
+
+    fn page_leaving(&self, event: &str) {
+        let hidden = event == "pagehide" || page_hidden();
+        self.run(|w, emits| {
+            let Some(survey) = w.survey.as_mut() else {
+                if hidden {
+                    w.flush(true, emits);
+                }
+                return;
+            };
+            if !hidden {
+                survey.resume();
+                return;
+            }
+            if let Some(r) = survey.leave(now_iso()) {
+                w.deliver(&r, emits);
+            }
+            w.flush(true, emits);
+        });
+    }
+
+    /// Shows the card now (mounting it if needed). Targeting is applied by the caller.
+    pub fn show(&self, _force: bool) {
+        self.run(|w, emits| w.show(emits));
+    }
+
+    /// Hides the card without counting it as an answer or a dismissal.
+    pub fn hide(&self) {
+        self.run(|w, _| w.unmount());
+    }
+
+    /// Removes every node, listener and timer this widget added. The outbox stays: what was
+    /// answered is still delivered, by this page's next widget or the next page.
+    pub fn destroy(&self) {
+        self.run(|w, _| {
+            w.unmount();
+            w.page_listeners.clear();
+            w.show_timer = None;
+            w.delivery.set_timer(None);
+            w.handlers.clear();
+        });
+    }
+
+    /// Sets who is answering, for this and later responses.
+    pub fn identify(&self, user: User) {
+        self.run(|w, _| {
+            w.config.user = user.clone();
+            if let Some(s) = w.survey.as_mut() {
+                s.identify(user);
+            }
+        });
+    }
+
+    /// Adds an event listener.
+    pub fn on(&self, event: String, f: Function) {
+        self.run(|w, _| w.handlers.push((event, f)));
+    }
+
+    /// Removes an event listener added with [`Handle::on`].
+    pub fn off(&self, event: &str, f: &Function) {
+        self.run(|w, _| {
+            w.handlers
+                .retain(|(e, g)| !(e == event && JsValue::from(g) == JsValue::from(f)))
+        });
+    }
+
+    /// Reports a problem the way every other problem is reported.
+    pub fn report(&self, message: &str) {
+        self.run(|_, emits| error(emits, message, None));
+    }
+
+    fn act(&self, act: Act) {
+        self.run(|w, emits| w.act(act, emits));
+    }
+}
+
+/// What a click or key on the card asks for.
+#[derive(Clone, Copy)]
+enum Act {
+    Choose(u8),
+    Submit,
+    Skip,
+    Close,
+    Referral,
+}
+
+impl Widget {
+    fn show(&mut self, emits: &mut Vec<Emit>) {
+        self.show_timer = None;
+        if self.card.is_some() {
+            return;
+        }
+        let survey = Survey::new(
+            uuid_v4(random_bytes()),
+            &self.config.survey_id,
+            self.config.user.clone(),
+            Context {
+                url: page_url(self.config.include_query),
+                locale: self.locale.to_owned(),
+                referrer: referrer(),
+            },
+            now_iso(),
+        );
+        if !self.mount(emits) {
+            return;
+        }
+        let detail = Object::new();
+        let _ = Reflect::set(&detail, &"id".into(), &survey.response().id.as_str().into());
+        let _ = Reflect::set(
+            &detail,
+            &"survey_id".into(),
+            &self.config.survey_id.as_str().into(),
+        );
+        self.survey = Some(survey);
+        self.render();
+        emits.push(Emit::Event("shown", detail.into()));
+    }
+
+    /// Builds the host, its shadow root and the card frame. False (with an error event) when
+    /// an inline target is missing.
+    fn mount(&mut self, emits: &mut Vec<Emit>) -> bool {
+        let parent = match &self.config.position {
+            Position::Inline(selector) => match document().query_selector(selector) {
+                Ok(Some(target)) => target,
+                _ => {
+                    let mut m = String::from("target \"");
+                    m.push_str(selector);
+                    m.push_str("\" matches no element");
+                    error(emits, &m, None);
+                    return false;
+                }
+            },
+            _ => match document().body() {
+                Some(body) => body.into(),
+                None => return false,
+            },
+        };
+        let host = element("nps-widget");
+        set(&host, "data-nps-widget", "");
+        let position = match self.config.position {
+            Position::BottomRight => "bottom-right",
+            Position::BottomLeft => "bottom-left",
+            Position::Modal => "modal",
+            Position::Inline(_) => "inline",
+        };
+        set(&host, "data-position", position);
+        let theme = match self.config.theme {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        };
+        set(&host, "data-theme", theme);
+        let Ok(root) = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)) else {
+            return false;
+        };
+        let mut css = String::from(style::CSS);
+        if !self.config.style.is_empty() {
+            css.push_str(":host{");
+            for (name, value) in &self.config.style {
+                css.push_str("--nps-");
+                css.push_str(&name.replace('_', "-"));
+                css.push(':');
+                css.push_str(value);
+                css.push(';');
+            }
+            css.push('}');
+        }
+        adopt(&root, &css);
+
+        let question = self.strings.get(Text::Question);
+        let card = el(
+            "div",
+            "",
+            &[
+                ("class", "card"),
+                ("role", "dialog"),
+                ("aria-label", &question),
+                ("lang", self.locale),
+                ("dir", if is_rtl(self.locale) { "rtl" } else { "ltr" }),
+            ],
+        );
+        if self.config.position == Position::Modal {
+            set(&card, "aria-modal", "true");
+            self.return_focus = document().active_element();
+        }
+        let close = el(
+            "button",
+            "×",
+            &[
+                ("type", "button"),
+                ("class", "x"),
+                ("data-act", "close"),
+                ("aria-label", &self.strings.get(Text::Close)),
+            ],
+        );
+        let body = el("div", "", &[]);
+        let live = el(
+            "p",
+            "",
+            &[("class", "sr"), ("role", "status"), ("aria-live", "polite")],
+        );
+        add(&card, &close);
+        add(&card, &body);
+        add(&card, &live);
+        add(&root, &card);
+
+        let me = self.me.clone();
+        let click = EventListener::new(&root, "click", move |event| {
+            let Some(act) = act_of(event.target()) else {
+                return;
+            };
+            if let Some(h) = me.upgrade() {
+                Handle(h).act(act);
+            }
+        });
+        let me = self.me.clone();
+        let keys = EventListener::new_with_options(
+            &root,
+            "keydown",
+            EventListenerOptions::enable_prevent_default(),
+            move |event| {
+                let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
+                    return;
+                };
+                if let Some(h) = me.upgrade() {
+                    if let Ok(w) = h.try_borrow() {
+                        if w.key(key) {
+                            event.prevent_default();
+                        }
+                    }
+                    if key.key() == "Escape" {
+                        Handle(h).act(Act::Close);
+                    }
+                }
+            },
+        );
+        add(&parent, &host);
+        self.card = Some(Card {
+            host,
+            body,
+            live,
+            _listeners: [click, keys],
+        });
+        true
+    }
+
+    fn unmount(&mut self) {
+        if let Some(card) = self.card.take() {
+            card.host.remove();
+        }
+        if let Some(e) = self.return_focus.take() {
+            focus(&e);
+        }
+    }
+
+    fn render(&mut self) {
+        let (Some(card), Some(survey)) = (&self.card, &self.survey) else {
+            return;
+        };
+        let step = survey.step();
+        let target = view::render(
+            &card.body,
+            step,
+            &self.strings,
+            self.config.contact_consent,
+            self.config.referral.as_ref(),
+        );
+        match step {
+            Step::Asking if self.config.position == Position::Modal => {
+                if let Ok(Some(first)) = card.body.query_selector("[role=radio]") {
+                    focus(&first);
+                }
+            }
+            Step::FollowUp(_) | Step::Thanks(_) => {
+                if let Some(t) = &target {
+                    focus(t);
+                }
+                let text = match step {
+                    Step::FollowUp(_) => card
+                        .body
+                        .query_selector("label")
+                        .ok()
+                        .flatten()
+                        .and_then(|l| l.text_content()),
+                    _ => target.as_ref().and_then(|t| t.text_content()),
+                };
+                view::announce(&card.live, &text.unwrap_or_default());
+            }
+            _ => {}
+        }
+    }
+
+    /// Keyboard handling inside the card; true when the key was ours (so the page's default
+    /// action, like scrolling, is prevented).
+    fn key(&self, event: &KeyboardEvent) -> bool {
+        let Some(card) = &self.card else {
+            return false;
+        };
+        let key = event.key();
+        let on_radio = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .is_some_and(|e| e.get_attribute("role").as_deref() == Some("radio"));
+        if on_radio {
+            let Ok(list) = card.body.query_selector_all("[role=radio]") else {
+                return false;
+            };
+            let radios: Vec<Element> = (0..list.length())
+                .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                .collect();
+            let current = radios
+                .iter()
+                .position(|r| r.get_attribute("tabindex").as_deref() == Some("0"))
+                .unwrap_or(0);
+            let rtl = is_rtl(self.locale);
+            let last = radios.len().saturating_sub(1);
+            let target = match key.as_str() {
+                "ArrowRight" if !rtl => current + 1,
+                "ArrowLeft" if rtl => current + 1,
+                "ArrowDown" => current + 1,
+                "ArrowLeft" | "ArrowRight" | "ArrowUp" => current.wrapping_sub(1),
+                "Home" => 0,
+                "End" => last,
+                _ => return false,
+            };
+            let target = if target == usize::MAX {
+                last
+            } else if target > last {
+                0
+            } else {
+                target
+            };
+            view::rove(&radios, target);
+            return true;
+        }
+        if key == "Tab" && self.config.position == Position::Modal {
+            return self.trap_focus(card, event.shift_key());
+        }
+        false
+    }
+
+    /// Keeps Tab inside the modal: from the last control to the first and back.
+    fn trap_focus(&self, card: &Card, backwards: bool) -> bool {
+        let Some(root) = card.host.shadow_root() else {
+            return false;
+        };
+        let Ok(list) = root.query_selector_all(
+            ".x,[role=radio][tabindex=\"0\"],textarea,input,.btn,a[href]",
+        ) else {
+            return false;
+        };
+        let count = list.length();
+        if count == 0 {
+            return false;
+        }
+        let active = root.active_element();
+        let first = list.item(0).and_then(|n| n.dyn_into::<Element>().ok());
+        let last = list.item(count - 1).and_then(|n| n.dyn_into::<Element>().ok());
+        let (edge, wrap_to) = if backwards { (first, last) } else { (last, first) };
+        if active.is_none() || active == edge {
+            if let Some(e) = wrap_to {
+                focus(&e);
+            }
+            return true;
+        }
+        false
+    }
+
+    fn act(&mut self, act: Act, emits: &mut Vec<Emit>) {
+        let Some(survey) = self.survey.as_mut() else {
+            return;
+        };
+        let now = now_iso();
+        let (delivered, event) = match act {
+            Act::Choose(n) => {
+                let Ok(score) = Score::new(i64::from(n)) else {
+                    return;
+                };
+                survey.resume();
+                (survey.choose(score, now), "score")
+            }
+            Act::Submit => {
+                let (comment, consent) = match &self.card {
+                    Some(card) => view::follow_up_answers(&card.body),
+                    None => (String::new(), false),
+                };
+                (survey.submit(&comment, consent, now), "complete")
+            }
+            Act::Skip => (survey.skip(now), "complete"),
+            Act::Referral => (survey.referral_clicked(), "referral"),
+            Act::Close => {
+                let sent = survey.close(now);
+                self.unmount();
+                (sent, "dismiss")
+            }
+        };
+        if let Some(response) = delivered {
+            self.deliver(&response, emits);
+            emits.push(Emit::Event(event, to_js(&response).into()));
+        }
+        if !matches!(act, Act::Close | Act::Referral) {
+            self.render();
+        }
+    }
+
+    /// Queues a response in the outbox and starts sending it.
+    fn deliver(&mut self, response: &Response, emits: &mut Vec<Emit>) {
+        let body = to_json(response);
+        for p in self.delivery.queue(&response.id, response.rank(), body) {
+            problem(emits, p);
+        }
+        self.flush(page_hidden(), emits);
+    }
+
+    /// Sends what is due; with `keepalive` everything waiting, as the page goes away.
+    fn flush(&mut self, keepalive: bool, emits: &mut Vec<Emit>) {
+        let mut problems = Vec::new();
+        let sends = self.delivery.due(keepalive, &mut problems);
+        for p in problems {
+            problem(emits, p);
+        }
+        for send in sends {
+            let me = self.me.clone();
+            let Send { id, body } = &send;
+            let (id, body) = (id.clone(), body.clone());
+            let done = Closure::once_into_js(move |status: u16, retry_after: String| {
+                if let Some(h) = me.upgrade() {
+                    Handle(h).run(|w, emits| {
+                        let send = Send { id, body };
+                        if let Some(p) = w.delivery.done(&send, status, &retry_after) {
+                            problem(emits, p);
+                        }
+                        w.flush(false, emits);
+                    });
+                }
+            });
+            self.delivery.start(&send, keepalive, &done);
+        }
+        self.arm_retry();
+    }
+
+    fn arm_retry(&mut self) {
+        let timer = self.delivery.next_wait().map(|wait| {
+            let me = self.me.clone();
+            Timeout::new(wait.ceil() as u32, move || {
+                if let Some(h) = me.upgrade() {
+                    Handle(h).run(|w, emits| w.flush(false, emits));
+                }
+            })
+        });
+        self.delivery.set_timer(timer);
+    }
+}
+
+/// Which control an event came from, by its `data-act` / `data-score` mark.
+fn act_of(target: Option<web_sys::EventTarget>) -> Option<Act> {
+    let element = target?.dyn_into::<Element>().ok()?;
+    let control = element.closest("[data-act],[data-score]").ok()??;
+    if let Some(score) = control.get_attribute("data-score") {
+        view::check(&control);
+        return score.parse().ok().map(Act::Choose);
+    }
+    match control.get_attribute("data-act")?.as_str() {
+        "submit" => Some(Act::Submit),
+        "skip" => Some(Act::Skip),
+        "close" => Some(Act::Close),
+        "referral" => Some(Act::Referral),
+        _ => None,
+    }
+}
+
+fn problem(emits: &mut Vec<Emit>, p: Problem) {
+    error(emits, &p.message, p.status);
+}
+
+/// An `error` event and one console line, prefixed so site owners can search for it.
+fn error(emits: &mut Vec<Emit>, message: &str, status: Option<u16>) {
+    let mut line = String::from("nps-widget: ");
+    line.push_str(message);
+    log(&line);
+    let detail = Object::new();
+    let _ = Reflect::set(&detail, &"message".into(), &message.into());
+    if let Some(s) = status {
+        let _ = Reflect::set(&detail, &"status".into(), &JsValue::from(s));
+    }
+    emits.push(Emit::Event("error", detail.into()));
+}
+
+fn dispatch_dom_event(host: &Element, name: &str, detail: &JsValue) {
+    let mut type_ = String::from("nps:");
+    type_.push_str(name);
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    init.set_bubbles(true);
+    init.set_composed(true);
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(&type_, &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}

@@ -1,0 +1,361 @@
+//! Built-in strings per locale, the choice of locale, and the site owner's overrides.
+//!
+//! Strings are `&'static str` tables indexed by [`Text`], so the wasm carries each sentence once
+//! and looks it up without hashing. `{product}` in any string is replaced by the product name.
+
+/// Every piece of text the card shows. The snake_case names are the keys of the `strings`
+/// config object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Text {
+    /// The NPS question.
+    Question,
+    /// Under 0.
+    LowLabel,
+    /// Under 10.
+    HighLabel,
+    /// The close button's accessible name.
+    Close,
+    /// Follow-up prompt for 9–10.
+    PromoterPrompt,
+    /// Follow-up prompt for 7–8.
+    PassivePrompt,
+    /// Follow-up prompt for 0–6.
+    DetractorPrompt,
+    /// The text box's placeholder.
+    Placeholder,
+    /// The detractor's consent checkbox.
+    Consent,
+    /// Sends the follow-up.
+    Submit,
+    /// Skips the follow-up.
+    Skip,
+    /// Thanks for 9–10.
+    PromoterThanks,
+    /// Thanks for 7–8.
+    PassiveThanks,
+    /// Thanks for 0–6.
+    DetractorThanks,
+    /// The promoter's referral link, when a referral URL is configured.
+    Referral,
+}
+
+impl Text {
+    /// All texts, in table order.
+    pub const ALL: [Text; 15] = [
+        Text::Question,
+        Text::LowLabel,
+        Text::HighLabel,
+        Text::Close,
+        Text::PromoterPrompt,
+        Text::PassivePrompt,
+        Text::DetractorPrompt,
+        Text::Placeholder,
+        Text::Consent,
+        Text::Submit,
+        Text::Skip,
+        Text::PromoterThanks,
+        Text::PassiveThanks,
+        Text::DetractorThanks,
+        Text::Referral,
+    ];
+
+    /// The config key that overrides this text.
+    pub const KEYS: [&'static str; 15] = [
+        "question",
+        "low_label",
+        "high_label",
+        "close",
+        "promoter_prompt",
+        "passive_prompt",
+        "detractor_prompt",
+        "placeholder",
+        "consent",
+        "submit",
+        "skip",
+        "promoter_thanks",
+        "passive_thanks",
+        "detractor_thanks",
+        "referral",
+    ];
+
+    /// The config key for this text.
+    pub fn key(self) -> &'static str {
+        Self::KEYS[self as usize]
+    }
+
+    /// The text a config key names.
+    pub fn from_key(key: &str) -> Option<Text> {
+        Self::KEYS.iter().position(|k| *k == key).map(|i| Self::ALL[i])
+    }
+}
+
+type Table = [&'static str; 15];
+
+const EN: Table = [
+    "How likely are you to recommend {product} to a friend or colleague?",
+    "Not at all likely",
+    "Extremely likely",
+    "Close",
+    "What do you love most about {product}?",
+    "What would we need to do to earn a 9 or 10 from you next time?",
+    "We're sorry. What disappointed you, and what should we fix first?",
+    "Your answer (optional)",
+    "You may contact me about this",
+    "Send",
+    "Skip",
+    "Thank you! We're glad you enjoy {product}.",
+    "Thank you! Your answer helps us improve.",
+    "Thank you for telling us. We'll work on it.",
+    "Refer a colleague",
+];
+
+const ES: Table = [
+    "¿Qué probabilidad hay de que recomiendes {product} a un amigo o colega?",
+    "Nada probable",
+    "Muy probable",
+    "Cerrar",
+    "¿Qué es lo que más te gusta de {product}?",
+    "¿Qué tendríamos que hacer para ganarnos un 9 o un 10 la próxima vez?",
+    "Lo sentimos. ¿Qué te decepcionó y qué deberíamos arreglar primero?",
+    "Tu respuesta (opcional)",
+    "Podéis contactarme sobre esto",
+    "Enviar",
+    "Omitir",
+    "¡Gracias! Nos alegra que disfrutes de {product}.",
+    "¡Gracias! Tu respuesta nos ayuda a mejorar.",
+    "Gracias por contárnoslo. Trabajaremos en ello.",
+    "Recomendar a un colega",
+];
+
+const FR: Table = [
+    "Quelle est la probabilité que vous recommandiez {product} à un ami ou un collègue ?",
+    "Pas du tout probable",
+    "Très probable",
+    "Fermer",
+    "Qu'appréciez-vous le plus dans {product} ?",
+    "Que devrions-nous faire pour obtenir un 9 ou un 10 la prochaine fois ?",
+    "Nous sommes désolés. Qu'est-ce qui vous a déçu, et que devrions-nous corriger en premier ?",
+    "Votre réponse (facultatif)",
+    "Vous pouvez me contacter à ce sujet",
+    "Envoyer",
+    "Passer",
+    "Merci ! Ravis que {product} vous plaise.",
+    "Merci ! Votre réponse nous aide à progresser.",
+    "Merci de nous l'avoir dit. Nous allons y travailler.",
+    "Recommander à un collègue",
+];
+
+const DE: Table = [
+    "Wie wahrscheinlich ist es, dass Sie {product} einem Freund oder Kollegen empfehlen?",
+    "Überhaupt nicht wahrscheinlich",
+    "Äußerst wahrscheinlich",
+    "Schließen",
+    "Was gefällt Ihnen an {product} am besten?",
+    "Was müssten wir tun, damit Sie uns nächstes Mal eine 9 oder 10 geben?",
+    "Das tut uns leid. Was hat Sie enttäuscht, und was sollten wir zuerst verbessern?",
+    "Ihre Antwort (optional)",
+    "Sie dürfen mich dazu kontaktieren",
+    "Senden",
+    "Überspringen",
+    "Danke! Schön, dass Ihnen {product} gefällt.",
+    "Danke! Ihre Antwort hilft uns, besser zu werden.",
+    "Danke für Ihre Offenheit. Wir kümmern uns darum.",
+    "Einen Kollegen empfehlen",
+];
+
+const PT: Table = [
+    "Qual a probabilidade de você recomendar {product} a um amigo ou colega?",
+    "Nada provável",
+    "Extremamente provável",
+    "Fechar",
+    "O que você mais gosta em {product}?",
+    "O que precisaríamos fazer para ganhar um 9 ou 10 de você da próxima vez?",
+    "Sentimos muito. O que decepcionou você e o que devemos corrigir primeiro?",
+    "Sua resposta (opcional)",
+    "Vocês podem me contatar sobre isso",
+    "Enviar",
+    "Pular",
+    "Obrigado! Que bom que você gosta de {product}.",
+    "Obrigado! Sua resposta nos ajuda a melhorar.",
+    "Obrigado por nos contar. Vamos trabalhar nisso.",
+    "Indicar um colega",
+];
+
+const JA: Table = [
+    "{product}を友人や同僚に薦める可能性はどのくらいありますか？",
+    "まったく薦めない",
+    "ぜひ薦めたい",
+    "閉じる",
+    "{product}の一番気に入っている点は何ですか？",
+    "次回9または10をいただくには、何をすればよいでしょうか？",
+    "申し訳ありません。何にがっかりされましたか？まず何を直すべきでしょうか？",
+    "ご回答（任意）",
+    "この件について連絡を受けても構いません",
+    "送信",
+    "スキップ",
+    "ありがとうございます！{product}を気に入っていただけて嬉しいです。",
+    "ありがとうございます！ご回答を改善に役立てます。",
+    "お聞かせいただきありがとうございます。改善に取り組みます。",
+    "同僚に紹介する",
+];
+
+const AR: Table = [
+    "ما مدى احتمال أن توصي بـ{product} لصديق أو زميل؟",
+    "غير محتمل إطلاقًا",
+    "محتمل جدًا",
+    "إغلاق",
+    "ما أكثر ما يعجبك في {product}؟",
+    "ما الذي علينا فعله لنحصل منك على 9 أو 10 في المرة القادمة؟",
+    "نأسف لذلك. ما الذي خيّب ظنك، وما الذي يجب أن نصلحه أولًا؟",
+    "إجابتك (اختياري)",
+    "يمكنكم التواصل معي بشأن هذا",
+    "إرسال",
+    "تخطٍّ",
+    "شكرًا لك! يسعدنا أنك تستمتع بـ{product}.",
+    "شكرًا لك! إجابتك تساعدنا على التحسن.",
+    "شكرًا لإخبارنا. سنعمل على ذلك.",
+    "رشّح زميلًا",
+];
+
+/// Locales with built-in strings, by primary language subtag.
+pub const LOCALES: [&str; 7] = ["en", "es", "fr", "de", "pt", "ja", "ar"];
+const TABLES: [&Table; 7] = [&EN, &ES, &FR, &DE, &PT, &JA, &AR];
+
+/// Languages written right to left.
+const RTL: [&str; 4] = ["ar", "he", "fa", "ur"];
+
+/// Picks the first candidate (config, `<html lang>`, `navigator.language`, in that order) whose
+/// primary language has built-in strings; English otherwise. Returns a [`LOCALES`] entry.
+pub fn choose_locale<'a>(candidates: impl IntoIterator<Item = &'a str>) -> &'static str {
+    candidates
+        .into_iter()
+        .find_map(|tag| {
+            let primary = tag.split(['-', '_']).next().unwrap_or_default();
+            LOCALES
+                .iter()
+                .find(|l| l.eq_ignore_ascii_case(primary))
+                .copied()
+        })
+        .unwrap_or("en")
+}
+
+/// Whether text in `locale` runs right to left.
+pub fn is_rtl(locale: &str) -> bool {
+    let primary = locale.split(['-', '_']).next().unwrap_or_default();
+    RTL.iter().any(|l| l.eq_ignore_ascii_case(primary))
+}
+
+/// The strings a card shows: a built-in table with the site's overrides on top.
+#[derive(Debug, Clone)]
+pub struct Strings {
+    table: &'static Table,
+    overrides: Vec<(Text, String)>,
+    product: String,
+}
+
+impl Strings {
+    /// Strings for one of [`LOCALES`] (English for anything else).
+    pub fn new(locale: &str, product: &str, overrides: Vec<(Text, String)>) -> Strings {
+        let index = LOCALES.iter().position(|l| *l == locale).unwrap_or(0);
+        Strings {
+            table: TABLES[index],
+            overrides,
+            product: product.to_owned(),
+        }
+    }
+
+    /// The text to show, with `{product}` filled in.
+    pub fn get(&self, text: Text) -> String {
+        let raw = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == text)
+            .map_or(self.table[text as usize], |(_, s)| s.as_str());
+        raw.replace("{product}", &self.product)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_comes_from_the_first_candidate_we_speak() {
+        assert_eq!(choose_locale(["fr-CA", "de"]), "fr");
+        assert_eq!(choose_locale(["", "zz", "PT_br"]), "pt");
+        assert_eq!(choose_locale(["ko", "sw"]), "en");
+        assert_eq!(choose_locale([]), "en");
+    }
+
+    #[test]
+    fn arabic_hebrew_and_farsi_are_right_to_left() {
+        assert!(is_rtl("ar"));
+        assert!(is_rtl("he-IL"));
+        assert!(is_rtl("fa"));
+        assert!(!is_rtl("en-US"));
+        assert!(!is_rtl("ja"));
+    }
+
+    #[test]
+    fn product_name_fills_every_string() {
+        let s = Strings::new("en", "Acme", vec![]);
+        assert_eq!(
+            s.get(Text::Question),
+            "How likely are you to recommend Acme to a friend or colleague?"
+        );
+        assert_eq!(
+            s.get(Text::PromoterPrompt),
+            "What do you love most about Acme?"
+        );
+    }
+
+    #[test]
+    fn passive_gets_the_earn_a_nine_prompt() {
+        let s = Strings::new("en", "Acme", vec![]);
+        assert_eq!(
+            s.get(Text::PassivePrompt),
+            "What would we need to do to earn a 9 or 10 from you next time?"
+        );
+    }
+
+    #[test]
+    fn overrides_win_and_still_get_the_product() {
+        let s = Strings::new(
+            "de",
+            "Acme",
+            vec![(
+                Text::Question,
+                "Würden Sie unseren Support für {product} empfehlen?".into(),
+            )],
+        );
+        assert_eq!(
+            s.get(Text::Question),
+            "Würden Sie unseren Support für Acme empfehlen?"
+        );
+        assert_eq!(s.get(Text::Submit), "Senden");
+    }
+
+    #[test]
+    fn every_locale_has_every_string_with_product_where_english_has_it() {
+        for table in TABLES {
+            for (i, text) in table.iter().enumerate() {
+                assert!(!text.is_empty());
+                assert_eq!(
+                    EN[i].contains("{product}"),
+                    text.contains("{product}"),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for text in Text::ALL {
+            assert_eq!(Text::from_key(text.key()), Some(text));
+        }
+        assert_eq!(Text::from_key("questions"), None);
+    }
+}

@@ -1,0 +1,122 @@
+//! nps-widget: asks the Net Promoter Score question, classifies the answer, asks the follow-up
+//! written for that segment, and delivers every step to the site owner's endpoint without ever
+//! losing an answer.
+//!
+//! The pure modules (`segment`, `response`, `config`, `flow`, `outbox`, `i18n`) hold every rule
+//! and are tested natively; the collector shares `segment` and `response`. `dom` is the thin
+//! browser layer, compiled only for wasm32.
+
+#![deny(missing_docs, missing_debug_implementations)]
+#![warn(unreachable_pub)]
+
+pub mod config;
+pub mod flow;
+pub mod i18n;
+pub mod outbox;
+pub mod response;
+pub mod segment;
+
+#[cfg(target_arch = "wasm32")]
+mod dom;
+
+#[cfg(target_arch = "wasm32")]
+pub use api::NpsWidget;
+
+/// The one `#[wasm_bindgen]` surface; errors become JS `Error`s here and nowhere else.
+#[cfg(target_arch = "wasm32")]
+mod api {
+    use js_sys::Function;
+    use wasm_bindgen::prelude::*;
+
+    use crate::config::{self, Source};
+    use crate::dom::{self, Handle};
+
+    /// An NPS survey in the page.
+    #[wasm_bindgen]
+    pub struct NpsWidget {
+        handle: Handle,
+    }
+
+    impl std::fmt::Debug for NpsWidget {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("NpsWidget")
+        }
+    }
+
+    fn start(value: &config::Value, source: Source) -> Result<NpsWidget, JsValue> {
+        let config = config::parse(value, source).map_err(|e| dom::error(&e.message()))?;
+        Ok(NpsWidget {
+            handle: Handle::new(config),
+        })
+    }
+
+    #[wasm_bindgen]
+    impl NpsWidget {
+        /// Validates `config` and starts the widget; throws an `Error` naming the bad key.
+        pub fn create(config: JsValue) -> Result<NpsWidget, JsValue> {
+            start(&dom::from_js(&config), Source::Object)
+        }
+
+        /// Used by the script-tag loader: `attributes` maps `data-*` names (without `data-`)
+        /// to their text; `data-config` holds a whole JSON config.
+        #[wasm_bindgen(js_name = fromAttributes)]
+        pub fn from_attributes(attributes: JsValue) -> Result<NpsWidget, JsValue> {
+            let config::Value::Map(pairs) = dom::from_js(&attributes) else {
+                return Err(dom::error("attributes must be an object"));
+            };
+            let mut base = None;
+            let mut texts = Vec::new();
+            for (name, value) in pairs {
+                if let config::Value::Text(text) = value {
+                    if name == "config" {
+                        let parsed = js_sys::JSON::parse(&text)
+                            .map_err(|_| dom::error("\"data-config\" must be valid JSON"))?;
+                        base = Some(dom::from_js(&parsed));
+                    }
+                    texts.push((name, text));
+                }
+            }
+            start(&config::from_attributes(texts, base), Source::Attributes)
+        }
+
+        /// Shows the card now. `{ force: true }` skips targeting and throttling (previews).
+        pub fn show(&self, options: JsValue) {
+            let force = js_sys::Reflect::get(&options, &"force".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            self.handle.show(force);
+        }
+
+        /// Hides the card; an answer already given stands, nothing counts as a dismissal.
+        pub fn hide(&self) {
+            self.handle.hide();
+        }
+
+        /// Removes every node, listener and timer the widget added.
+        pub fn destroy(&self) {
+            self.handle.destroy();
+        }
+
+        /// Sets who is answering: `{ id, account_id, email, traits }`.
+        pub fn identify(&self, user: JsValue) -> Result<(), JsValue> {
+            let user = config::parse_user(&dom::from_js(&user)).map_err(|e| {
+                let message = e.message();
+                self.handle.report(&message);
+                dom::error(&message)
+            })?;
+            self.handle.identify(user);
+            Ok(())
+        }
+
+        /// Listens to `shown`, `score`, `complete`, `dismiss`, `referral` or `error`.
+        pub fn on(&self, event: String, listener: Function) {
+            self.handle.on(event, listener);
+        }
+
+        /// Stops listening.
+        pub fn off(&self, event: String, listener: Function) {
+            self.handle.off(&event, &listener);
+        }
+    }
+}
