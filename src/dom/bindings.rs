@@ -23,7 +23,7 @@ export function log(message) { console.error(message); }
 extern "C" {
     /// POSTs `body` as JSON and calls `done(status, retry_after)` exactly once; status 0 is a
     /// network error or the timeout.
-    pub fn post(
+    pub(crate) fn post(
         url: &str,
         body: &str,
         headers: Vec<JsValue>,
@@ -34,31 +34,31 @@ extern "C" {
     );
 
     /// Applies the card's styles so that a strict CSP (`style-src 'self'`) still allows them.
-    pub fn adopt(root: &ShadowRoot, css: &str);
+    pub(crate) fn adopt(root: &ShadowRoot, css: &str);
 
     /// One console error.
-    pub fn log(message: &str);
+    pub(crate) fn log(message: &str);
 }
 
 /// The window; the widget only ever runs where there is one.
-pub fn window() -> Window {
+pub(crate) fn window() -> Window {
     web_sys::window().expect_throw("unreachable: no window")
 }
 
 /// The document of the window.
-pub fn document() -> Document {
+pub(crate) fn document() -> Document {
     window().document().expect_throw("unreachable: no document")
 }
 
 /// A new element, or `None` if the browser refuses the tag (it never does for ours).
-pub fn element(tag: &str) -> Element {
+pub(crate) fn element(tag: &str) -> Element {
     document()
         .create_element(tag)
         .expect_throw("unreachable: create_element")
 }
 
 /// A new element with text content and attributes; text is always text, never markup.
-pub fn el(tag: &str, text: &str, attrs: &[(&str, &str)]) -> Element {
+pub(crate) fn el(tag: &str, text: &str, attrs: &[(&str, &str)]) -> Element {
     let e = element(tag);
     if !text.is_empty() {
         e.set_text_content(Some(text));
@@ -70,40 +70,40 @@ pub fn el(tag: &str, text: &str, attrs: &[(&str, &str)]) -> Element {
 }
 
 /// Sets an attribute; our attribute names are always valid, so the error cannot happen.
-pub fn set(e: &Element, name: &str, value: &str) {
+pub(crate) fn set(e: &Element, name: &str, value: &str) {
     let _ = e.set_attribute(name, value);
 }
 
 /// Appends a child node.
-pub fn add(parent: &web_sys::Node, child: &web_sys::Node) {
+pub(crate) fn add(parent: &web_sys::Node, child: &web_sys::Node) {
     let _ = parent.append_child(child);
 }
 
 /// Moves focus to an element.
-pub fn focus(e: &Element) {
+pub(crate) fn focus(e: &Element) {
     if let Some(h) = e.dyn_ref::<HtmlElement>() {
         let _ = h.focus();
     }
 }
 
 /// Now, as RFC 3339 UTC text.
-pub fn now_iso() -> String {
+pub(crate) fn now_iso() -> String {
     String::from(js_sys::Date::new_0().to_iso_string())
 }
 
 /// Now, in milliseconds since the epoch.
-pub fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
 /// Uniform in [0, 1), for jitter.
-pub fn random() -> f64 {
+pub(crate) fn random() -> f64 {
     js_sys::Math::random()
 }
 
 /// 16 bytes from the browser's CSPRNG, for UUIDs; falls back to `Math.random` where `crypto`
 /// is missing (very old or locked-down browsers), which is still unique enough for an id.
-pub fn random_bytes() -> [u8; 16] {
+pub(crate) fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     let filled = window()
         .crypto()
@@ -119,12 +119,12 @@ pub fn random_bytes() -> [u8; 16] {
 }
 
 /// localStorage, when the browser allows it (private modes and sandboxed iframes may not).
-pub fn storage() -> Option<Storage> {
+pub(crate) fn storage() -> Option<Storage> {
     window().local_storage().ok().flatten()
 }
 
 /// Every localStorage key that starts with `prefix`, with its value.
-pub fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
+pub(crate) fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
     let Some(s) = storage() else {
         return Vec::new();
     };
@@ -137,17 +137,17 @@ pub fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
 }
 
 /// Reads one localStorage value.
-pub fn load(key: &str) -> Option<String> {
+pub(crate) fn load(key: &str) -> Option<String> {
     storage()?.get_item(key).ok().flatten()
 }
 
 /// Writes one localStorage value; false when storage is full or refused.
-pub fn store(key: &str, value: &str) -> bool {
+pub(crate) fn store(key: &str, value: &str) -> bool {
     storage().is_some_and(|s| s.set_item(key, value).is_ok())
 }
 
 /// Removes one localStorage value.
-pub fn unstore(key: &str) {
+pub(crate) fn unstore(key: &str) {
     if let Some(s) = storage() {
         let _ = s.remove_item(key);
     }
@@ -155,7 +155,7 @@ pub fn unstore(key: &str) {
 
 /// The page's address without query string or fragment (they often carry tokens), unless
 /// `with_query`.
-pub fn page_url(with_query: bool) -> String {
+pub(crate) fn page_url(with_query: bool) -> String {
     let location = window().location();
     let mut url = location.origin().unwrap_or_default();
     url.push_str(&location.pathname().unwrap_or_default());
@@ -166,12 +166,12 @@ pub fn page_url(with_query: bool) -> String {
 }
 
 /// `document.referrer`, when there is one.
-pub fn referrer() -> Option<String> {
+pub(crate) fn referrer() -> Option<String> {
     Some(document().referrer()).filter(|r| !r.is_empty())
 }
 
 /// `<html lang>` and `navigator.language`, the locale candidates after the config's.
-pub fn page_languages() -> [String; 2] {
+pub(crate) fn page_languages() -> [String; 2] {
     let html_lang = document()
         .document_element()
         .and_then(|e| e.get_attribute("lang"))
@@ -181,12 +181,12 @@ pub fn page_languages() -> [String; 2] {
 }
 
 /// Whether the page is hidden (tab in the background, being left).
-pub fn page_hidden() -> bool {
+pub(crate) fn page_hidden() -> bool {
     document().hidden()
 }
 
 /// A new `Error` carrying our prefix, for the JS API to throw.
-pub fn error(message: &str) -> JsValue {
+pub(crate) fn error(message: &str) -> JsValue {
     let mut text = String::from("nps-widget: ");
     text.push_str(message);
     js_sys::Error::new(&text).into()

@@ -10,7 +10,7 @@ use crate::response::{Response, TraitValue};
 
 /// Reads a JS value as config input. Functions, symbols and the like become `Null` (and the key
 /// is then ignored), deep nesting is cut off: config is small and flat.
-pub fn from_js(value: &JsValue) -> Value {
+pub(crate) fn from_js(value: &JsValue) -> Value {
     read(value, 0)
 }
 
@@ -52,7 +52,7 @@ fn text(value: &Option<String>) -> JsValue {
 }
 
 /// The response as a plain JS object with the schema's field names.
-pub fn to_js(r: &Response) -> Object {
+pub(crate) fn to_js(r: &Response) -> Object {
     let o = Object::new();
     put(&o, "schema", JsValue::from(r.schema));
     put(&o, "id", JsValue::from_str(&r.id));
@@ -112,7 +112,7 @@ pub fn to_js(r: &Response) -> Object {
 }
 
 /// The JSON body to POST.
-pub fn to_json(r: &Response) -> String {
+pub(crate) fn to_json(r: &Response) -> String {
     js_sys::JSON::stringify(&to_js(r))
         .ok()
         .and_then(|s| s.as_string())

@@ -13,11 +13,11 @@ use crate::outbox::{self, Entry, Outcome};
 
 /// Something the site should hear about through the `error` event.
 #[derive(Debug)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// One sentence.
-    pub message: String,
+    pub(crate) message: String,
     /// The HTTP status, for rejected responses.
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -30,7 +30,7 @@ struct Pending {
 
 /// The per-survey sender. Holds no closures of its own: the caller wires `done` and `wake`.
 #[derive(Debug)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     prefix: String,
     endpoint: String,
     headers: Vec<JsValue>,
@@ -44,16 +44,16 @@ pub struct Delivery {
 
 /// One POST to make: the caller sends it and reports back through [`Delivery::done`].
 #[derive(Debug)]
-pub struct Send {
+pub(crate) struct Send {
     /// The response id.
-    pub id: String,
+    pub(crate) id: String,
     /// The exact body, compared on completion to know whether a newer state arrived meanwhile.
-    pub body: String,
+    pub(crate) body: String,
 }
 
 impl Delivery {
     /// A sender for `config`'s survey and endpoint.
-    pub fn new(config: &Config) -> Delivery {
+    pub(crate) fn new(config: &Config) -> Delivery {
         let mut prefix = String::from("nps-widget:outbox:");
         prefix.push_str(&config.survey_id);
         prefix.push(':');
@@ -99,7 +99,7 @@ impl Delivery {
     /// Puts a response in the outbox (before any attempt). Returns what went wrong, if anything:
     /// a full outbox evicts the oldest, and storage may be unavailable (then the response is
     /// still sent, only not kept across reloads).
-    pub fn queue(&mut self, id: &str, rank: u8, body: String) -> Vec<Problem> {
+    pub(crate) fn queue(&mut self, id: &str, rank: u8, body: String) -> Vec<Problem> {
         let mut problems = Vec::new();
         let queued = self.entries(&mut problems);
         let entry = Entry {
@@ -143,7 +143,7 @@ impl Delivery {
 
     /// The POSTs to make now: entries that are due and not already in flight. With
     /// `keepalive` (the page is going away), everything waiting, within the 64 KB budget.
-    pub fn due(&mut self, keepalive: bool, problems: &mut Vec<Problem>) -> Vec<Send> {
+    pub(crate) fn due(&mut self, keepalive: bool, problems: &mut Vec<Problem>) -> Vec<Send> {
         let now = now_ms();
         let entries = self.entries(problems);
         let mut all = entries;
@@ -184,7 +184,7 @@ impl Delivery {
     }
 
     /// Starts one POST; `done` receives `(status, retry_after)`.
-    pub fn start(&self, send: &Send, keepalive: bool, done: &JsValue) {
+    pub(crate) fn start(&self, send: &Send, keepalive: bool, done: &JsValue) {
         post(
             &self.endpoint,
             &send.body,
@@ -198,7 +198,7 @@ impl Delivery {
 
     /// Records how a POST ended. On a 2xx the entry leaves, unless a newer state of the response
     /// replaced it while the request was in flight (that one still has to go).
-    pub fn done(&mut self, send: &Send, status: u16, retry_after: &str) -> Option<Problem> {
+    pub(crate) fn done(&mut self, send: &Send, status: u16, retry_after: &str) -> Option<Problem> {
         let status = (status != 0).then_some(status);
         let key = self.key(&send.id);
         let still_same = load(&key).is_none_or(|v| v.ends_with(send.body.as_str()))
@@ -240,7 +240,7 @@ impl Delivery {
     }
 
     /// Milliseconds until the next retry is due, if any entry is waiting.
-    pub fn next_wait(&self) -> Option<f64> {
+    pub(crate) fn next_wait(&self) -> Option<f64> {
         let now = now_ms();
         self.pending
             .iter()
@@ -250,7 +250,7 @@ impl Delivery {
     }
 
     /// Keeps the retry timer (it clears itself when replaced or dropped).
-    pub fn set_timer(&mut self, timer: Option<Timeout>) {
+    pub(crate) fn set_timer(&mut self, timer: Option<Timeout>) {
         self.timer = timer;
     }
 }

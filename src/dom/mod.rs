@@ -8,6 +8,6 @@ mod style;
 mod view;
 mod widget;
 
-pub use bindings::error;
-pub use convert::from_js;
-pub use widget::Handle;
+pub(crate) use bindings::error;
+pub(crate) use convert::from_js;
+pub(crate) use widget::Handle;

@@ -6,7 +6,7 @@
 //! properties, which `all` leaves alone, so a page may set `--nps-accent` on any ancestor.
 
 /// The stylesheet, minified by hand (it ships in the wasm).
-pub const CSS: &str = concat!(
+pub(crate) const CSS: &str = concat!(
     ":host{all:initial!important;display:block!important;position:fixed!important;",
     "z-index:var(--nps-z-index,2147483000)!important;bottom:16px!important;right:16px!important;",
     "--a:var(--nps-accent,#4338ca);--on:var(--nps-on-accent,#fff);--bg:var(--nps-background,#fff);",

@@ -11,7 +11,7 @@ use crate::i18n::{Strings, Text};
 use crate::segment::Segment;
 
 /// The body of the card for `step`; returns the element that should take focus, if any.
-pub fn render(
+pub(crate) fn render(
     body: &Element,
     step: Step,
     strings: &Strings,
@@ -159,12 +159,12 @@ pub fn render(
 }
 
 /// Marks the chosen radio checked (for the moment before the follow-up replaces the scale).
-pub fn check(radio: &Element) {
+pub(crate) fn check(radio: &Element) {
     set(radio, "aria-checked", "true");
 }
 
 /// Roving tabindex: `target` becomes the one tab stop of the group and takes focus.
-pub fn rove(radios: &[Element], target: usize) {
+pub(crate) fn rove(radios: &[Element], target: usize) {
     for (i, r) in radios.iter().enumerate() {
         set(r, "tabindex", if i == target { "0" } else { "-1" });
     }
@@ -174,7 +174,7 @@ pub fn rove(radios: &[Element], target: usize) {
 }
 
 /// The follow-up's comment and consent, as typed.
-pub fn follow_up_answers(body: &Element) -> (String, bool) {
+pub(crate) fn follow_up_answers(body: &Element) -> (String, bool) {
     let comment = body
         .query_selector("#c")
         .ok()
@@ -192,6 +192,6 @@ pub fn follow_up_answers(body: &Element) -> (String, bool) {
 }
 
 /// Puts a message in the polite live region, for screen readers.
-pub fn announce(live: &Element, text: &str) {
+pub(crate) fn announce(live: &Element, text: &str) {
     live.set_text_content(Some(text));
 }

@@ -44,7 +44,7 @@ struct Card {
 }
 
 /// One `NpsWidget` instance.
-pub struct Widget {
+pub(crate) struct Widget {
     config: Config,
     locale: &'static str,
     strings: Strings,
@@ -60,12 +60,12 @@ pub struct Widget {
 
 /// The handle the JS API holds.
 #[derive(Clone)]
-pub struct Handle(Shared);
+pub(crate) struct Handle(Shared);
 
 impl Handle {
     /// Makes a widget for a validated config; flushes what earlier pages left in the outbox and
     /// arms the trigger.
-    pub fn new(config: Config) -> Handle {
+    pub(crate) fn new(config: Config) -> Handle {
         let [html_lang, nav_lang] = page_languages();
         let locale = choose_locale(
             [config.locale.as_deref().unwrap_or(""), &html_lang, &nav_lang]
@@ -181,18 +181,18 @@ impl Handle {
     }
 
     /// Shows the card now (mounting it if needed). Targeting is applied by the caller.
-    pub fn show(&self, _force: bool) {
+    pub(crate) fn show(&self, _force: bool) {
         self.run(|w, emits| w.show(emits));
     }
 
     /// Hides the card without counting it as an answer or a dismissal.
-    pub fn hide(&self) {
+    pub(crate) fn hide(&self) {
         self.run(|w, _| w.unmount());
     }
 
     /// Removes every node, listener and timer this widget added. The outbox stays: what was
     /// answered is still delivered, by this page's next widget or the next page.
-    pub fn destroy(&self) {
+    pub(crate) fn destroy(&self) {
         self.run(|w, _| {
             w.unmount();
             w.page_listeners.clear();
@@ -203,7 +203,7 @@ impl Handle {
     }
 
     /// Sets who is answering, for this and later responses.
-    pub fn identify(&self, user: User) {
+    pub(crate) fn identify(&self, user: User) {
         self.run(|w, _| {
             w.config.user = user.clone();
             if let Some(s) = w.survey.as_mut() {
@@ -213,12 +213,12 @@ impl Handle {
     }
 
     /// Adds an event listener.
-    pub fn on(&self, event: String, f: Function) {
+    pub(crate) fn on(&self, event: String, f: Function) {
         self.run(|w, _| w.handlers.push((event, f)));
     }
 
     /// Removes an event listener added with [`Handle::on`].
-    pub fn off(&self, event: &str, f: &Function) {
+    pub(crate) fn off(&self, event: &str, f: &Function) {
         self.run(|w, _| {
             w.handlers
                 .retain(|(e, g)| !(e == event && JsValue::from(g) == JsValue::from(f)))
@@ -226,7 +226,7 @@ impl Handle {
     }
 
     /// Reports a problem the way every other problem is reported.
-    pub fn report(&self, message: &str) {
+    pub(crate) fn report(&self, message: &str) {
         self.run(|_, emits| error(emits, message, None));
     }
 

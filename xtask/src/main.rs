@@ -1,1 +1,355 @@
-fn main() {}
+//! `cargo xtask …`: build, measure, demo and test nps-widget with one command each.
+//!
+//! wasm-bindgen is linked in as a library at the exact version the widget pins, so there is no
+//! separate CLI to install; the same binary is the wasm32 test runner.
+
+use std::env;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The size budget for everything a page downloads for the widget.
+const BUDGET_GZIP: u64 = 30 * 1024;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dist") => dist().map(|_| ()),
+        Some("size") => size(),
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("e2e") => dist().and_then(|_| e2e()),
+        Some("setup") => setup(),
+        Some("wasm-test-runner") => {
+            let mut runner_args = vec!["wasm-bindgen-test-runner".to_string()];
+            runner_args.extend(args[1..].iter().cloned());
+            wasm_bindgen_cli::wasm_bindgen_test_runner::run_cli_with_args(runner_args)
+                .map_err(|e| e.to_string())
+        }
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  demo   build the widget, start the collector with the demo page\n  \
+                 test   every check: fmt, clippy (native + wasm32), unit, browser and end-to-end tests\n  \
+                 dist   build dist/ (loader, glue, wasm, types, package.json) and check the size budget\n  \
+                 size   print the size of every file a page downloads\n  \
+                 e2e    build and run only the end-to-end tests\n  \
+                 setup  install what the tests need (wasm32 target, npm packages, Chromium)"
+            );
+            Err("no command".into())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn cargo() -> Command {
+    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Installs what the build and tests need, where it can; says what to install where it cannot.
+fn setup() -> Result {
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed to add the wasm32 target: {e}"))?;
+    if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if !have("npm") {
+        return Err("Node.js and npm are needed: install them (e.g. apt-get install nodejs npm)".into());
+    }
+    let stamp = root().join("node_modules/.package-lock.json");
+    let lock = root().join("package-lock.json");
+    let stale = match (fs::metadata(&stamp), fs::metadata(&lock)) {
+        (Ok(s), Ok(l)) => s.modified().ok() < l.modified().ok(),
+        _ => true,
+    };
+    if stale {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    }
+    if !(have("chromium") && have("chromedriver")) {
+        if is_root() && have("apt-get") {
+            run(Command::new("apt-get").args(["update", "-qq"]))?;
+            run(Command::new("apt-get")
+                .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+                .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        } else {
+            return Err("Chromium and ChromeDriver are needed for the browser tests: \
+                        install them, e.g. `sudo apt-get install chromium chromium-driver`"
+                .into());
+        }
+    }
+    Ok(())
+}
+
+struct Built {
+    /// Files a page downloads, for the budget.
+    downloads: Vec<PathBuf>,
+}
+
+/// Builds dist/: wasm in the size profile, bindgen, wasm-opt, minified JS, types, package.json.
+fn dist() -> Result<Built> {
+    let root = root();
+    if !root.join("node_modules/.bin/wasm-opt").exists() {
+        setup()?;
+    }
+    run(cargo().args([
+        "build",
+        "--lib",
+        "--package",
+        "nps-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let target_dir = env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");
+    let bindgen = target_dir.join("bindgen");
+    let _ = fs::remove_dir_all(&bindgen);
+    eprintln!("$ wasm-bindgen --target web {}", wasm.display());
+    wasm_bindgen_cli::wasm_bindgen::run_cli_with_args([
+        "wasm-bindgen".into(),
+        "--target".into(),
+        "web".into(),
+        "--remove-name-section".into(),
+        "--remove-producers-section".into(),
+        "--out-dir".into(),
+        bindgen.clone().into_os_string(),
+        wasm.into_os_string(),
+    ])
+    .map_err(|e| format!("wasm-bindgen: {e}"))?;
+
+    let dist = root.join("dist");
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+    run(Command::new(root.join("node_modules/.bin/wasm-opt")).args([
+        bindgen.join("nps_widget_bg.wasm").as_os_str(),
+        "-Oz".as_ref(),
+        "--strip-debug".as_ref(),
+        "--strip-producers".as_ref(),
+        "--strip-target-features".as_ref(),
+        "-o".as_ref(),
+        dist.join("nps_widget_bg.wasm").as_os_str(),
+    ]))?;
+    let mut downloads = vec![dist.join("nps-widget.js"), dist.join("nps_widget.js")];
+    terser(&root.join("js/loader.js"), &dist.join("nps-widget.js"), false)?;
+    terser(&bindgen.join("nps_widget.js"), &dist.join("nps_widget.js"), true)?;
+    for snippet in walk(&bindgen.join("snippets")) {
+        let relative = snippet.strip_prefix(&bindgen).map_err(|e| e.to_string())?;
+        let out = dist.join(relative);
+        fs::create_dir_all(out.parent().expect("a file has a parent")).map_err(|e| e.to_string())?;
+        terser(&snippet, &out, true)?;
+        downloads.push(out);
+    }
+    downloads.push(dist.join("nps_widget_bg.wasm"));
+
+    let mut types = fs::read_to_string(bindgen.join("nps_widget.d.ts")).map_err(|e| e.to_string())?;
+    types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
+    fs::write(dist.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
+    fs::write(dist.join("package.json"), package_json()).map_err(|e| e.to_string())?;
+    fs::copy(root.join("README.md"), dist.join("README.md")).map_err(|e| e.to_string())?;
+    let built = Built { downloads };
+    report(&built)?;
+    Ok(built)
+}
+
+fn terser(input: &Path, output: &Path, module: bool) -> Result {
+    let mut cmd = Command::new("node");
+    cmd.arg(root().join("node_modules/terser/bin/terser"))
+        .arg(input)
+        .args(["--compress", "passes=2", "--mangle", "--ecma", "2020"]);
+    if module {
+        cmd.arg("--module");
+    }
+    cmd.arg("--output").arg(output);
+    run(&mut cmd)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn package_json() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    format!(
+        r#"{{
+  "name": "nps-widget",
+  "type": "module",
+  "version": "{version}",
+  "description": "A tiny, accessible Net Promoter Score widget in WebAssembly",
+  "license": "MIT",
+  "files": ["nps_widget_bg.wasm", "nps_widget.js", "nps_widget.d.ts", "nps-widget.js", "snippets/"],
+  "main": "nps_widget.js",
+  "module": "nps_widget.js",
+  "types": "nps_widget.d.ts",
+  "sideEffects": ["./nps-widget.js", "./snippets/*"]
+}}
+"#
+    )
+}
+
+fn gzip_len(bytes: &[u8]) -> u64 {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail").len() as u64
+}
+
+/// Prints raw and gzip sizes of every downloaded file and fails over the budget.
+fn report(built: &Built) -> Result {
+    let dist = root().join("dist");
+    println!("{:<48} {:>9} {:>9}", "file", "raw", "gzip -9");
+    let mut total = 0;
+    let mut total_raw = 0;
+    for f in &built.downloads {
+        let bytes = fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let gz = gzip_len(&bytes);
+        total += gz;
+        total_raw += bytes.len() as u64;
+        let name = f.strip_prefix(&dist).unwrap_or(f).display().to_string();
+        println!("{name:<48} {:>9} {:>9}", bytes.len(), gz);
+    }
+    println!("{:<48} {total_raw:>9} {total:>9}", "total (what a page downloads)");
+    println!(
+        "budget: {total} of {BUDGET_GZIP} bytes gzip ({:.1} KB of {} KB)",
+        total as f64 / 1024.0,
+        BUDGET_GZIP / 1024
+    );
+    if total > BUDGET_GZIP {
+        return Err(format!("over the size budget by {} bytes gzip", total - BUDGET_GZIP));
+    }
+    Ok(())
+}
+
+fn size() -> Result {
+    let dir = root().join("dist");
+    if !dir.join("nps_widget_bg.wasm").exists() {
+        return dist().map(|_| ());
+    }
+    let dist = dir;
+    let mut downloads = vec![dist.join("nps-widget.js"), dist.join("nps_widget.js")];
+    downloads.extend(walk(&dist.join("snippets")));
+    downloads.push(dist.join("nps_widget_bg.wasm"));
+    report(&Built { downloads })
+}
+
+fn build_collector() -> Result<PathBuf> {
+    run(cargo().args(["build", "--release", "--package", "nps-collector"]))?;
+    let target_dir = env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    Ok(target_dir.join("release/nps-collector"))
+}
+
+fn demo(extra: &[String]) -> Result {
+    dist()?;
+    let collector = build_collector()?;
+    let root = root();
+    let mut cmd = Command::new(collector);
+    cmd.arg("--static")
+        .arg(root.join("www"))
+        .arg("--static")
+        .arg(root.join("dist"))
+        .args(extra);
+    run(&mut cmd)
+}
+
+fn e2e() -> Result {
+    let collector = build_collector()?;
+    run(Command::new("node")
+        .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+        .env("NPS_COLLECTOR", collector))
+}
+
+/// Every check, in the order that fails fastest.
+fn test() -> Result {
+    setup()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "nps-widget",
+        "--all-targets",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["test", "--workspace"]))?;
+    let me = env::current_exe().map_err(|e| e.to_string())?;
+    let runner = format!("{} wasm-test-runner", me.display());
+    run(cargo()
+        .args(["test", "--package", "nps-widget", "--target", "wasm32-unknown-unknown"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))?;
+    dist()?;
+    e2e()?;
+    println!("xtask test: all checks passed");
+    Ok(())
+}

@@ -1,0 +1,44 @@
+/* nps-widget script-tag loader: reads this tag's data-* attributes, loads the wasm next to
+   this file and starts the widget. Calls made on window.NpsWidget before it has loaded are
+   queued and replayed in order. It never throws into the page: problems are one console
+   error prefixed "nps-widget:" and an "nps:error" event on the script tag. */
+(function (w, d) {
+  var s = d.currentScript;
+  if (!s || (w.NpsWidget && w.NpsWidget.ready)) return;
+  performance.mark && performance.mark('nps:start');
+  var base = s.src.replace(/[^/]*([?#].*)?$/, ''),
+    api = (w.NpsWidget = w.NpsWidget || {}),
+    queue = api.q || [],
+    inst,
+    attrs = {},
+    i,
+    a;
+  function fail(e) {
+    var m = String((e && e.message) || e);
+    if (m.indexOf('nps-widget:') != 0) m = 'nps-widget: ' + m;
+    console.error(m);
+    s.dispatchEvent(new CustomEvent('nps:error', { bubbles: true, detail: { message: m.slice(12) } }));
+  }
+  'show hide destroy identify on off'.split(' ').forEach(function (m) {
+    api[m] = function () {
+      if (!inst) return void queue.push([m, arguments]);
+      try { return inst[m].apply(inst, arguments); } catch (e) { fail(e); }
+    };
+  });
+  for (i = 0; i < s.attributes.length; i++) {
+    a = s.attributes[i];
+    if (a.name.indexOf('data-') == 0) attrs[a.name.slice(5)] = a.value;
+  }
+  api.ready = import(base + 'nps_widget.js')
+    .then(function (m) {
+      return m.default({ module_or_path: base + 'nps_widget_bg.wasm' }).then(function () {
+        api.create = function (c) { return m.NpsWidget.create(c); };
+        if (!attrs.endpoint && !attrs.config) return;
+        inst = m.NpsWidget.fromAttributes(attrs);
+        api.instance = inst;
+        queue.forEach(function (c) { api[c[0]].apply(api, c[1]); });
+        return inst;
+      });
+    })
+    .catch(fail);
+})(window, document);

@@ -1,0 +1,93 @@
+
+/** Configuration accepted by `NpsWidget.create` and `data-config` (snake_case keys). */
+export interface NpsConfig {
+  /** Where responses are POSTed (absolute or relative URL). Required. */
+  endpoint: string;
+  /** Fills `{product}` in every string. Default "us". */
+  product?: string;
+  /** Keeps surveys apart. Default "default". */
+  survey_id?: string;
+  /** Locale tag; default `<html lang>`, then `navigator.language`. */
+  locale?: string;
+  /** Default "bottom-right". "inline" needs `target`. */
+  position?: "bottom-right" | "bottom-left" | "modal" | "inline";
+  /** CSS selector of the element an inline card goes into. */
+  target?: string;
+  /** Default "auto" (prefers-color-scheme). */
+  theme?: "auto" | "light" | "dark";
+  /** CSS values for the card's custom properties. */
+  style?: Partial<Record<"accent" | "background" | "text" | "muted" | "radius" | "font" | "z_index", string | number>>;
+  /** Overrides of the built-in strings; `{product}` is filled in. */
+  strings?: Partial<Record<
+    | "question" | "low_label" | "high_label" | "close"
+    | "promoter_prompt" | "passive_prompt" | "detractor_prompt" | "placeholder" | "consent"
+    | "submit" | "skip" | "promoter_thanks" | "passive_thanks" | "detractor_thanks" | "referral",
+    string>>;
+  /** Who is asked. */
+  user?: NpsUser;
+  /** Extra request headers, e.g. Authorization. */
+  headers?: Record<string, string>;
+  /** fetch credentials mode. Default "omit". */
+  credentials?: "omit" | "same-origin" | "include";
+  /** Per-request timeout. Default 10000. */
+  timeout_ms?: number;
+  /** When the card appears without `show()`. Default "load". */
+  trigger?: "load" | "page_views" | "scroll" | "exit_intent" | "manual";
+  /** Wait after the trigger, in ms. Default 0. */
+  delay_ms?: number;
+  /** For trigger "page_views". Default 3. */
+  page_views?: number;
+  /** For trigger "scroll", 0–1. Default 0.5. */
+  scroll_depth?: number;
+  /** Share of users ever asked, 0–1. Default 1. */
+  sample_rate?: number;
+  /** Days before asking someone who answered again. Default 90. */
+  recontact_days?: number;
+  /** Days before asking someone who closed the card again. Default 14. */
+  dismiss_cooldown_days?: number;
+  /** Ignore targeting and throttling (previews). Default false. */
+  force?: boolean;
+  /** Show the detractor's contact consent box. Default true. */
+  contact_consent?: boolean;
+  /** Promoter referral call to action. */
+  referral?: { url: string; text?: string };
+  /** Keep the query string in `context.url`. Default false. */
+  include_query?: boolean;
+}
+
+/** Who answers; every field optional. */
+export interface NpsUser {
+  id?: string;
+  account_id?: string;
+  email?: string;
+  traits?: Record<string, string | number | boolean>;
+}
+
+/** A response, schema version 1 (see schema/response.v1.json). */
+export interface NpsResponse {
+  schema: 1;
+  id: string;
+  survey_id: string;
+  score: number | null;
+  segment: "promoter" | "passive" | "detractor" | "silent";
+  silent_reason?: "dismissed" | "ignored";
+  comment: string | null;
+  contact_consent: boolean | null;
+  referral_clicked?: boolean;
+  state: "partial" | "complete";
+  user: NpsUser;
+  context: { url: string; locale: string; referrer?: string };
+  shown_at: string;
+  answered_at: string | null;
+  completed_at: string | null;
+}
+
+/** Event names and what their listeners receive. */
+export interface NpsEventMap {
+  shown: { id: string; survey_id: string };
+  score: NpsResponse;
+  complete: NpsResponse;
+  dismiss: NpsResponse;
+  referral: NpsResponse;
+  error: { message: string; status?: number };
+}
