@@ -565,6 +565,36 @@ pub fn number_text(n: f64) -> String {
     out
 }
 
+/// Reads `-12`, `0.25`, `1500` from an attribute, without `core`'s float parser (its tables
+/// and code would be a tenth of the widget); exponents and other exotica are refused.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() || whole.len() + fraction.len() > 15 {
+        return None;
+    }
+    let mut value = 0.0;
+    for b in whole.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10.0 + f64::from(b - b'0');
+    }
+    let mut scale = 1.0;
+    for b in fraction.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        scale /= 10.0;
+        value += f64::from(b - b'0') * scale;
+    }
+    Some(if negative { -value } else { value })
+}
+
 /// Appends a whole number in decimal.
 pub fn push_uint(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
@@ -646,7 +676,7 @@ impl Reader {
     fn number(&self, value: &Value) -> Option<f64> {
         match (value, self.source) {
             (Value::Number(n), _) => Some(*n),
-            (Value::Text(s), Source::Attributes) => s.trim().parse().ok(),
+            (Value::Text(s), Source::Attributes) => parse_decimal(s),
             _ => None,
         }
     }
@@ -721,7 +751,8 @@ impl Reader {
                                 ))
                             }
                         };
-                        user.traits.insert(trait_name.clone(), trait_value);
+                        user.traits.retain(|(k, _)| k != trait_name);
+                        user.traits.push((trait_name.clone(), trait_value));
                     }
                 }
                 other => return Err(unknown(key, other, &USER_KEYS)),
@@ -904,7 +935,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.user.id.as_deref(), Some("u1"));
         assert_eq!(config.user.account_id.as_deref(), Some("42"));
-        assert_eq!(config.user.traits["seats"], TraitValue::Number(12.0));
+        assert_eq!(
+            config.user.traits[1],
+            ("seats".to_owned(), TraitValue::Number(12.0))
+        );
         assert_eq!(config.strings, vec![(Text::Question, "Rate {product}".into())]);
         assert_eq!(config.headers, vec![("Authorization".into(), "Bearer t".into())]);
         assert_eq!(config.referral.unwrap().url, "https://g2.com/acme");
@@ -974,6 +1008,25 @@ mod tests {
             parse(&Value::Text("x".into()), Source::Object).unwrap_err(),
             ConfigError::NotAnObject
         );
+    }
+
+    #[test]
+    fn attribute_numbers_parse_without_core_float_parsing() {
+        let table = [
+            ("0", Some(0.0)),
+            ("1500", Some(1500.0)),
+            (" 0.25 ", Some(0.25)),
+            ("-3", Some(-3.0)),
+            (".5", Some(0.5)),
+            ("1e3", None),
+            ("", None),
+            ("-", None),
+            ("1.2.3", None),
+            ("abc", None),
+        ];
+        for (text, expected) in table {
+            assert_eq!(parse_decimal(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! is shown; receivers upsert by `id`. `schema/response.v1.json` is the published contract and
 //! the tests check both sides against it.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::segment::{Score, Segment};
@@ -84,8 +82,31 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Plan, role, seats…
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub traits: BTreeMap<String, TraitValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "traits_map")]
+    pub traits: Vec<(String, TraitValue)>,
+}
+
+/// Traits are a JSON object on the wire and a list in memory: a map type would put its
+/// generic tree code in the wasm for a handful of entries.
+mod traits_map {
+    use super::TraitValue;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    pub(super) fn serialize<S: Serializer>(
+        traits: &[(String, TraitValue)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(traits.iter().map(|(k, v)| (k, v)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, TraitValue)>, D::Error> {
+        Ok(BTreeMap::<String, TraitValue>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
 }
 
 /// Where the question was asked.

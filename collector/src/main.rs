@@ -1,1 +1,78 @@
-fn main() {}
+//! `nps-collector`: flags with environment fallbacks, then serve.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use nps_collector::Settings;
+
+const USAGE: &str = "usage: nps-collector [--listen ADDR] [--db URL] [--static DIR]... [--allow-origin ORIGIN]... [--token TOKEN]
+
+  --listen        address to listen on (NPS_LISTEN; default 127.0.0.1:8080)
+  --db            sqlite://FILE (NPS_DB; default sqlite://nps.db)
+  --static        directory served at / (repeatable; NPS_STATIC, colon-separated)
+  --allow-origin  origin allowed to post from another site (repeatable; NPS_ALLOW_ORIGIN, comma-separated)
+  --token         bearer token for the read API (NPS_TOKEN; default: open, for local use)";
+
+fn settings() -> Result<Settings, String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut listen = env("NPS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut db = env("NPS_DB").unwrap_or_else(|| "sqlite://nps.db".into());
+    let mut static_dirs: Vec<PathBuf> = env("NPS_STATIC")
+        .map(|v| v.split(':').map(PathBuf::from).collect())
+        .unwrap_or_default();
+    let mut allow_origins: Vec<String> = env("NPS_ALLOW_ORIGIN")
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
+        .unwrap_or_default();
+    let mut token = env("NPS_TOKEN");
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.into());
+        }
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        match flag.as_str() {
+            "--listen" => listen = value()?,
+            "--db" => db = value()?,
+            "--static" => static_dirs.push(PathBuf::from(value()?)),
+            "--allow-origin" => allow_origins.push(value()?),
+            "--token" => token = Some(value()?),
+            other => return Err(format!("unknown flag {other}\n{USAGE}")),
+        }
+    }
+    let listen = listen
+        .parse()
+        .map_err(|_| format!("--listen {listen}: expected an address like 127.0.0.1:8080"))?;
+    if !db.starts_with("sqlite:") {
+        return Err(format!("--db {db}: expected sqlite://FILE"));
+    }
+    for dir in &static_dirs {
+        if !dir.is_dir() {
+            return Err(format!("--static {}: not a directory", dir.display()));
+        }
+    }
+    Ok(Settings {
+        listen,
+        db,
+        static_dirs,
+        allow_origins,
+        token,
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = match settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("nps-collector: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match nps_collector::serve(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nps-collector: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -79,7 +79,7 @@ impl Delivery {
         stored_with_prefix(&self.prefix)
             .into_iter()
             .filter_map(|(key, value)| {
-                let id = &key[self.prefix.len()..];
+                let id = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
                 let entry = Entry::decode(id, &value);
                 if entry.is_none() {
                     unstore(&key);

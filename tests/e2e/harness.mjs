@@ -1,0 +1,81 @@
+// Shared by the end-to-end tests: a real collector process on a free loopback port with its own
+// SQLite file, and headless Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function startCollector(extraArgs = []) {
+  const bin = process.env.NPS_COLLECTOR || join(root, 'target/release/nps-collector');
+  const dir = mkdtempSync(join(tmpdir(), 'nps-e2e-'));
+  const child = spawn(bin, [
+    '--listen', '127.0.0.1:0',
+    '--db', `sqlite://${join(dir, 'e2e.db')}`,
+    '--static', join(root, 'www'),
+    '--static', join(root, 'dist'),
+    ...extraArgs,
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/\S+?)\/? /);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`collector exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    dbDir: dir,
+    async responses(query = '') {
+      const r = await fetch(`${url}/v1/responses${query}`);
+      if (!r.ok) throw new Error(`GET /v1/responses: ${r.status}`);
+      return r.json();
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/// A page that records every console error and uncaught exception, so a test can assert none.
+export async function openPage(browser, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return page;
+}
+
+/// Polls `check` until it returns a truthy value or the time is up.
+export async function eventually(check, { timeout = 10000, interval = 100 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await check();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`condition not met within ${timeout} ms (last value ${JSON.stringify(last)})`);
+}
