@@ -628,7 +628,11 @@ impl Reader {
         match value {
             Value::Text(s) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),
             Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Ok(number_text(*n)),
-            _ => Err(invalid(key, "text of 1 to 128 characters", &describe(value))),
+            _ => Err(invalid(
+                key,
+                "text of 1 to 128 characters",
+                &describe(value),
+            )),
         }
     }
 
@@ -779,7 +783,9 @@ impl Reader {
             }
         }
         Ok(Referral {
-            url: url.ok_or(ConfigError::Missing { key: "referral.url" })?,
+            url: url.ok_or(ConfigError::Missing {
+                key: "referral.url",
+            })?,
             text,
         })
     }
@@ -880,9 +886,8 @@ mod tests {
 
     #[test]
     fn attributes_parse_numbers_and_booleans_from_text() {
-        let attrs = value(
-            r#"{"endpoint": "/x", "sample_rate": "0.25", "force": "", "delay_ms": "1500"}"#,
-        );
+        let attrs =
+            value(r#"{"endpoint": "/x", "sample_rate": "0.25", "force": "", "delay_ms": "1500"}"#);
         let config = parse(&attrs, Source::Attributes).unwrap();
         assert_eq!(config.sample_rate, 0.25);
         assert!(config.force);
@@ -939,8 +944,14 @@ mod tests {
             config.user.traits[1],
             ("seats".to_owned(), TraitValue::Number(12.0))
         );
-        assert_eq!(config.strings, vec![(Text::Question, "Rate {product}".into())]);
-        assert_eq!(config.headers, vec![("Authorization".into(), "Bearer t".into())]);
+        assert_eq!(
+            config.strings,
+            vec![(Text::Question, "Rate {product}".into())]
+        );
+        assert_eq!(
+            config.headers,
+            vec![("Authorization".into(), "Bearer t".into())]
+        );
         assert_eq!(config.referral.unwrap().url, "https://g2.com/acme");
     }
 
@@ -954,8 +965,10 @@ mod tests {
 
     #[test]
     fn css_values_cannot_smuggle_rules() {
-        assert!(error(r#"{"endpoint": "/x", "style": {"accent": "red; } body { x"}}"#)
-            .starts_with("\"style.accent\" must be a single CSS value"));
+        assert!(
+            error(r#"{"endpoint": "/x", "style": {"accent": "red; } body { x"}}"#)
+                .starts_with("\"style.accent\" must be a single CSS value")
+        );
     }
 
     #[test]
@@ -966,12 +979,18 @@ mod tests {
             ("sample-rate".to_owned(), "0.5".to_owned()),
             ("user-id".to_owned(), "u7".to_owned()),
             ("account-id".to_owned(), "acme".to_owned()),
-            ("config".to_owned(), "ignored, parsed by the caller".to_owned()),
+            (
+                "config".to_owned(),
+                "ignored, parsed by the caller".to_owned(),
+            ),
         ];
         let base = value(r#"{"product": "Acme", "survey_id": "old", "user": {"email": "a@b.c"}}"#);
         let config = parse(&from_attributes(attrs, Some(base)), Source::Attributes).unwrap();
         assert_eq!(config.endpoint, "/v1/responses");
-        assert_eq!(config.survey_id, "onboarding", "attributes override data-config");
+        assert_eq!(
+            config.survey_id, "onboarding",
+            "attributes override data-config"
+        );
         assert_eq!(config.product, "Acme");
         assert_eq!(config.sample_rate, 0.5);
         assert_eq!(config.user.id.as_deref(), Some("u7"));
@@ -997,7 +1016,9 @@ mod tests {
         let user = parse_user(&value(r#"{"id": "u1", "account_id": "a1"}"#)).unwrap();
         assert_eq!(user.account_id.as_deref(), Some("a1"));
         assert_eq!(
-            parse_user(&value(r#"{"name": "x"}"#)).unwrap_err().message(),
+            parse_user(&value(r#"{"name": "x"}"#))
+                .unwrap_err()
+                .message(),
             "unknown key \"user.name\""
         );
     }

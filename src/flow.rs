@@ -153,8 +153,7 @@ impl Survey {
     /// The person came back to a card they had left and answered after all: forget the
     /// `ignored` so the answer is delivered as a normal response under the same id.
     pub fn resume(&mut self) {
-        if self.step == Step::Asking && self.response.silent_reason == Some(SilentReason::Ignored)
-        {
+        if self.step == Step::Asking && self.response.silent_reason == Some(SilentReason::Ignored) {
             self.response.silent_reason = None;
             self.response.state = State::Partial;
             self.response.answered_at = None;
@@ -253,7 +252,11 @@ mod tests {
         assert_eq!(sent.score, None);
         assert_eq!(sent.validate(), Ok(()));
         assert_eq!(s.step(), Step::Closed);
-        assert_eq!(s.choose(score(5), t(5)), None, "a closed card takes no score");
+        assert_eq!(
+            s.choose(score(5), t(5)),
+            None,
+            "a closed card takes no score"
+        );
     }
 
     #[test]
@@ -271,7 +274,11 @@ mod tests {
         let sent = s.leave(t(4)).unwrap();
         assert_eq!(sent.silent_reason, Some(SilentReason::Ignored));
         assert_eq!(s.leave(t(5)), None, "one ignored per showing");
-        assert_eq!(s.step(), Step::Asking, "the card stays for a returning visitor");
+        assert_eq!(
+            s.step(),
+            Step::Asking,
+            "the card stays for a returning visitor"
+        );
     }
 
     #[test]

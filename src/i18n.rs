@@ -86,7 +86,10 @@ impl Text {
 
     /// The text a config key names.
     pub fn from_key(key: &str) -> Option<Text> {
-        Self::KEYS.iter().position(|k| *k == key).map(|i| Self::ALL[i])
+        Self::KEYS
+            .iter()
+            .position(|k| *k == key)
+            .map(|i| Self::ALL[i])
     }
 }
 

@@ -92,7 +92,11 @@ pub fn backoff_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64
 
 /// `Retry-After` as delay-seconds (the form 429s use); HTTP dates are left to the backoff.
 pub fn parse_retry_after(header: &str) -> Option<f64> {
-    header.trim().parse::<u32>().ok().map(|s| f64::from(s) * 1000.0)
+    header
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .map(|s| f64::from(s) * 1000.0)
 }
 
 /// What [`plan_put`] decides for a new delivery, given what is already queued.
@@ -224,9 +228,12 @@ mod tests {
     fn complete_replaces_partial_but_never_the_reverse() {
         let partial = entry(1, 0, 10, 5);
         let complete = entry(1, 1, 20, 5);
-        assert!(plan_put(&[partial.clone()], &complete).store);
-        assert!(!plan_put(&[complete.clone()], &partial).store);
-        assert!(plan_put(&[complete.clone()], &complete).store, "updates of complete go");
+        assert!(plan_put(std::slice::from_ref(&partial), &complete).store);
+        assert!(!plan_put(std::slice::from_ref(&complete), &partial).store);
+        assert!(
+            plan_put(std::slice::from_ref(&complete), &complete).store,
+            "updates of complete go"
+        );
     }
 
     #[test]
@@ -236,7 +243,11 @@ mod tests {
             .collect();
         let put = plan_put(&queued, &entry(200, 0, 2000, 5));
         assert!(put.store);
-        assert_eq!(put.evict, vec![uuid_v4([99; 16])], "queued_ms 901 is the oldest");
+        assert_eq!(
+            put.evict,
+            vec![uuid_v4([99; 16])],
+            "queued_ms 901 is the oldest"
+        );
     }
 
     #[test]

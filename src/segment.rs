@@ -153,16 +153,21 @@ mod tests {
             (10, Segment::Promoter),
         ];
         for (value, segment) in table {
-            assert_eq!(Score::new(value).unwrap().segment(), segment, "score {value}");
+            assert_eq!(
+                Score::new(value).unwrap().segment(),
+                segment,
+                "score {value}"
+            );
         }
     }
 
     #[test]
     fn every_score_on_the_scale_has_exactly_one_segment() {
-        let tally: Tally = (0..=10)
-            .map(|v| Score::new(v).unwrap().segment())
-            .collect();
-        assert_eq!((tally.detractors, tally.passives, tally.promoters), (7, 2, 2));
+        let tally: Tally = (0..=10).map(|v| Score::new(v).unwrap().segment()).collect();
+        assert_eq!(
+            (tally.detractors, tally.passives, tally.promoters),
+            (7, 2, 2)
+        );
     }
 
     #[test]

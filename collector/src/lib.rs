@@ -93,7 +93,11 @@ pub fn app(store: Store, settings: &Settings) -> Router {
 /// Refuses cross-origin writes from origins not on the allow-list (CORS only stops the
 /// browser from reading the answer; this stops the write itself).
 async fn check_origin(State(state): State<Shared>, request: Request, next: Next) -> HttpResponse {
-    if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+    if let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    {
         let host = request
             .headers()
             .get(header::HOST)
@@ -102,7 +106,10 @@ async fn check_origin(State(state): State<Shared>, request: Request, next: Next)
         let same = origin
             .split_once("://")
             .is_some_and(|(_, rest)| rest == host);
-        if !same && !state.allow_origins.iter().any(|o| o == origin) && request.method() != Method::OPTIONS {
+        if !same
+            && !state.allow_origins.iter().any(|o| o == origin)
+            && request.method() != Method::OPTIONS
+        {
             return error(StatusCode::FORBIDDEN, "origin not allowed", Some("Origin"));
         }
     }
@@ -161,7 +168,11 @@ async fn ingest(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
         }
         Err(e) => {
             eprintln!("nps-collector: storing {}: {e}", response.id);
-            error(StatusCode::SERVICE_UNAVAILABLE, "could not store the response, retry", None)
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the response, retry",
+                None,
+            )
         }
     }
 }
@@ -183,9 +194,17 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> HttpResponse {
+async fn list(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> HttpResponse {
     if !authorized(&state, &headers) {
-        return error(StatusCode::UNAUTHORIZED, "a bearer token is required", Some("Authorization"));
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "a bearer token is required",
+            Some("Authorization"),
+        );
     }
     if let Some(s) = &q.segment {
         if Segment::parse(s).is_none() {
@@ -220,7 +239,10 @@ pub async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("--listen {}: {e}", settings.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("nps-collector listening on http://{addr}/ (database {})", settings.db);
+    println!(
+        "nps-collector listening on http://{addr}/ (database {})",
+        settings.db
+    );
     let app = app(store, &settings);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())

@@ -29,7 +29,10 @@ fn settings() -> Result<Settings, String> {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.into());
         }
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--listen" => listen = value()?,
             "--db" => db = value()?,

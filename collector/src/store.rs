@@ -148,7 +148,11 @@ impl Store {
     }
 
     /// Stored responses, newest first, as the JSON bodies the widget sent.
-    pub async fn list(&self, segment: Option<&str>, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    pub async fn list(
+        &self,
+        segment: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT body FROM responses WHERE (?1 IS NULL OR segment = ?1)
              ORDER BY shown_at DESC, id LIMIT ?2",

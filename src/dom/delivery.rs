@@ -7,7 +7,7 @@
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{load, now_ms, post, random, stored_with_prefix, store, unstore};
+use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore};
 use crate::config::Config;
 use crate::outbox::{self, Entry, Outcome};
 
@@ -168,7 +168,9 @@ impl Delivery {
                         next_ms: 0.0,
                         in_flight: false,
                     });
-                    self.pending.last_mut().expect_throw("unreachable: just pushed")
+                    self.pending
+                        .last_mut()
+                        .expect_throw("unreachable: just pushed")
                 }
             };
             if pending.in_flight || (!keepalive && pending.next_ms > now) {
@@ -207,9 +209,7 @@ impl Delivery {
                 .iter()
                 .find(|e| e.id == send.id)
                 .is_none_or(|e| e.body == send.body);
-        let Some(i) = self.pending.iter().position(|p| p.id == send.id) else {
-            return None;
-        };
+        let i = self.pending.iter().position(|p| p.id == send.id)?;
         self.pending[i].in_flight = false;
         match outbox::classify(status) {
             Outcome::Delivered => {
@@ -223,8 +223,11 @@ impl Delivery {
             Outcome::Retry => {
                 let p = &mut self.pending[i];
                 p.attempts += 1;
-                let wait =
-                    outbox::backoff_ms(p.attempts, random(), outbox::parse_retry_after(retry_after));
+                let wait = outbox::backoff_ms(
+                    p.attempts,
+                    random(),
+                    outbox::parse_retry_after(retry_after),
+                );
                 p.next_ms = now_ms() + wait;
                 None
             }

@@ -1,8 +1,8 @@
 //! Renders a [`Step`] into the card. Builds fresh nodes per step (a card has a dozen), marks
 //! every control with `data-act` so one delegated listener on the shadow root handles them all.
 
-use web_sys::{Element, HtmlTextAreaElement};
 use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlTextAreaElement};
 
 use super::bindings::{add, el, focus, set};
 use crate::config::{push_uint, Referral};
@@ -21,7 +21,11 @@ pub(crate) fn render(
     body.set_text_content(None);
     match step {
         Step::Asking => {
-            let q = el("p", &strings.get(Text::Question), &[("id", "q"), ("class", "q")]);
+            let q = el(
+                "p",
+                &strings.get(Text::Question),
+                &[("id", "q"), ("class", "q")],
+            );
             add(body, &q);
             let scale = el(
                 "div",
@@ -89,10 +93,7 @@ pub(crate) fn render(
             add(body, &comment);
             if segment == Segment::Detractor && consent_box {
                 let row = el("label", "", &[("class", "consent")]);
-                add(
-                    &row,
-                    &el("input", "", &[("type", "checkbox"), ("id", "k")]),
-                );
+                add(&row, &el("input", "", &[("type", "checkbox"), ("id", "k")]));
                 add(&row, &el("span", &strings.get(Text::Consent), &[]));
                 add(body, &row);
             }

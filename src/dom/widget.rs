@@ -16,8 +16,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent, ShadowRootInit, ShadowRootMode};
 
 use super::bindings::{
-    adopt, add, document, el, element, focus, log, now_iso, page_hidden, page_languages,
-    page_url, random_bytes, referrer, set, window,
+    add, adopt, document, el, element, focus, log, now_iso, page_hidden, page_languages, page_url,
+    random_bytes, referrer, set, window,
 };
 use super::convert::{to_js, to_json};
 use super::delivery::{Delivery, Problem, Send};
@@ -68,9 +68,13 @@ impl Handle {
     pub(crate) fn new(config: Config) -> Handle {
         let [html_lang, nav_lang] = page_languages();
         let locale = choose_locale(
-            [config.locale.as_deref().unwrap_or(""), &html_lang, &nav_lang]
-                .into_iter()
-                .filter(|l| !l.is_empty()),
+            [
+                config.locale.as_deref().unwrap_or(""),
+                &html_lang,
+                &nav_lang,
+            ]
+            .into_iter()
+            .filter(|l| !l.is_empty()),
         );
         let strings = Strings::new(locale, &config.product, config.strings.clone());
         let shared = Rc::new_cyclic(|me| {
@@ -505,9 +509,9 @@ impl Widget {
         let Some(root) = card.host.shadow_root() else {
             return false;
         };
-        let Ok(list) = root.query_selector_all(
-            ".x,[role=radio][tabindex=\"0\"],textarea,input,.btn,a[href]",
-        ) else {
+        let Ok(list) =
+            root.query_selector_all(".x,[role=radio][tabindex=\"0\"],textarea,input,.btn,a[href]")
+        else {
             return false;
         };
         let count = list.length();
@@ -516,8 +520,14 @@ impl Widget {
         }
         let active = root.active_element();
         let first = list.item(0).and_then(|n| n.dyn_into::<Element>().ok());
-        let last = list.item(count - 1).and_then(|n| n.dyn_into::<Element>().ok());
-        let (edge, wrap_to) = if backwards { (first, last) } else { (last, first) };
+        let last = list
+            .item(count - 1)
+            .and_then(|n| n.dyn_into::<Element>().ok());
+        let (edge, wrap_to) = if backwards {
+            (first, last)
+        } else {
+            (last, first)
+        };
         if active.is_none() || active == edge {
             if let Some(e) = wrap_to {
                 focus(&e);

@@ -107,7 +107,9 @@ fn setup() -> Result {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     if !have("npm") {
-        return Err("Node.js and npm are needed: install them (e.g. apt-get install nodejs npm)".into());
+        return Err(
+            "Node.js and npm are needed: install them (e.g. apt-get install nodejs npm)".into(),
+        );
     }
     let stamp = root().join("node_modules/.package-lock.json");
     let lock = root().join("package-lock.json");
@@ -125,9 +127,11 @@ fn setup() -> Result {
                 .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
                 .env("DEBIAN_FRONTEND", "noninteractive"))?;
         } else {
-            return Err("Chromium and ChromeDriver are needed for the browser tests: \
+            return Err(
+                "Chromium and ChromeDriver are needed for the browser tests: \
                         install them, e.g. `sudo apt-get install chromium chromium-driver`"
-                .into());
+                    .into(),
+            );
         }
     }
     Ok(())
@@ -176,14 +180,17 @@ fn dist(enforce: bool) -> Result<Built> {
         wasm.into_os_string(),
     ]);
     wasm_bindgen_cli::wasm_bindgen::run_cli_with_args(bindgen_args)
-    .map_err(|e| format!("wasm-bindgen: {e}"))?;
+        .map_err(|e| format!("wasm-bindgen: {e}"))?;
 
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
     let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
-    opt.arg(bindgen.join("nps_widget_bg.wasm"))
-        .args(["-Oz", "--strip-producers", "--strip-target-features"]);
+    opt.arg(bindgen.join("nps_widget_bg.wasm")).args([
+        "-Oz",
+        "--strip-producers",
+        "--strip-target-features",
+    ]);
     if !keep_names {
         opt.arg("--strip-debug");
     } else {
@@ -191,18 +198,28 @@ fn dist(enforce: bool) -> Result<Built> {
     }
     run(opt.arg("-o").arg(dist.join("nps_widget_bg.wasm")))?;
     let mut downloads = vec![dist.join("nps-widget.js"), dist.join("nps_widget.js")];
-    terser(&root.join("js/loader.js"), &dist.join("nps-widget.js"), false)?;
-    terser(&bindgen.join("nps_widget.js"), &dist.join("nps_widget.js"), true)?;
+    terser(
+        &root.join("js/loader.js"),
+        &dist.join("nps-widget.js"),
+        false,
+    )?;
+    terser(
+        &bindgen.join("nps_widget.js"),
+        &dist.join("nps_widget.js"),
+        true,
+    )?;
     for snippet in walk(&bindgen.join("snippets")) {
         let relative = snippet.strip_prefix(&bindgen).map_err(|e| e.to_string())?;
         let out = dist.join(relative);
-        fs::create_dir_all(out.parent().expect("a file has a parent")).map_err(|e| e.to_string())?;
+        fs::create_dir_all(out.parent().expect("a file has a parent"))
+            .map_err(|e| e.to_string())?;
         terser(&snippet, &out, true)?;
         downloads.push(out);
     }
     downloads.push(dist.join("nps_widget_bg.wasm"));
 
-    let mut types = fs::read_to_string(bindgen.join("nps_widget.d.ts")).map_err(|e| e.to_string())?;
+    let mut types =
+        fs::read_to_string(bindgen.join("nps_widget.d.ts")).map_err(|e| e.to_string())?;
     types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
     fs::write(dist.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
     fs::write(dist.join("package.json"), package_json()).map_err(|e| e.to_string())?;
@@ -279,7 +296,10 @@ fn report(built: &Built, enforce: bool) -> Result {
         let name = f.strip_prefix(&dist).unwrap_or(f).display().to_string();
         println!("{name:<48} {:>9} {:>9}", bytes.len(), gz);
     }
-    println!("{:<48} {total_raw:>9} {total:>9}", "total (what a page downloads)");
+    println!(
+        "{:<48} {total_raw:>9} {total:>9}",
+        "total (what a page downloads)"
+    );
     println!(
         "budget: {total} of {BUDGET_GZIP} bytes gzip ({:.1} KB of {} KB)",
         total as f64 / 1024.0,
@@ -339,7 +359,14 @@ fn e2e() -> Result {
 fn test() -> Result {
     setup()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     run(cargo().args([
         "clippy",
         "--package",
@@ -355,7 +382,15 @@ fn test() -> Result {
     let me = env::current_exe().map_err(|e| e.to_string())?;
     let runner = format!("{} wasm-test-runner", me.display());
     run(cargo()
-        .args(["test", "--package", "nps-widget", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "test",
+            "--package",
+            "nps-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "web",
+        ])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))?;
     // The budget is reported here and enforced by `cargo xtask dist` / `size`.
     dist(false)?;

@@ -1,0 +1,212 @@
+//! The DOM layer in headless Chromium (wasm-bindgen-test), read like a user: see the question,
+//! pick a score, see the follow-up. Delivery goes to an endpoint that does not exist here; the
+//! end-to-end tests cover it against the real collector.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Object, Reflect};
+use nps_widget::NpsWidget;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn config(extra: &[(&str, &str)]) -> JsValue {
+    let o = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&o, &k.into(), &v).unwrap();
+    set("endpoint", "/nps-test-endpoint".into());
+    set("product", "Acme".into());
+    set("trigger", "manual".into());
+    for (k, v) in extra {
+        set(k, (*v).into());
+    }
+    o.into()
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn hosts() -> u32 {
+    document()
+        .query_selector_all("[data-nps-widget]")
+        .unwrap()
+        .length()
+}
+
+fn shown(extra: &[(&str, &str)]) -> (NpsWidget, ShadowRoot) {
+    let widget = NpsWidget::create(config(extra)).expect("valid config");
+    widget.show(JsValue::UNDEFINED);
+    let host = document()
+        .query_selector("[data-nps-widget]")
+        .unwrap()
+        .expect("host element");
+    let root = host.shadow_root().expect("open shadow root");
+    (widget, root)
+}
+
+fn find(root: &ShadowRoot, selector: &str) -> Element {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+}
+
+fn click(root: &ShadowRoot, selector: &str) {
+    find(root, selector).unchecked_into::<HtmlElement>().click();
+}
+
+fn press(target: &Element, key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_cancelable(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+fn text(root: &ShadowRoot, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn question_is_a_radiogroup_of_eleven_numbered_radios() {
+    let (widget, root) = shown(&[]);
+    let group = find(&root, "[role=radiogroup]");
+    let label_id = group.get_attribute("aria-labelledby").unwrap();
+    assert_eq!(
+        text(&root, &format!("#{label_id}")),
+        "How likely are you to recommend Acme to a friend or colleague?"
+    );
+    let radios = root.query_selector_all("[role=radio]").unwrap();
+    assert_eq!(radios.length(), 11);
+    for n in 0..11 {
+        let radio: Element = radios.item(n).unwrap().unchecked_into();
+        let name = radio.get_attribute("aria-label").unwrap();
+        assert!(name.starts_with(&n.to_string()), "{name}");
+    }
+    assert!(find(&root, "[role=radio][aria-label^='0']")
+        .get_attribute("aria-label")
+        .unwrap()
+        .ends_with("Not at all likely"));
+    widget.destroy();
+}
+
+#[wasm_bindgen_test]
+fn choosing_seven_asks_the_passive_follow_up_in_a_focused_labelled_box() {
+    let (widget, root) = shown(&[]);
+    click(&root, "[data-score='7']");
+    assert_eq!(
+        text(&root, "label[for=c]"),
+        "What would we need to do to earn a 9 or 10 from you next time?"
+    );
+    let active = root.active_element().expect("focus inside the card");
+    assert_eq!(active.id(), "c");
+    assert!(
+        root.query_selector("#k").unwrap().is_none(),
+        "no consent box for passives"
+    );
+    click(&root, "[data-act=skip]");
+    assert_eq!(
+        text(&root, "p.t"),
+        "Thank you! Your answer helps us improve."
+    );
+    widget.destroy();
+}
+
+#[wasm_bindgen_test]
+fn detractors_get_the_sorry_prompt_and_a_consent_box() {
+    let (widget, root) = shown(&[]);
+    click(&root, "[data-score='3']");
+    assert_eq!(
+        text(&root, "label[for=c]"),
+        "We're sorry. What disappointed you, and what should we fix first?"
+    );
+    assert!(text(&root, ".consent").contains("You may contact me about this"));
+    widget.destroy();
+}
+
+#[wasm_bindgen_test]
+fn close_removes_the_card_and_destroy_leaves_nothing_behind() {
+    let (widget, root) = shown(&[]);
+    assert_eq!(hosts(), 1);
+    click(&root, "[data-act=close]");
+    assert_eq!(hosts(), 0);
+    widget.show(JsValue::UNDEFINED);
+    assert_eq!(hosts(), 1, "show() asks again after a close");
+    widget.destroy();
+    assert_eq!(hosts(), 0);
+}
+
+#[wasm_bindgen_test]
+fn escape_closes_the_card() {
+    let (widget, root) = shown(&[]);
+    press(&find(&root, "[data-score='0']"), "Escape");
+    assert_eq!(hosts(), 0);
+    widget.destroy();
+}
+
+#[wasm_bindgen_test]
+fn arrow_keys_move_the_single_tab_stop_and_wrap() {
+    let (widget, root) = shown(&[]);
+    let zero = find(&root, "[data-score='0']");
+    press(&zero, "ArrowRight");
+    assert_eq!(
+        find(&root, "[tabindex='0']")
+            .get_attribute("data-score")
+            .unwrap(),
+        "1"
+    );
+    press(&find(&root, "[data-score='1']"), "End");
+    assert_eq!(
+        find(&root, "[tabindex='0']")
+            .get_attribute("data-score")
+            .unwrap(),
+        "10"
+    );
+    press(&find(&root, "[data-score='10']"), "ArrowRight");
+    assert_eq!(
+        find(&root, "[tabindex='0']")
+            .get_attribute("data-score")
+            .unwrap(),
+        "0"
+    );
+    assert_eq!(
+        root.query_selector_all("[tabindex='0']").unwrap().length(),
+        1
+    );
+    widget.destroy();
+}
+
+#[wasm_bindgen_test]
+fn product_names_are_text_never_markup() {
+    let (widget, root) = shown(&[("product", "<img src=x onerror=alert(1)>")]);
+    assert!(root.query_selector("img").unwrap().is_none());
+    assert!(text(&root, "#q").contains("<img src=x onerror=alert(1)>"));
+    widget.destroy();
+}
+
+#[wasm_bindgen_test]
+fn bad_config_is_refused_with_the_key_named_and_shows_nothing() {
+    let o = Object::new();
+    Reflect::set(&o, &"endpont".into(), &"/x".into()).unwrap();
+    let err = NpsWidget::create(o.into()).expect_err("unknown key");
+    let message = Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(
+        message,
+        "nps-widget: unknown key \"endpont\", did you mean \"endpoint\"?"
+    );
+    assert_eq!(hosts(), 0);
+}
+
+#[wasm_bindgen_test]
+fn arabic_renders_right_to_left() {
+    let (widget, root) = shown(&[("locale", "ar")]);
+    let card = find(&root, ".card");
+    assert_eq!(card.get_attribute("dir").as_deref(), Some("rtl"));
+    assert_eq!(card.get_attribute("lang").as_deref(), Some("ar"));
+    widget.destroy();
+}
