@@ -5,9 +5,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import Ajv2020 from 'ajv/dist/2020.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const ajv = new Ajv2020({ allErrors: true });
+const validateResponse = ajv.compile(
+  JSON.parse(readFileSync(join(root, 'schema/response.v1.json'), 'utf8')),
+);
+
+/// Checks a body the widget sent against schema/response.v1.json; throws naming what is wrong.
+export function assertSchemaV1(body) {
+  if (!validateResponse(body)) {
+    throw new Error(`body breaks schema v1: ${ajv.errorsText(validateResponse.errors)}\n${JSON.stringify(body)}`);
+  }
+}
 
 export async function startCollector(extraArgs = []) {
   const bin = process.env.NPS_COLLECTOR || join(root, 'target/release/nps-collector');
@@ -63,6 +77,10 @@ export async function openPage(browser, options = {}) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   page.errors = [];
+  page.sent = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/v1/responses')) page.sent.push(JSON.parse(r.postData()));
+  });
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
   page.on('pageerror', (e) => page.errors.push(String(e)));
   return page;

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startCollector, launch, openPage, eventually, root } from './harness.mjs';
+import { startCollector, launch, openPage, eventually, root, assertSchemaV1 } from './harness.mjs';
 
 let collector, browser;
 before(async () => {
@@ -60,6 +60,9 @@ test('a promoter answer with a comment lands once, complete, in SQLite', async (
   // The panel renders the comment as text, never as markup.
   await page.getByRole('cell', { name: 'The weekly digest <b>saves</b> me an hour' }).waitFor();
   await page.screenshot({ path: join(root, 'docs/screenshots/demo.png') });
+  assert.deepEqual(page.sent.map((b) => b.state), ['partial', 'complete']);
+  assert.ok(page.sent.every((b) => b.id === r.id), 'both deliveries under one id');
+  page.sent.forEach(assertSchemaV1);
   assert.deepEqual(page.errors, []);
 });
 
@@ -87,6 +90,7 @@ test('each segment gets its own follow-up prompt and is stored with that segment
     assert.equal(row.segment, segment);
     if (segment === 'detractor') assert.equal(row.contact_consent, true);
     else assert.equal(row.comment, null);
+    page.sent.forEach(assertSchemaV1);
     assert.deepEqual(page.errors, []);
     await page.context().close();
   }
@@ -106,5 +110,19 @@ test('closing the card before a score stores a silent, dismissed response', asyn
   assert.ok(r, 'a dismissed response');
   assert.equal(r.score, null);
   assert.equal(r.state, 'complete');
+  page.sent.forEach(assertSchemaV1);
   assert.deepEqual(page.errors, []);
+});
+
+test('the schema check itself refuses a body whose segment contradicts its score', () => {
+  const good = {
+    schema: 1, id: '0b6e3c1a-5f7d-4c2e-9a8b-1d2e3f4a5b6c', survey_id: 'default', score: 3,
+    segment: 'detractor', comment: null, contact_consent: null, state: 'partial', user: {},
+    context: { url: 'https://example.com/', locale: 'en' }, shown_at: '2026-11-23T10:00:00.000Z',
+    answered_at: '2026-11-23T10:00:01.000Z', completed_at: null,
+  };
+  assertSchemaV1(good);
+  assert.throws(() => assertSchemaV1({ ...good, segment: 'promoter' }), /schema v1/);
+  assert.throws(() => assertSchemaV1({ ...good, score: 11 }), /schema v1/);
+  assert.throws(() => assertSchemaV1({ ...good, extra: 1 }), /schema v1/);
 });
