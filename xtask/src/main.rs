@@ -339,6 +339,7 @@ fn demo(extra: &[String]) -> Result {
     dist(false)?;
     let collector = build_collector()?;
     let root = root();
+    println!("demo: open http://127.0.0.1:8080/ (Ctrl-C stops it; answers are stored in nps.db)");
     let mut cmd = Command::new(collector);
     cmd.arg("--static")
         .arg(root.join("www"))
