@@ -27,6 +27,9 @@ async function ask(page) {
 test('a promoter answer with a comment lands once, complete, in SQLite', async () => {
   const page = await openPage(browser);
   const scale = await ask(page);
+  await page.evaluate(() => Promise.all(
+    document.querySelector('nps-widget').shadowRoot.getAnimations().map((a) => a.finished),
+  ));
   await page.screenshot({ path: join(root, 'docs/screenshots/demo-ask.png') });
   const radios = scale.getByRole('radio');
   assert.equal(await radios.count(), 11);
