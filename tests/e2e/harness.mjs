@@ -11,7 +11,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const ajv = new Ajv2020({ allErrors: true });
+const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true, strictTypes: false });
 const validateResponse = ajv.compile(
   JSON.parse(readFileSync(join(root, 'schema/response.v1.json'), 'utf8')),
 );

@@ -1,0 +1,90 @@
+// Delivery and robustness against a loopback server this test controls: an endpoint that is
+// down keeps answers in the outbox across reloads; a bad config leaves the host page working.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join, extname } from 'node:path';
+import { launch, openPage, eventually, root, assertSchemaV1 } from './harness.mjs';
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+const stored = new Map();
+let down = true;
+let refused = 0;
+let server, base, browser;
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    if (req.url === '/v1/responses' && req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      if (down) {
+        refused++;
+        res.writeHead(503, { 'Retry-After': '1' }).end();
+        return;
+      }
+      const r = JSON.parse(body);
+      const prev = stored.get(r.id);
+      if (!prev || prev.state !== 'complete' || r.state === 'complete') stored.set(r.id, r);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      return;
+    }
+    const path = req.url.split('?')[0];
+    for (const dir of ['tests/e2e/pages', 'dist']) {
+      try {
+        const data = await readFile(join(root, dir, path));
+        res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' });
+        res.end(data);
+        return;
+      } catch {}
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const outbox = (page) => page.evaluate(() =>
+  Object.keys(localStorage).filter((k) => k.startsWith('nps-widget:outbox:')).length);
+
+test('an answer given while the endpoint is down survives reloads and arrives once it is back', async () => {
+  const page = await openPage(browser);
+  // The 503s are expected here: the browser logs failed loads as console errors.
+  await page.goto(`${base}/outbox.html`);
+  await page.getByRole('radio', { name: /^9/ }).click();
+  await page.getByRole('textbox').fill('Sent while the server was down');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await eventually(() => refused >= 2);
+  assert.equal(await outbox(page), 1, 'the complete state replaced the partial in the outbox');
+  assert.equal(stored.size, 0);
+
+  await page.reload();
+  await eventually(async () => (await outbox(page)) === 1);
+  down = false;
+  await page.reload();
+  const r = await eventually(() => [...stored.values()].find((x) => x.comment));
+  assert.equal(r.state, 'complete');
+  assert.equal(r.score, 9);
+  assert.equal(r.comment, 'Sent while the server was down');
+  assertSchemaV1(r);
+  await eventually(async () => (await outbox(page)) === 0);
+  assert.ok(page.errors.every((e) => e.includes('503')), page.errors.join('\n'));
+});
+
+test('a bad config logs one named error, shows nothing, and leaves the host page working', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${base}/bad-config.html`);
+  await eventually(() => page.errors.length > 0);
+  await page.waitForTimeout(300);
+  assert.deepEqual(page.errors, [
+    'nps-widget: unknown key "endpont", did you mean "endpoint"?',
+  ]);
+  assert.equal(await page.locator('[data-nps-widget]').count(), 0);
+  await page.getByRole('button', { name: 'Host button' }).click();
+  await page.getByText('Host page still works.').waitFor();
+});
