@@ -111,9 +111,9 @@ pub(crate) fn to_js(r: &Response) -> Object {
     o
 }
 
-/// The JSON body to POST.
-pub(crate) fn to_json(r: &Response) -> String {
-    js_sys::JSON::stringify(&to_js(r))
+/// The JSON body to POST, from the object [`to_js`] made.
+pub(crate) fn stringify(object: &Object) -> String {
+    js_sys::JSON::stringify(object)
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_default()

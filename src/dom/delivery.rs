@@ -90,6 +90,23 @@ impl Delivery {
             .collect()
     }
 
+    /// The retry state of a response, made fresh (due now) the first time it is seen.
+    fn pending_mut(&mut self, id: &str) -> &mut Pending {
+        let i = match self.pending.iter().position(|p| p.id == id) {
+            Some(i) => i,
+            None => {
+                self.pending.push(Pending {
+                    id: id.to_owned(),
+                    attempts: 0,
+                    next_ms: 0.0,
+                    in_flight: false,
+                });
+                self.pending.len() - 1
+            }
+        };
+        &mut self.pending[i]
+    }
+
     fn key(&self, id: &str) -> String {
         let mut key = self.prefix.clone();
         key.push_str(id);
@@ -125,18 +142,9 @@ impl Delivery {
                 self.memory.retain(|e| e.id != entry.id);
                 self.memory.push(entry);
             }
-            match self.pending.iter_mut().find(|p| p.id == id) {
-                Some(p) => {
-                    p.attempts = 0;
-                    p.next_ms = 0.0;
-                }
-                None => self.pending.push(Pending {
-                    id: id.to_owned(),
-                    attempts: 0,
-                    next_ms: 0.0,
-                    in_flight: false,
-                }),
-            }
+            let p = self.pending_mut(id);
+            p.attempts = 0;
+            p.next_ms = 0.0;
         }
         problems
     }
@@ -159,20 +167,7 @@ impl Delivery {
         };
         let mut sends = Vec::new();
         for entry in batch {
-            let pending = match self.pending.iter_mut().position(|p| p.id == entry.id) {
-                Some(i) => &mut self.pending[i],
-                None => {
-                    self.pending.push(Pending {
-                        id: entry.id.clone(),
-                        attempts: 0,
-                        next_ms: 0.0,
-                        in_flight: false,
-                    });
-                    self.pending
-                        .last_mut()
-                        .expect_throw("unreachable: just pushed")
-                }
-            };
+            let pending = self.pending_mut(&entry.id);
             if pending.in_flight || (!keepalive && pending.next_ms > now) {
                 continue;
             }

@@ -19,7 +19,7 @@ use super::bindings::{
     add, adopt, document, el, element, focus, log, now_iso, page_hidden, page_languages, page_url,
     random_bytes, referrer, set, window,
 };
-use super::convert::{to_js, to_json};
+use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
 use super::{style, view};
 use crate::config::{Config, Position, Theme, Trigger};
@@ -566,21 +566,24 @@ impl Widget {
             }
         };
         if let Some(response) = delivered {
-            self.deliver(&response, emits);
-            emits.push(Emit::Event(event, to_js(&response).into()));
+            let detail = self.deliver(&response, emits);
+            emits.push(Emit::Event(event, detail.into()));
         }
         if !matches!(act, Act::Close | Act::Referral) {
             self.render();
         }
     }
 
-    /// Queues a response in the outbox and starts sending it.
-    fn deliver(&mut self, response: &Response, emits: &mut Vec<Emit>) {
-        let body = to_json(response);
+    /// Queues a response in the outbox and starts sending it. Returns the JS object the body
+    /// was made from, which is also what event listeners receive.
+    fn deliver(&mut self, response: &Response, emits: &mut Vec<Emit>) -> Object {
+        let object = to_js(response);
+        let body = stringify(&object);
         for p in self.delivery.queue(&response.id, response.rank(), body) {
             problem(emits, p);
         }
         self.flush(page_hidden(), emits);
+        object
     }
 
     /// Sends what is due; with `keepalive` everything waiting, as the page goes away.
