@@ -5,7 +5,8 @@
 //! run serde in the wasm: its generic code and `core::fmt` messages would cost more bytes than the
 //! whole card, and this module's errors say more ("did you mean …").
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::i18n::Text;
 use crate::response::TraitValue;
@@ -528,6 +529,11 @@ pub fn describe(value: &Value) -> String {
     }
 }
 
+/// Whether `n` is a whole number (without `f64::fract`, which needs std).
+fn is_whole(n: f64) -> bool {
+    n.is_finite() && n == (n as i64) as f64
+}
+
 /// A number as text, without `core::fmt` (whose float code is bigger than this whole module):
 /// whole part and up to six decimals, which is all an error message needs.
 pub fn number_text(n: f64) -> String {
@@ -543,7 +549,7 @@ pub fn number_text(n: f64) -> String {
         out.push_str("a very large number");
         return out;
     }
-    let scaled = (abs * 1e6).round() as u64;
+    let scaled = (abs * 1e6 + 0.5) as u64;
     push_uint(&mut out, scaled / 1_000_000);
     let mut frac = scaled % 1_000_000;
     if frac != 0 {
@@ -627,7 +633,7 @@ impl Reader {
     fn id(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
         match value {
             Value::Text(s) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),
-            Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Ok(number_text(*n)),
+            Value::Number(n) if is_whole(*n) && *n >= 0.0 => Ok(number_text(*n)),
             _ => Err(invalid(
                 key,
                 "text of 1 to 128 characters",
@@ -687,9 +693,7 @@ impl Reader {
 
     fn whole(&self, key: &str, value: &Value, min: u32, max: u32) -> Result<u32, ConfigError> {
         match self.number(value) {
-            Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => {
-                Ok(n as u32)
-            }
+            Some(n) if is_whole(n) && n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
             _ => {
                 let mut expected = String::from("a whole number from ");
                 push_uint(&mut expected, u64::from(min));

@@ -6,6 +6,7 @@
 
 use crate::response::{Context, Response, SilentReason, State, User, SCHEMA_VERSION};
 use crate::segment::{Score, Segment};
+use alloc::{borrow::ToOwned, string::String};
 
 /// What the card shows now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

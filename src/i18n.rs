@@ -3,6 +3,7 @@
 //! Strings are `&'static str` tables indexed by [`Text`], so the wasm carries each sentence once
 //! and looks it up without hashing. `{product}` in any string is replaced by the product name.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 /// Every piece of text the card shows. The snake_case names are the keys of the `strings`
 /// config object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

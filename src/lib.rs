@@ -6,8 +6,11 @@
 //! and are tested natively; the collector shares `segment` and `response`. `dom` is the thin
 //! browser layer, compiled only for wasm32.
 
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unreachable_pub)]
+
+extern crate alloc;
 
 pub mod config;
 pub mod flow;
@@ -18,6 +21,21 @@ pub mod segment;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;
+#[cfg(any(target_arch = "wasm32", test))]
+mod heap;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static HEAP: heap::Heap = heap::Heap::new();
+
+/// Without std (the shipped build) a panic traps at once: no message is formatted, so no
+/// `core::fmt` code ships. The host page sees a failed call, never a broken page; and nothing
+/// on our production paths panics (no `unwrap` on outside data).
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 #[cfg(target_arch = "wasm32")]
 pub use api::NpsWidget;
@@ -25,6 +43,8 @@ pub use api::NpsWidget;
 /// The one `#[wasm_bindgen]` surface; errors become JS `Error`s here and nowhere else.
 #[cfg(target_arch = "wasm32")]
 mod api {
+    use alloc::string::String;
+    use alloc::vec::Vec;
     use js_sys::Function;
     use wasm_bindgen::prelude::*;
 
@@ -37,8 +57,8 @@ mod api {
         handle: Handle,
     }
 
-    impl std::fmt::Debug for NpsWidget {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    impl core::fmt::Debug for NpsWidget {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             f.write_str("NpsWidget")
         }
     }

@@ -3,6 +3,7 @@
 //! Pure: the browser layer stores entries (one localStorage key each, via [`Entry::encode`]),
 //! does the `fetch`, and reports outcomes here. Time and randomness come in as arguments.
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 /// Most entries kept; past this the oldest goes (and the site is told).
 pub const MAX_ENTRIES: usize = 100;
 /// Most bytes of bodies kept.
@@ -82,7 +83,7 @@ pub fn classify(status: Option<u16>) -> Outcome {
 /// ceiling, so many tabs and visitors do not retry in lock-step. `random` is uniform in [0, 1).
 /// A server's `Retry-After` is a floor.
 pub fn backoff_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
-    let ceiling = (BASE_DELAY_MS * 2f64.powi(attempt.min(30) as i32)).min(MAX_DELAY_MS);
+    let ceiling = (BASE_DELAY_MS * f64::from(1u32 << attempt.min(30))).min(MAX_DELAY_MS);
     let jittered = ceiling * random.clamp(0.0, 1.0);
     match retry_after_ms {
         Some(floor) => jittered.max(floor.min(MAX_DELAY_MS * 4.0)),

@@ -4,6 +4,7 @@
 //! is shown; receivers upsert by `id`. `schema/response.v1.json` is the published contract and
 //! the tests check both sides against it.
 
+use alloc::{string::String, vec::Vec};
 use serde::{Deserialize, Serialize};
 
 use crate::segment::{Score, Segment};
@@ -90,8 +91,10 @@ pub struct User {
 /// generic tree code in the wasm for a handful of entries.
 mod traits_map {
     use super::TraitValue;
+    use alloc::collections::BTreeMap;
+    use alloc::string::String;
+    use alloc::vec::Vec;
     use serde::{Deserialize, Deserializer, Serializer};
-    use std::collections::BTreeMap;
 
     pub(super) fn serialize<S: Serializer>(
         traits: &[(String, TraitValue)],
@@ -264,7 +267,7 @@ pub fn is_uuid(text: &str) -> bool {
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the shape `Date.prototype.toISOString` writes.
 fn is_timestamp(text: &str) -> bool {
     let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());
+    let digits = |range: core::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());
     b.len() >= 20
         && b.len() <= 30
         && digits(0..4)

@@ -2,9 +2,12 @@
 //! terms. Where a few lines of JS are smaller than the web-sys bindings for the same job (fetch
 //! with a timeout, constructable stylesheets), they live in the snippet below.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlElement, ShadowRoot, Storage, Window};
+use web_sys::{Document, Element, Event, HtmlElement, ShadowRoot, Storage, Window};
 
 #[wasm_bindgen(inline_js = r#"
 export function post(url, body, headers, credentials, keepalive, timeout, done) {
@@ -19,6 +22,11 @@ export function adopt(root, css) {
   catch (e) { let s = document.createElement('style'); s.textContent = css; root.appendChild(s); }
 }
 export function log(message) { console.error(message); }
+export function listen(target, type, f) {
+  target.addEventListener(type, f);
+  return () => target.removeEventListener(type, f);
+}
+export function later(ms, f) { let t = setTimeout(f, ms); return () => clearTimeout(t); }
 "#)]
 extern "C" {
     /// POSTs `body` as JSON and calls `done(status, retry_after)` exactly once; status 0 is a
@@ -38,6 +46,60 @@ extern "C" {
 
     /// One console error.
     pub(crate) fn log(message: &str);
+
+    /// `addEventListener`; returns the function that removes it again.
+    fn listen(target: &JsValue, kind: &str, f: &JsValue) -> Function;
+
+    /// `setTimeout`; returns the function that clears it.
+    fn later(ms: u32, f: &JsValue) -> Function;
+}
+
+/// An event listener that is removed when dropped.
+pub(crate) struct Listener {
+    _f: Closure<dyn FnMut(Event)>,
+    off: Function,
+}
+
+impl Listener {
+    /// Listens to `kind` events on `target` until dropped.
+    pub(crate) fn new(target: &JsValue, kind: &str, f: impl FnMut(Event) + 'static) -> Listener {
+        let f = Closure::<dyn FnMut(Event)>::new(f);
+        let off = listen(target, kind, f.as_ref());
+        Listener { _f: f, off }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.off.call0(&JsValue::NULL);
+    }
+}
+
+/// A timer that is cleared when dropped.
+pub(crate) struct Timer {
+    _f: Closure<dyn FnMut()>,
+    cancel: Function,
+}
+
+impl Timer {
+    /// Calls `f` once after `ms` milliseconds, unless dropped first.
+    pub(crate) fn new(ms: u32, f: impl FnMut() + 'static) -> Timer {
+        let f = Closure::<dyn FnMut()>::new(f);
+        let cancel = later(ms, f.as_ref());
+        Timer { _f: f, cancel }
+    }
+}
+
+impl core::fmt::Debug for Timer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Timer")
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let _ = self.cancel.call0(&JsValue::NULL);
+    }
 }
 
 /// The window; the widget only ever runs where there is one.

@@ -2,6 +2,7 @@
 //! plain JS objects for events and `JSON.stringify`. Hand-written because serde's generic code
 //! would cost more bytes than the card itself.
 
+use alloc::string::String;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -4,10 +4,12 @@
 //! One key per entry (`nps-widget:outbox:<survey_id>:<id>`), so tabs never overwrite each
 //! other's lists, and a later state of a response simply replaces the earlier value.
 
-use gloo_timers::callback::Timeout;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore};
+use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore, Timer};
 use crate::config::Config;
 use crate::outbox::{self, Entry, Outcome};
 
@@ -39,7 +41,7 @@ pub(crate) struct Delivery {
     pending: Vec<Pending>,
     /// Entries localStorage refused (private mode, quota): kept for this page's life only.
     memory: Vec<Entry>,
-    timer: Option<Timeout>,
+    timer: Option<Timer>,
 }
 
 /// One POST to make: the caller sends it and reports back through [`Delivery::done`].
@@ -248,7 +250,7 @@ impl Delivery {
     }
 
     /// Keeps the retry timer (it clears itself when replaced or dropped).
-    pub(crate) fn set_timer(&mut self, timer: Option<Timeout>) {
+    pub(crate) fn set_timer(&mut self, timer: Option<Timer>) {
         self.timer = timer;
     }
 }

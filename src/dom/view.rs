@@ -1,6 +1,7 @@
 //! Renders a [`Step`] into the card. Builds fresh nodes per step (a card has a dozen), marks
 //! every control with `data-act` so one delegated listener on the shadow root handles them all.
 
+use alloc::string::String;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlTextAreaElement};
 

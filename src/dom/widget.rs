@@ -5,11 +5,13 @@
 //! to the widget, so dropping the widget (on `destroy`) frees everything. Site callbacks run
 //! after our borrow is released, so a callback may call back into the widget.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::borrow::ToOwned;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use gloo_events::{EventListener, EventListenerOptions};
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -17,7 +19,7 @@ use web_sys::{Element, KeyboardEvent, ShadowRootInit, ShadowRootMode};
 
 use super::bindings::{
     add, adopt, document, el, element, focus, log, now_iso, page_hidden, page_languages, page_url,
-    random_bytes, referrer, set, window,
+    random_bytes, referrer, set, window, Listener, Timer,
 };
 use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
@@ -40,7 +42,7 @@ struct Card {
     host: Element,
     body: Element,
     live: Element,
-    _listeners: [EventListener; 2],
+    _listeners: [Listener; 2],
 }
 
 /// One `NpsWidget` instance.
@@ -52,8 +54,8 @@ pub(crate) struct Widget {
     card: Option<Card>,
     delivery: Delivery,
     handlers: Vec<(String, Function)>,
-    page_listeners: Vec<EventListener>,
-    show_timer: Option<Timeout>,
+    page_listeners: Vec<Listener>,
+    show_timer: Option<Timer>,
     return_focus: Option<Element>,
     me: Weak<RefCell<Widget>>,
 }
@@ -98,7 +100,7 @@ impl Handle {
             w.flush(false, emits);
             if w.config.trigger != Trigger::Manual {
                 let me = w.me.clone();
-                w.show_timer = Some(Timeout::new(w.config.delay_ms, move || {
+                w.show_timer = Some(Timer::new(w.config.delay_ms, move || {
                     if let Some(h) = me.upgrade() {
                         Handle(h).show(false);
                     }
@@ -142,7 +144,7 @@ impl Handle {
         let weak = Rc::downgrade(&self.0);
         let on = |target: &web_sys::EventTarget, name: &'static str, leaving: bool| {
             let weak = weak.clone();
-            EventListener::new(target, name, move |_| {
+            Listener::new(target, name, move |_| {
                 if let Some(h) = weak.upgrade() {
                     let h = Handle(h);
                     if leaving {
@@ -370,7 +372,7 @@ impl Widget {
         add(&root, &card);
 
         let me = self.me.clone();
-        let click = EventListener::new(&root, "click", move |event| {
+        let click = Listener::new(&root, "click", move |event| {
             let Some(act) = act_of(event.target()) else {
                 return;
             };
@@ -379,26 +381,21 @@ impl Widget {
             }
         });
         let me = self.me.clone();
-        let keys = EventListener::new_with_options(
-            &root,
-            "keydown",
-            EventListenerOptions::enable_prevent_default(),
-            move |event| {
-                let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
-                    return;
-                };
-                if let Some(h) = me.upgrade() {
-                    if let Ok(w) = h.try_borrow() {
-                        if w.key(key) {
-                            event.prevent_default();
-                        }
-                    }
-                    if key.key() == "Escape" {
-                        Handle(h).act(Act::Close);
+        let keys = Listener::new(&root, "keydown", move |event| {
+            let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
+                return;
+            };
+            if let Some(h) = me.upgrade() {
+                if let Ok(w) = h.try_borrow() {
+                    if w.key(key) {
+                        event.prevent_default();
                     }
                 }
-            },
-        );
+                if key.key() == "Escape" {
+                    Handle(h).act(Act::Close);
+                }
+            }
+        });
         add(&parent, &host);
         self.card = Some(Card {
             host,
@@ -616,7 +613,7 @@ impl Widget {
     fn arm_retry(&mut self) {
         let timer = self.delivery.next_wait().map(|wait| {
             let me = self.me.clone();
-            Timeout::new(wait.ceil() as u32, move || {
+            Timer::new(wait as u32 + 1, move || {
                 if let Some(h) = me.upgrade() {
                     Handle(h).run(|w, emits| w.flush(false, emits));
                 }

@@ -158,6 +158,8 @@ fn dist(enforce: bool) -> Result<Built> {
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
+        // No std: a trapping panic handler, and no `core::fmt` in the wasm.
+        "--no-default-features",
     ]))?;
     let target_dir = env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -373,6 +375,19 @@ fn test() -> Result {
         "--package",
         "nps-widget",
         "--all-targets",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // The shipped build: the library alone, without std.
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "nps-widget",
+        "--lib",
+        "--no-default-features",
         "--target",
         "wasm32-unknown-unknown",
         "--",
