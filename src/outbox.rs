@@ -67,11 +67,23 @@ pub enum Outcome {
     Retry,
     /// The endpoint refuses this body for good (other 4xx, odd statuses): drop and report.
     Rejected,
+    /// Not attempted: another tab holds the entry's lock and is sending it. Look again soon,
+    /// without counting an attempt; if that tab delivers it, the entry is gone by then.
+    Busy,
+}
+
+/// The status the sender reports when it did not send because another tab holds the lock.
+pub const BUSY: u16 = 1;
+
+/// Wait before looking again at an entry another tab is sending.
+pub fn busy_wait_ms(random: f64) -> f64 {
+    500.0 + 1_000.0 * random.clamp(0.0, 1.0)
 }
 
 /// Classifies an HTTP status; `None` is a network error or a timeout.
 pub fn classify(status: Option<u16>) -> Outcome {
     match status {
+        Some(BUSY) => Outcome::Busy,
         None | Some(408) | Some(429) => Outcome::Retry,
         Some(200..=299) => Outcome::Delivered,
         Some(500..=599) => Outcome::Retry,
@@ -193,9 +205,18 @@ mod tests {
             (Some(500), Outcome::Retry),
             (Some(503), Outcome::Retry),
             (Some(302), Outcome::Rejected),
+            (Some(BUSY), Outcome::Busy),
         ];
         for (status, outcome) in table {
             assert_eq!(classify(status), outcome, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_another_tab_is_sending_is_looked_at_again_within_two_seconds() {
+        for r in [0.0, 0.5, 0.999_999, -1.0, 2.0] {
+            let wait = busy_wait_ms(r);
+            assert!((500.0..=1_500.0).contains(&wait), "{r} -> {wait}");
         }
     }
 

@@ -10,12 +10,21 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlElement, ShadowRoot, Storage, Window};
 
 #[wasm_bindgen(inline_js = r#"
-export function post(url, body, headers, credentials, keepalive, timeout, done) {
-  let c = new AbortController(), t = setTimeout(() => c.abort(), timeout), h = { 'Content-Type': 'application/json' };
-  for (let i = 0; i < headers.length; i += 2) h[headers[i]] = headers[i + 1];
-  fetch(url, { method: 'POST', body, headers: h, credentials, keepalive, signal: c.signal, mode: 'cors' })
-    .then(r => done(r.status, r.headers.get('Retry-After') || ''), () => done(0, ''))
-    .finally(() => clearTimeout(t));
+let tab = Math.random() + '';
+export function post(lock, url, body, headers, credentials, keepalive, timeout, done) {
+  let send = () => {
+    let c = new AbortController(), t = setTimeout(() => c.abort(), timeout), h = { 'Content-Type': 'application/json' };
+    for (let i = 0; i < headers.length; i += 2) h[headers[i]] = headers[i + 1];
+    return fetch(url, { method: 'POST', body, headers: h, credentials, keepalive, signal: c.signal, mode: 'cors' })
+      .then(r => done(r.status, r.headers.get('Retry-After') || ''), () => done(0, ''))
+      .finally(() => clearTimeout(t));
+  };
+  if (!lock) return send();
+  if (navigator.locks) return navigator.locks.request(lock, { ifAvailable: true }, l => l ? send() : done(1, ''));
+  let k = lock + ':lease', s = localStorage, now = Date.now(), v = (s.getItem(k) || '').split(' ');
+  if (+v[0] > now && v[1] != tab) return done(1, '');
+  s.setItem(k, now + timeout + 1e3 + ' ' + tab);
+  send().finally(() => s.removeItem(k));
 }
 export function adopt(root, css) {
   try { let s = new CSSStyleSheet(); s.replaceSync(css); root.adoptedStyleSheets = [s]; }
@@ -30,8 +39,11 @@ export function later(ms, f) { let t = setTimeout(f, ms); return () => clearTime
 "#)]
 extern "C" {
     /// POSTs `body` as JSON and calls `done(status, retry_after)` exactly once; status 0 is a
-    /// network error or the timeout.
+    /// network error or the timeout, status 1 ([`crate::outbox::BUSY`]) means another tab holds
+    /// `lock` and nothing was sent. Unless `lock` is empty, the POST runs under that lock: a
+    /// Web Lock where the browser has them, else a lease in localStorage that expires.
     pub(crate) fn post(
+        lock: &str,
         url: &str,
         body: &str,
         headers: Vec<JsValue>,

@@ -151,9 +151,15 @@ impl Delivery {
         problems
     }
 
-    /// The POSTs to make now: entries that are due and not already in flight. With
-    /// `keepalive` (the page is going away), everything waiting, within the 64 KB budget.
-    pub(crate) fn due(&mut self, keepalive: bool, problems: &mut Vec<Problem>) -> Vec<Send> {
+    /// The POSTs to make now: entries that are due and not already in flight. With `now_all`
+    /// (start-up, back online) every entry regardless of its backoff; with `keepalive` (the
+    /// page is going away) everything waiting, within the 64 KB budget.
+    pub(crate) fn due(
+        &mut self,
+        keepalive: bool,
+        now_all: bool,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<Send> {
         let now = now_ms();
         let entries = self.entries(problems);
         let mut all = entries;
@@ -162,6 +168,9 @@ impl Delivery {
                 all.push(m.clone());
             }
         }
+        // Entries another tab delivered (or evicted) are gone from storage: forget them.
+        self.pending
+            .retain(|p| p.in_flight || all.iter().any(|e| e.id == p.id));
         let batch: Vec<&Entry> = if keepalive {
             outbox::keepalive_batch(&all)
         } else {
@@ -170,7 +179,7 @@ impl Delivery {
         let mut sends = Vec::new();
         for entry in batch {
             let pending = self.pending_mut(&entry.id);
-            if pending.in_flight || (!keepalive && pending.next_ms > now) {
+            if pending.in_flight || (!keepalive && !now_all && pending.next_ms > now) {
                 continue;
             }
             pending.in_flight = true;
@@ -182,9 +191,18 @@ impl Delivery {
         sends
     }
 
-    /// Starts one POST; `done` receives `(status, retry_after)`.
+    /// Starts one POST; `done` receives `(status, retry_after)`. Under the entry's lock, so
+    /// two tabs never send it at once; but not as the page goes away (a lock is granted
+    /// asynchronously, too late for `pagehide`; the idempotent upsert makes a double harmless).
     pub(crate) fn start(&self, send: &Send, keepalive: bool, done: &JsValue) {
+        let mut lock = String::new();
+        if !keepalive {
+            // Not under the outbox prefix: a lease stored there would read as a bad entry.
+            lock.push_str("nps-widget:lock:");
+            lock.push_str(&send.id);
+        }
         post(
+            &lock,
             &self.endpoint,
             &send.body,
             self.headers.clone(),
@@ -226,6 +244,10 @@ impl Delivery {
                     outbox::parse_retry_after(retry_after),
                 );
                 p.next_ms = now_ms() + wait;
+                None
+            }
+            Outcome::Busy => {
+                self.pending[i].next_ms = now_ms() + outbox::busy_wait_ms(random());
                 None
             }
             Outcome::Rejected => {

@@ -97,7 +97,7 @@ impl Handle {
         let handle = Handle(shared);
         handle.wire_page();
         handle.run(|w, emits| {
-            w.flush(false, emits);
+            w.flush(false, true, emits);
             if w.config.trigger != Trigger::Manual {
                 let me = w.me.clone();
                 w.show_timer = Some(Timer::new(w.config.delay_ms, move || {
@@ -150,7 +150,7 @@ impl Handle {
                     if leaving {
                         h.page_leaving(name);
                     } else {
-                        h.run(|w, emits| w.flush(false, emits));
+                        h.run(|w, emits| w.flush(false, true, emits));
                     }
                 }
             })
@@ -171,7 +171,7 @@ impl Handle {
         self.run(|w, emits| {
             let Some(survey) = w.survey.as_mut() else {
                 if hidden {
-                    w.flush(true, emits);
+                    w.flush(true, false, emits);
                 }
                 return;
             };
@@ -182,7 +182,7 @@ impl Handle {
             if let Some(r) = survey.leave(now_iso()) {
                 w.deliver(&r, emits);
             }
-            w.flush(true, emits);
+            w.flush(true, false, emits);
         });
     }
 
@@ -579,14 +579,15 @@ impl Widget {
         for p in self.delivery.queue(&response.id, response.rank(), body) {
             problem(emits, p);
         }
-        self.flush(page_hidden(), emits);
+        self.flush(page_hidden(), false, emits);
         object
     }
 
-    /// Sends what is due; with `keepalive` everything waiting, as the page goes away.
-    fn flush(&mut self, keepalive: bool, emits: &mut Vec<Emit>) {
+    /// Sends what is due; with `now_all` (start-up, back online) every entry whatever its
+    /// backoff; with `keepalive` everything waiting, as the page goes away.
+    fn flush(&mut self, keepalive: bool, now_all: bool, emits: &mut Vec<Emit>) {
         let mut problems = Vec::new();
-        let sends = self.delivery.due(keepalive, &mut problems);
+        let sends = self.delivery.due(keepalive, now_all, &mut problems);
         for p in problems {
             problem(emits, p);
         }
@@ -601,7 +602,7 @@ impl Widget {
                         if let Some(p) = w.delivery.done(&send, status, &retry_after) {
                             problem(emits, p);
                         }
-                        w.flush(false, emits);
+                        w.flush(false, false, emits);
                     });
                 }
             });
@@ -615,7 +616,7 @@ impl Widget {
             let me = self.me.clone();
             Timer::new(wait as u32 + 1, move || {
                 if let Some(h) = me.upgrade() {
-                    Handle(h).run(|w, emits| w.flush(false, emits));
+                    Handle(h).run(|w, emits| w.flush(false, false, emits));
                 }
             })
         });
