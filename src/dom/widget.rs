@@ -96,8 +96,15 @@ impl Handle {
         });
         let handle = Handle(shared);
         handle.wire_page();
-        handle.run(|w, emits| {
-            w.flush(false, true, emits);
+        handle.run(|w, _| {
+            // What earlier pages left goes out right after this call returns, so listeners
+            // added next (the loader replays queued `on` calls) hear about any problem.
+            let me = w.me.clone();
+            w.delivery.set_timer(Some(Timer::new(0, move || {
+                if let Some(h) = me.upgrade() {
+                    Handle(h).run(|w, emits| w.flush(false, true, emits));
+                }
+            })));
             if w.config.trigger != Trigger::Manual {
                 let me = w.me.clone();
                 w.show_timer = Some(Timer::new(w.config.delay_ms, move || {

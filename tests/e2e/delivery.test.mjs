@@ -15,6 +15,11 @@ let server, base, browser;
 
 before(async () => {
   server = createServer(async (req, res) => {
+    if (req.url === '/v1/reject' && req.method === 'POST') {
+      for await (const chunk of req);
+      res.writeHead(422, { 'Content-Type': 'application/json' }).end('{"error":"no"}');
+      return;
+    }
     if (req.url === '/v1/responses' && req.method === 'POST') {
       let body = '';
       for await (const chunk of req) body += chunk;
@@ -87,4 +92,24 @@ test('a bad config logs one named error, shows nothing, and leaves the host page
   assert.equal(await page.locator('[data-nps-widget]').count(), 0);
   await page.getByRole('button', { name: 'Host button' }).click();
   await page.getByText('Host page still works.').waitFor();
+});
+
+test('corrupt outbox data is discarded with an error event; a 4xx is final and reported with its status', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${base}/outbox.html`);
+  await page.evaluate(() => {
+    localStorage.clear();
+    localStorage.setItem('nps-widget:outbox:default:left-by-something-else', 'not an entry');
+  });
+  await page.goto(`${base}/reject.html`);
+  const discarded = await eventually(() => page.evaluate(() => window.errors.find((e) => /unreadable/.test(e.message))));
+  assert.equal(discarded.message, 'discarded unreadable outbox entry left-by-something-else');
+  assert.equal(await outbox(page), 0);
+
+  await page.getByRole('radio', { name: /^3/ }).click();
+  const rejected = await eventually(() => page.evaluate(() => window.errors.find((e) => e.status === 422)));
+  assert.match(rejected.message, /^endpoint rejected response [0-9a-f-]{36} with status 422$/);
+  assert.equal(await outbox(page), 0, 'a rejected response is not retried forever');
+  await page.getByRole('button', { name: 'Close' }).click();
+  assert.ok(page.errors.every((e) => /422|nps-widget: (discarded|endpoint rejected)/.test(e)), page.errors.join('\n'));
 });
