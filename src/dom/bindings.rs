@@ -6,8 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlElement, ShadowRoot, Storage, Window};
+use web_sys::{Document, Event, Storage, Window};
 
 #[wasm_bindgen(inline_js = r#"
 let tab = Math.random() + '';
@@ -25,10 +24,6 @@ export function post(lock, url, body, headers, credentials, keepalive, timeout, 
   if (+v[0] > now && v[1] != tab) return done(1, '');
   s.setItem(k, now + timeout + 1e3 + ' ' + tab);
   send().finally(() => s.removeItem(k));
-}
-export function adopt(root, css) {
-  try { let s = new CSSStyleSheet(); s.replaceSync(css); root.adoptedStyleSheets = [s]; }
-  catch (e) { let s = document.createElement('style'); s.textContent = css; root.appendChild(s); }
 }
 export function log(message) { console.error(message); }
 export function listen(target, type, f) {
@@ -53,9 +48,6 @@ extern "C" {
         done: &JsValue,
     );
 
-    /// Applies the card's styles so that a strict CSP (`style-src 'self'`) still allows them.
-    pub(crate) fn adopt(root: &ShadowRoot, css: &str);
-
     /// One console error.
     pub(crate) fn log(message: &str);
 
@@ -64,6 +56,47 @@ extern "C" {
 
     /// `setTimeout`; returns the function that clears it.
     fn later(ms: u32, f: &JsValue) -> Function;
+}
+
+/// The card's DOM, drawn by `card.js` (which says why it is JS).
+pub(crate) mod card {
+    use alloc::vec::Vec;
+    use wasm_bindgen::prelude::*;
+    use web_sys::Element;
+
+    #[wasm_bindgen(module = "/src/dom/card.js")]
+    extern "C" {
+        /// Mounts an empty card in `target` (a selector; empty for the page's body). Null when
+        /// the selector matches nothing.
+        #[allow(clippy::too_many_arguments)]
+        pub(crate) fn mount(
+            target: &str,
+            position: &str,
+            theme: &str,
+            css: &str,
+            lang: &str,
+            rtl: bool,
+            texts: Vec<JsValue>,
+            act: &JsValue,
+        ) -> JsValue;
+
+        /// Draws step 0 (question), 1 (follow-up) or 2 (thanks) for segment 0 (promoter),
+        /// 1 (passive) or 2 (detractor).
+        pub(crate) fn draw(
+            card: &JsValue,
+            step: u8,
+            segment: u8,
+            consent_box: bool,
+            referral_url: &str,
+            referral_text: &str,
+        );
+
+        /// Removes the card.
+        pub(crate) fn unmount(card: &JsValue);
+
+        /// The card's host element.
+        pub(crate) fn host(card: &JsValue) -> Element;
+    }
 }
 
 /// An event listener that is removed when dropped.
@@ -122,42 +155,6 @@ pub(crate) fn window() -> Window {
 /// The document of the window.
 pub(crate) fn document() -> Document {
     window().document().expect_throw("unreachable: no document")
-}
-
-/// A new element, or `None` if the browser refuses the tag (it never does for ours).
-pub(crate) fn element(tag: &str) -> Element {
-    document()
-        .create_element(tag)
-        .expect_throw("unreachable: create_element")
-}
-
-/// A new element with text content and attributes; text is always text, never markup.
-pub(crate) fn el(tag: &str, text: &str, attrs: &[(&str, &str)]) -> Element {
-    let e = element(tag);
-    if !text.is_empty() {
-        e.set_text_content(Some(text));
-    }
-    for (name, value) in attrs {
-        set(&e, name, value);
-    }
-    e
-}
-
-/// Sets an attribute; our attribute names are always valid, so the error cannot happen.
-pub(crate) fn set(e: &Element, name: &str, value: &str) {
-    let _ = e.set_attribute(name, value);
-}
-
-/// Appends a child node.
-pub(crate) fn add(parent: &web_sys::Node, child: &web_sys::Node) {
-    let _ = parent.append_child(child);
-}
-
-/// Moves focus to an element.
-pub(crate) fn focus(e: &Element) {
-    if let Some(h) = e.dyn_ref::<HtmlElement>() {
-        let _ = h.focus();
-    }
 }
 
 /// Now, as RFC 3339 UTC text.

@@ -4,8 +4,6 @@
 mod bindings;
 mod convert;
 mod delivery;
-mod style;
-mod view;
 mod widget;
 
 pub(crate) use bindings::error;

@@ -14,21 +14,19 @@ use core::cell::RefCell;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, KeyboardEvent, ShadowRootInit, ShadowRootMode};
+use web_sys::Element;
 
 use super::bindings::{
-    add, adopt, document, el, element, focus, log, now_iso, page_hidden, page_languages, page_url,
-    random_bytes, referrer, set, window, Listener, Timer,
+    card, document, log, now_iso, page_hidden, page_languages, page_url, random_bytes, referrer,
+    window, Listener, Timer,
 };
 use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
-use super::{style, view};
 use crate::config::{Config, Position, Theme, Trigger};
 use crate::flow::{Step, Survey};
 use crate::i18n::{choose_locale, is_rtl, Strings, Text};
 use crate::response::{uuid_v4, Context, Response, User};
-use crate::segment::Score;
+use crate::segment::{Score, Segment};
 
 type Shared = Rc<RefCell<Widget>>;
 
@@ -37,12 +35,12 @@ enum Emit {
     Event(&'static str, JsValue),
 }
 
-/// The card on screen, when there is one.
+/// The card on screen, when there is one: the JS object `card.js` drew, its host element (site
+/// events are dispatched there) and the callback it reports actions through.
 struct Card {
+    js: JsValue,
     host: Element,
-    body: Element,
-    live: Element,
-    _listeners: [Listener; 2],
+    _act: Closure<dyn FnMut(u8, u8, String, bool)>,
 }
 
 /// One `NpsWidget` instance.
@@ -56,7 +54,6 @@ pub(crate) struct Widget {
     handlers: Vec<(String, Function)>,
     page_listeners: Vec<Listener>,
     show_timer: Option<Timer>,
-    return_focus: Option<Element>,
     me: Weak<RefCell<Widget>>,
 }
 
@@ -90,7 +87,6 @@ impl Handle {
                 handlers: Vec::new(),
                 page_listeners: Vec::new(),
                 show_timer: None,
-                return_focus: None,
                 me: me.clone(),
             })
         });
@@ -249,10 +245,9 @@ impl Handle {
 }
 
 /// What a click or key on the card asks for.
-#[derive(Clone, Copy)]
 enum Act {
     Choose(u8),
-    Submit,
+    Submit(String, bool),
     Skip,
     Close,
     Referral,
@@ -290,44 +285,24 @@ impl Widget {
         emits.push(Emit::Event("shown", detail.into()));
     }
 
-    /// Builds the host, its shadow root and the card frame. False (with an error event) when
-    /// an inline target is missing.
+    /// Mounts the card frame. False (with an error event) when an inline target is missing.
     fn mount(&mut self, emits: &mut Vec<Emit>) -> bool {
-        let parent = match &self.config.position {
-            Position::Inline(selector) => match document().query_selector(selector) {
-                Ok(Some(target)) => target,
-                _ => {
-                    let mut m = String::from("target \"");
-                    m.push_str(selector);
-                    m.push_str("\" matches no element");
-                    error(emits, &m, None);
-                    return false;
-                }
-            },
-            _ => match document().body() {
-                Some(body) => body.into(),
-                None => return false,
-            },
+        let target = match &self.config.position {
+            Position::Inline(selector) => selector.as_str(),
+            _ => "",
         };
-        let host = element("nps-widget");
-        set(&host, "data-nps-widget", "");
         let position = match self.config.position {
             Position::BottomRight => "bottom-right",
             Position::BottomLeft => "bottom-left",
             Position::Modal => "modal",
             Position::Inline(_) => "inline",
         };
-        set(&host, "data-position", position);
         let theme = match self.config.theme {
             Theme::Auto => "auto",
             Theme::Light => "light",
             Theme::Dark => "dark",
         };
-        set(&host, "data-theme", theme);
-        let Ok(root) = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)) else {
-            return false;
-        };
-        let mut css = String::from(style::CSS);
+        let mut css = String::new();
         if !self.config.style.is_empty() {
             css.push_str(":host{");
             for (name, value) in &self.config.style {
@@ -339,86 +314,53 @@ impl Widget {
             }
             css.push('}');
         }
-        adopt(&root, &css);
-
-        let question = self.strings.get(Text::Question);
-        let card = el(
-            "div",
-            "",
-            &[
-                ("class", "card"),
-                ("role", "dialog"),
-                ("aria-label", &question),
-                ("lang", self.locale),
-                ("dir", if is_rtl(self.locale) { "rtl" } else { "ltr" }),
-            ],
+        let texts: Vec<JsValue> = Text::ALL
+            .iter()
+            .map(|t| JsValue::from_str(&self.strings.get(*t)))
+            .collect();
+        let me = self.me.clone();
+        let act = Closure::<dyn FnMut(u8, u8, String, bool)>::new(
+            move |kind: u8, score: u8, comment: String, consent: bool| {
+                let act = match kind {
+                    0 => Act::Choose(score),
+                    1 => Act::Submit(comment, consent),
+                    2 => Act::Skip,
+                    3 => Act::Close,
+                    _ => Act::Referral,
+                };
+                if let Some(h) = me.upgrade() {
+                    Handle(h).act(act);
+                }
+            },
         );
-        if self.config.position == Position::Modal {
-            set(&card, "aria-modal", "true");
-            self.return_focus = document().active_element();
+        let js = card::mount(
+            target,
+            position,
+            theme,
+            &css,
+            self.locale,
+            is_rtl(self.locale),
+            texts,
+            act.as_ref(),
+        );
+        if js.is_null() {
+            let mut m = String::from("target \"");
+            m.push_str(target);
+            m.push_str("\" matches no element");
+            error(emits, &m, None);
+            return false;
         }
-        let close = el(
-            "button",
-            "×",
-            &[
-                ("type", "button"),
-                ("class", "x"),
-                ("data-act", "close"),
-                ("aria-label", &self.strings.get(Text::Close)),
-            ],
-        );
-        let body = el("div", "", &[]);
-        let live = el(
-            "p",
-            "",
-            &[("class", "sr"), ("role", "status"), ("aria-live", "polite")],
-        );
-        add(&card, &close);
-        add(&card, &body);
-        add(&card, &live);
-        add(&root, &card);
-
-        let me = self.me.clone();
-        let click = Listener::new(&root, "click", move |event| {
-            let Some(act) = act_of(event.target()) else {
-                return;
-            };
-            if let Some(h) = me.upgrade() {
-                Handle(h).act(act);
-            }
-        });
-        let me = self.me.clone();
-        let keys = Listener::new(&root, "keydown", move |event| {
-            let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
-                return;
-            };
-            if let Some(h) = me.upgrade() {
-                if let Ok(w) = h.try_borrow() {
-                    if w.key(key) {
-                        event.prevent_default();
-                    }
-                }
-                if key.key() == "Escape" {
-                    Handle(h).act(Act::Close);
-                }
-            }
-        });
-        add(&parent, &host);
         self.card = Some(Card {
-            host,
-            body,
-            live,
-            _listeners: [click, keys],
+            host: card::host(&js),
+            js,
+            _act: act,
         });
         true
     }
 
     fn unmount(&mut self) {
         if let Some(card) = self.card.take() {
-            card.host.remove();
-        }
-        if let Some(e) = self.return_focus.take() {
-            focus(&e);
+            card::unmount(&card.js);
         }
     }
 
@@ -426,126 +368,33 @@ impl Widget {
         let (Some(card), Some(survey)) = (&self.card, &self.survey) else {
             return;
         };
-        let step = survey.step();
-        let target = view::render(
-            &card.body,
+        let (step, segment) = match survey.step() {
+            Step::Asking => (0, Segment::Silent),
+            Step::FollowUp(segment) => (1, segment),
+            Step::Thanks(segment) => (2, segment),
+            Step::Closed => return,
+        };
+        let segment = match segment {
+            Segment::Promoter => 0,
+            Segment::Passive => 1,
+            _ => 2,
+        };
+        let referral = self.config.referral.as_ref();
+        card::draw(
+            &card.js,
             step,
-            &self.strings,
+            segment,
             self.config.contact_consent,
-            self.config.referral.as_ref(),
+            referral.map_or("", |r| r.url.as_str()),
+            referral.and_then(|r| r.text.as_deref()).unwrap_or(""),
         );
-        match step {
-            Step::Asking if self.config.position == Position::Modal => {
-                if let Ok(Some(first)) = card.body.query_selector("[role=radio]") {
-                    focus(&first);
-                }
-            }
-            Step::FollowUp(_) | Step::Thanks(_) => {
-                if let Some(t) = &target {
-                    focus(t);
-                }
-                let text = match step {
-                    Step::FollowUp(_) => card
-                        .body
-                        .query_selector("label")
-                        .ok()
-                        .flatten()
-                        .and_then(|l| l.text_content()),
-                    _ => target.as_ref().and_then(|t| t.text_content()),
-                };
-                view::announce(&card.live, &text.unwrap_or_default());
-            }
-            _ => {}
-        }
     }
-
-    /// Keyboard handling inside the card; true when the key was ours (so the page's default
-    /// action, like scrolling, is prevented).
-    fn key(&self, event: &KeyboardEvent) -> bool {
-        let Some(card) = &self.card else {
-            return false;
-        };
-        let key = event.key();
-        let on_radio = event
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .is_some_and(|e| e.get_attribute("role").as_deref() == Some("radio"));
-        if on_radio {
-            let Ok(list) = card.body.query_selector_all("[role=radio]") else {
-                return false;
-            };
-            let radios: Vec<Element> = (0..list.length())
-                .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
-                .collect();
-            let current = radios
-                .iter()
-                .position(|r| r.get_attribute("tabindex").as_deref() == Some("0"))
-                .unwrap_or(0);
-            let rtl = is_rtl(self.locale);
-            let last = radios.len().saturating_sub(1);
-            let target = match key.as_str() {
-                "ArrowRight" if !rtl => current + 1,
-                "ArrowLeft" if rtl => current + 1,
-                "ArrowDown" => current + 1,
-                "ArrowLeft" | "ArrowRight" | "ArrowUp" => current.wrapping_sub(1),
-                "Home" => 0,
-                "End" => last,
-                _ => return false,
-            };
-            let target = if target == usize::MAX {
-                last
-            } else if target > last {
-                0
-            } else {
-                target
-            };
-            view::rove(&radios, target);
-            return true;
-        }
-        if key == "Tab" && self.config.position == Position::Modal {
-            return self.trap_focus(card, event.shift_key());
-        }
-        false
-    }
-
-    /// Keeps Tab inside the modal: from the last control to the first and back.
-    fn trap_focus(&self, card: &Card, backwards: bool) -> bool {
-        let Some(root) = card.host.shadow_root() else {
-            return false;
-        };
-        let Ok(list) =
-            root.query_selector_all(".x,[role=radio][tabindex=\"0\"],textarea,input,.btn,a[href]")
-        else {
-            return false;
-        };
-        let count = list.length();
-        if count == 0 {
-            return false;
-        }
-        let active = root.active_element();
-        let first = list.item(0).and_then(|n| n.dyn_into::<Element>().ok());
-        let last = list
-            .item(count - 1)
-            .and_then(|n| n.dyn_into::<Element>().ok());
-        let (edge, wrap_to) = if backwards {
-            (first, last)
-        } else {
-            (last, first)
-        };
-        if active.is_none() || active == edge {
-            if let Some(e) = wrap_to {
-                focus(&e);
-            }
-            return true;
-        }
-        false
-    }
-
     fn act(&mut self, act: Act, emits: &mut Vec<Emit>) {
         let Some(survey) = self.survey.as_mut() else {
             return;
         };
         let now = now_iso();
+        let redraw = !matches!(act, Act::Close | Act::Referral);
         let (delivered, event) = match act {
             Act::Choose(n) => {
                 let Ok(score) = Score::new(i64::from(n)) else {
@@ -554,13 +403,7 @@ impl Widget {
                 survey.resume();
                 (survey.choose(score, now), "score")
             }
-            Act::Submit => {
-                let (comment, consent) = match &self.card {
-                    Some(card) => view::follow_up_answers(&card.body),
-                    None => (String::new(), false),
-                };
-                (survey.submit(&comment, consent, now), "complete")
-            }
+            Act::Submit(comment, consent) => (survey.submit(&comment, consent, now), "complete"),
             Act::Skip => (survey.skip(now), "complete"),
             Act::Referral => (survey.referral_clicked(), "referral"),
             Act::Close => {
@@ -573,7 +416,7 @@ impl Widget {
             let detail = self.deliver(&response, emits);
             emits.push(Emit::Event(event, detail.into()));
         }
-        if !matches!(act, Act::Close | Act::Referral) {
+        if redraw {
             self.render();
         }
     }
@@ -628,23 +471,6 @@ impl Widget {
             })
         });
         self.delivery.set_timer(timer);
-    }
-}
-
-/// Which control an event came from, by its `data-act` / `data-score` mark.
-fn act_of(target: Option<web_sys::EventTarget>) -> Option<Act> {
-    let element = target?.dyn_into::<Element>().ok()?;
-    let control = element.closest("[data-act],[data-score]").ok()??;
-    if let Some(score) = control.get_attribute("data-score") {
-        view::check(&control);
-        return score.parse().ok().map(Act::Choose);
-    }
-    match control.get_attribute("data-act")?.as_str() {
-        "submit" => Some(Act::Submit),
-        "skip" => Some(Act::Skip),
-        "close" => Some(Act::Close),
-        "referral" => Some(Act::Referral),
-        _ => None,
     }
 }
 
