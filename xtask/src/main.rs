@@ -23,6 +23,13 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("e2e") => dist(false).and_then(|_| e2e()),
         Some("setup") => setup(),
+        // The pinned wasm-bindgen CLI, for size experiments on other builds.
+        Some("wasm-bindgen") => {
+            let mut bindgen_args = vec!["wasm-bindgen".to_string()];
+            bindgen_args.extend(args[1..].iter().cloned());
+            wasm_bindgen_cli::wasm_bindgen::run_cli_with_args(bindgen_args)
+                .map_err(|e| e.to_string())
+        }
         Some("wasm-test-runner") => {
             let mut runner_args = vec!["wasm-bindgen-test-runner".to_string()];
             runner_args.extend(args[1..].iter().cloned());
