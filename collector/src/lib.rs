@@ -3,18 +3,21 @@
 
 #![deny(missing_docs)]
 
+pub mod limit;
+pub mod report;
 pub mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use nps_widget::response::Response;
 use nps_widget::segment::Segment;
@@ -23,7 +26,10 @@ use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
-pub use store::{Store, Upsert};
+use crate::limit::Limiter;
+use crate::report::Interval;
+use crate::store::Filter;
+pub use store::{Backend, Store, Upsert};
 
 /// Largest request body accepted: a response with a 4000-character comment fits well inside.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -39,14 +45,17 @@ pub struct Settings {
     pub static_dirs: Vec<PathBuf>,
     /// Origins allowed to POST from other sites (CORS). Empty: same origin only.
     pub allow_origins: Vec<String>,
-    /// Bearer token for the read API; `None` leaves it open (the local demo).
+    /// Bearer token for the read API and the dashboard; `None` leaves them open.
     pub token: Option<String>,
+    /// Responses accepted per client address per minute; 0 turns the limit off.
+    pub rate_limit: u32,
 }
 
 struct AppState {
     store: Store,
     allow_origins: Vec<String>,
     token: Option<String>,
+    limiter: Option<Limiter>,
 }
 
 type Shared = Arc<AppState>;
@@ -65,6 +74,7 @@ pub fn app(store: Store, settings: &Settings) -> Router {
         store,
         allow_origins: settings.allow_origins.clone(),
         token: settings.token.clone(),
+        limiter: (settings.rate_limit > 0).then(|| Limiter::new(settings.rate_limit)),
     });
     let origins: Vec<HeaderValue> = settings
         .allow_origins
@@ -78,6 +88,9 @@ pub fn app(store: Store, settings: &Settings) -> Router {
         .max_age(std::time::Duration::from_secs(86400));
     let api = Router::new()
         .route("/v1/responses", post(ingest).get(list))
+        .route("/v1/summary", get(summary))
+        .route("/v1/accounts", get(accounts))
+        .route("/dashboard", get(dashboard))
         .layer(middleware::from_fn_with_state(state.clone(), check_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
@@ -116,7 +129,25 @@ async fn check_origin(State(state): State<Shared>, request: Request, next: Next)
     next.run(request).await
 }
 
-async fn ingest(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+async fn ingest(
+    State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    if let Some(limiter) = &state.limiter {
+        if let Err(wait) = limiter.check(peer.ip(), Instant::now()) {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests from this address, retry later",
+                None,
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+    }
     let json_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -151,8 +182,9 @@ async fn ingest(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
     if let Err(e) = response.validate() {
         return error(StatusCode::BAD_REQUEST, e.problem, Some(e.field));
     }
-    let text = String::from_utf8_lossy(&body);
-    match state.store.upsert(&response, &text).await {
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let id = response.id.clone();
+    match state.store.upsert(response, text).await {
         Ok(result) => {
             let status = if result == Upsert::Inserted {
                 StatusCode::CREATED
@@ -164,10 +196,10 @@ async fn ingest(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 Upsert::Updated => "updated",
                 Upsert::Stale => "kept newer state",
             };
-            (status, Json(json!({ "id": response.id, "result": stored }))).into_response()
+            (status, Json(json!({ "id": id, "result": stored }))).into_response()
         }
         Err(e) => {
-            eprintln!("nps-collector: storing {}: {e}", response.id);
+            eprintln!("nps-collector: storing {id}: {e}");
             error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "could not store the response, retry",
@@ -188,48 +220,181 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
         .is_some_and(|given| given.as_bytes() == token.as_bytes())
 }
 
+/// The query every read endpoint understands.
 #[derive(Deserialize)]
-struct ListQuery {
+struct ReadQuery {
+    survey_id: Option<String>,
     segment: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+    interval: Option<String>,
     limit: Option<i64>,
+}
+
+fn unauthorized() -> HttpResponse {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "a bearer token is required",
+        Some("Authorization"),
+    )
+}
+
+/// Checks the query and turns it into a store filter; a problem comes back as a 400 that
+/// names the parameter.
+fn filter(q: &ReadQuery, default_limit: i64) -> Result<Filter, Box<HttpResponse>> {
+    let bad =
+        |message: &str, field: &str| Box::new(error(StatusCode::BAD_REQUEST, message, Some(field)));
+    if let Some(s) = &q.segment {
+        if Segment::parse(s).is_none() {
+            return Err(bad(
+                "segment must be promoter, passive, detractor or silent",
+                "segment",
+            ));
+        }
+    }
+    for (name, value) in [("from", &q.from), ("to", &q.to)] {
+        if let Some(v) = value {
+            if report::period_of(v, Interval::Month).is_none() {
+                return Err(bad("must be a date (YYYY-MM-DD) or an RFC 3339 time", name));
+            }
+        }
+    }
+    Ok(Filter {
+        survey_id: q.survey_id.clone().filter(|s| !s.is_empty()),
+        segment: q.segment.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        limit: q.limit.unwrap_or(default_limit).clamp(1, 1_000_000),
+    })
 }
 
 async fn list(
     State(state): State<Shared>,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
     if !authorized(&state, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "a bearer token is required",
-            Some("Authorization"),
-        );
+        return unauthorized();
     }
-    if let Some(s) = &q.segment {
-        if Segment::parse(s).is_none() {
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                "segment must be promoter, passive, detractor or silent",
-                Some("segment"),
-            );
+                "format must be json or csv",
+                Some("format"),
+            )
         }
-    }
-    let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
-    match state.store.list(q.segment.as_deref(), limit).await {
-        Ok(bodies) => {
+    };
+    let f = match filter(&q, if csv { 1_000_000 } else { 1000 }) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match state.store.rows(&f).await {
+        Ok(rows) if csv => {
+            let name = format!(
+                "attachment; filename=\"nps-{}.csv\"",
+                q.segment.as_deref().unwrap_or("responses")
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, name),
+                ],
+                report::csv(&rows),
+            )
+                .into_response()
+        }
+        Ok(rows) => {
             let mut out = String::from("[");
-            for (i, b) in bodies.iter().enumerate() {
+            for (i, r) in rows.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(b);
+                out.push_str(&r.body);
             }
             out.push(']');
             ([(header::CONTENT_TYPE, "application/json")], out).into_response()
         }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
     }
+}
+
+async fn summary(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ReadQuery>,
+) -> HttpResponse {
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let Some(interval) = Interval::parse(q.interval.as_deref().unwrap_or("week")) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "interval must be week or month",
+            Some("interval"),
+        );
+    };
+    let f = match filter(&q, 1_000_000) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match state.store.rows(&f).await {
+        Ok(rows) => Json(report::summarize(&rows, interval)).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
+    }
+}
+
+async fn accounts(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ReadQuery>,
+) -> HttpResponse {
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let f = match filter(&q, 1_000_000) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match state.store.rows(&f).await {
+        Ok(rows) => Json(report::accounts(&rows)).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
+    }
+}
+
+/// The dashboard page; it asks for the token itself and calls the read API with it.
+async fn dashboard() -> HttpResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+            ),
+        ],
+        include_str!("dashboard.html"),
+    )
+        .into_response()
+}
+
+/// Serves `app` on `listener` (with client addresses, for the rate limit) until `shutdown`.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    settings: &Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let app = app(store, settings);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Opens the store, binds, prints the address, and serves until Ctrl-C or SIGTERM.
@@ -243,11 +408,7 @@ pub async fn serve(settings: Settings) -> Result<(), String> {
         "nps-collector listening on http://{addr}/ (database {})",
         settings.db
     );
-    let app = app(store, &settings);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| e.to_string())
+    run(listener, store, &settings, shutdown()).await
 }
 
 async fn shutdown() {

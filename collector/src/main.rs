@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use nps_collector::Settings;
 
-const USAGE: &str = "usage: nps-collector [--listen ADDR] [--db URL] [--static DIR]... [--allow-origin ORIGIN]... [--token TOKEN]
+const USAGE: &str = "usage: nps-collector [--listen ADDR] [--db URL] [--static DIR]... [--allow-origin ORIGIN]... [--token TOKEN] [--rate-limit N]
 
   --listen        address to listen on (NPS_LISTEN; default 127.0.0.1:8080)
-  --db            sqlite://FILE (NPS_DB; default sqlite://nps.db)
+  --db            sqlite://FILE or postgres://USER@HOST/DB (NPS_DB; default sqlite://nps.db)
   --static        directory served at / (repeatable; NPS_STATIC, colon-separated)
   --allow-origin  origin allowed to post from another site (repeatable; NPS_ALLOW_ORIGIN, comma-separated)
-  --token         bearer token for the read API (NPS_TOKEN; default: open, for local use)";
+  --token         bearer token for the read API and dashboard (NPS_TOKEN; default: open, for local use)
+  --rate-limit    responses accepted per client address per minute, 0 for no limit (NPS_RATE_LIMIT; default 600)";
 
 fn settings() -> Result<Settings, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -24,6 +25,7 @@ fn settings() -> Result<Settings, String> {
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
         .unwrap_or_default();
     let mut token = env("NPS_TOKEN");
+    let mut rate_limit = env("NPS_RATE_LIMIT").unwrap_or_else(|| "600".into());
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
@@ -39,15 +41,24 @@ fn settings() -> Result<Settings, String> {
             "--static" => static_dirs.push(PathBuf::from(value()?)),
             "--allow-origin" => allow_origins.push(value()?),
             "--token" => token = Some(value()?),
+            "--rate-limit" => rate_limit = value()?,
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
         }
     }
     let listen = listen
         .parse()
         .map_err(|_| format!("--listen {listen}: expected an address like 127.0.0.1:8080"))?;
-    if !db.starts_with("sqlite:") {
-        return Err(format!("--db {db}: expected sqlite://FILE"));
+    if !["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| db.starts_with(p))
+    {
+        return Err(format!(
+            "--db {db}: expected sqlite://FILE or postgres://USER@HOST/DB"
+        ));
     }
+    let rate_limit = rate_limit.parse().map_err(|_| {
+        format!("--rate-limit {rate_limit}: expected a whole number of responses per minute")
+    })?;
     for dir in &static_dirs {
         if !dir.is_dir() {
             return Err(format!("--static {}: not a directory", dir.display()));
@@ -59,6 +70,7 @@ fn settings() -> Result<Settings, String> {
         static_dirs,
         allow_origins,
         token,
+        rate_limit,
     })
 }
 

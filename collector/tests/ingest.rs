@@ -1,11 +1,20 @@
-//! The collector over real HTTP on loopback with a real SQLite file: what it accepts, what it
-//! refuses (and how it names the problem), and that upserts are idempotent and monotonic.
+//! The collector over real HTTP on loopback, against a real SQLite file and a real PostgreSQL
+//! server: what it accepts, what it refuses (and how it names the problem), that upserts are
+//! idempotent and monotonic, and what the read API reports. Every test runs on both databases.
+
+mod pg;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use nps_collector::{app, Settings, Store};
+use nps_collector::{run, Settings, Store};
 use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
 
 struct Server {
     addr: SocketAddr,
@@ -20,32 +29,58 @@ impl Drop for TempDir {
     }
 }
 
-async fn start(allow_origins: &[&str], token: Option<&str>) -> Server {
+#[derive(Default)]
+struct Options<'a> {
+    allow_origins: &'a [&'a str],
+    token: Option<&'a str>,
+    rate_limit: u32,
+}
+
+async fn start(db: Db, o: Options<'_>) -> Server {
     let dir = std::env::temp_dir().join(format!(
         "nps-collector-test-{}-{}",
         std::process::id(),
         rand_suffix()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite://{}", dir.join("t.db").display());
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
+        Db::Postgres => pg::fresh_database().await,
+    };
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
-        db: db.clone(),
+        db: url.clone(),
         static_dirs: vec![],
-        allow_origins: allow_origins.iter().map(|s| s.to_string()).collect(),
-        token: token.map(str::to_owned),
+        allow_origins: o.allow_origins.iter().map(|s| s.to_string()).collect(),
+        token: o.token.map(str::to_owned),
+        rate_limit: o.rate_limit,
     };
-    let store = Store::open(&db).await.unwrap();
+    let store = Store::open(&url).await.unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = app(store, &settings);
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move {
+        run(listener, store, &settings, std::future::pending())
+            .await
+            .unwrap()
+    });
     Server {
         addr,
         _dir: TempDir(dir),
     }
+}
+
+/// Runs each named test once against SQLite and once against PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await })*
+        }
+    };
 }
 
 fn rand_suffix() -> u128 {
@@ -63,6 +98,18 @@ async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
+    let (status, _, body) = exchange(addr, method, path, headers, body).await;
+    (status, body)
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns (status, head, body).
+async fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut text = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -78,11 +125,8 @@ async fn request(
         let mut out = String::new();
         stream.read_to_string(&mut out).unwrap();
         let status = out[9..12].parse().unwrap();
-        let body = out
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+        (status, head.to_ascii_lowercase(), body.to_owned())
     })
     .await
     .unwrap()
@@ -122,11 +166,43 @@ fn response(id: &str, score: u8, state: &str, comment: Option<&str>) -> Value {
     })
 }
 
+/// A complete response of `score` from `account`, shown at `shown_at`.
+fn answer(n: u32, score: u8, account: &str, shown_at: &str, comment: Option<&str>) -> Value {
+    let mut r = response(
+        &format!("0b6e3c1a-5f7d-4c2e-9a8b-{n:012}"),
+        score,
+        "complete",
+        comment,
+    );
+    r["user"]["account_id"] = json!(account);
+    r["shown_at"] = json!(shown_at);
+    r["answered_at"] = json!(shown_at);
+    r["completed_at"] = json!(shown_at);
+    r
+}
+
+fn silent(n: u32, shown_at: &str) -> Value {
+    let mut r = answer(n, 0, "a1", shown_at, None);
+    r["score"] = Value::Null;
+    r["segment"] = json!("silent");
+    r["silent_reason"] = json!("dismissed");
+    r
+}
+
+async fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    exchange(addr, "GET", path, &[("Authorization", "Bearer t0ken")], "").await
+}
+
+async fn get_json(addr: SocketAddr, path: &str) -> Value {
+    let (status, _, body) = get(addr, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 const ID: &str = "0b6e3c1a-5f7d-4c2e-9a8b-1d2e3f4a5b6c";
 
-#[tokio::test]
-async fn partial_then_complete_is_one_row_in_its_final_state() {
-    let s = start(&[], None).await;
+async fn partial_then_complete_is_one_row_in_its_final_state(db: Db) {
+    let s = start(db, Options::default()).await;
     let (status, _) = post(s.addr, &response(ID, 9, "partial", None)).await;
     assert_eq!(status, 201);
     let (status, body) = post(s.addr, &response(ID, 9, "complete", Some("Fast"))).await;
@@ -138,9 +214,8 @@ async fn partial_then_complete_is_one_row_in_its_final_state() {
     assert_eq!(rows[0]["comment"], "Fast");
 }
 
-#[tokio::test]
-async fn a_late_partial_never_overwrites_complete() {
-    let s = start(&[], None).await;
+async fn a_late_partial_never_overwrites_complete(db: Db) {
+    let s = start(db, Options::default()).await;
     post(s.addr, &response(ID, 3, "complete", Some("Slow exports"))).await;
     let (status, body) = post(s.addr, &response(ID, 3, "partial", None)).await;
     assert_eq!(status, 200, "acknowledged so the widget stops retrying");
@@ -150,9 +225,8 @@ async fn a_late_partial_never_overwrites_complete() {
     assert_eq!(rows[0]["comment"], "Slow exports");
 }
 
-#[tokio::test]
-async fn a_retried_identical_body_is_a_2xx_without_a_second_row() {
-    let s = start(&[], None).await;
+async fn a_retried_identical_body_is_a_2xx_without_a_second_row(db: Db) {
+    let s = start(db, Options::default()).await;
     let body = response(ID, 7, "complete", Some("ok"));
     for _ in 0..3 {
         let (status, _) = post(s.addr, &body).await;
@@ -161,9 +235,8 @@ async fn a_retried_identical_body_is_a_2xx_without_a_second_row() {
     assert_eq!(list(s.addr).await.len(), 1);
 }
 
-#[tokio::test]
-async fn bad_bodies_get_400_naming_the_field_and_change_nothing() {
-    let s = start(&[], None).await;
+async fn bad_bodies_get_400_naming_the_field_and_change_nothing(db: Db) {
+    let s = start(db, Options::default()).await;
     let mut wrong_segment = response(ID, 3, "complete", None);
     wrong_segment["segment"] = json!("promoter");
     let mut out_of_range = response(ID, 9, "complete", None);
@@ -202,18 +275,23 @@ async fn bad_bodies_get_400_naming_the_field_and_change_nothing() {
     assert!(list(s.addr).await.is_empty());
 }
 
-#[tokio::test]
-async fn huge_bodies_are_refused_with_413() {
-    let s = start(&[], None).await;
+async fn huge_bodies_are_refused_with_413(db: Db) {
+    let s = start(db, Options::default()).await;
     let body = response(ID, 9, "complete", Some(&"x".repeat(20_000)));
     let (status, _) = post(s.addr, &body).await;
     assert_eq!(status, 413);
     assert!(list(s.addr).await.is_empty());
 }
 
-#[tokio::test]
-async fn other_origins_are_refused_unless_allowed() {
-    let s = start(&["https://allowed.example"], None).await;
+async fn other_origins_are_refused_unless_allowed(db: Db) {
+    let s = start(
+        db,
+        Options {
+            allow_origins: &["https://allowed.example"],
+            ..Options::default()
+        },
+    )
+    .await;
     let body = response(ID, 9, "complete", None).to_string();
     let headers = |origin| [("Content-Type", "application/json"), ("Origin", origin)];
     let (status, _) = request(
@@ -236,9 +314,15 @@ async fn other_origins_are_refused_unless_allowed() {
     assert_eq!(status, 201);
 }
 
-#[tokio::test]
-async fn reading_needs_the_token_when_one_is_set() {
-    let s = start(&[], Some("s3cret")).await;
+async fn reading_needs_the_token_when_one_is_set(db: Db) {
+    let s = start(
+        db,
+        Options {
+            token: Some("s3cret"),
+            ..Options::default()
+        },
+    )
+    .await;
     let (status, _) = request(s.addr, "GET", "/v1/responses", &[], "").await;
     assert_eq!(status, 401);
     let (status, _) = request(
@@ -251,3 +335,177 @@ async fn reading_needs_the_token_when_one_is_set() {
     .await;
     assert_eq!(status, 200);
 }
+
+async fn floods_from_one_address_get_429_with_retry_after(db: Db) {
+    let s = start(
+        db,
+        Options {
+            rate_limit: 5,
+            ..Options::default()
+        },
+    )
+    .await;
+    for n in 0..5 {
+        let (status, _) = post(
+            s.addr,
+            &answer(n, 9, "a1", "2026-11-23T10:00:00.000Z", None),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let body = answer(99, 9, "a1", "2026-11-23T10:00:00.000Z", None).to_string();
+    let (status, head, text) = exchange(
+        s.addr,
+        "POST",
+        "/v1/responses",
+        &[("Content-Type", "application/json")],
+        &body,
+    )
+    .await;
+    assert_eq!(status, 429, "{text}");
+    assert!(head.contains("retry-after: "), "{head}");
+    assert_eq!(
+        list(s.addr).await.len(),
+        5,
+        "the refused response was not stored"
+    );
+}
+
+async fn bodies_that_are_not_json_get_415(db: Db) {
+    let s = start(db, Options::default()).await;
+    let (status, text) = request(
+        s.addr,
+        "POST",
+        "/v1/responses",
+        &[("Content-Type", "text/plain")],
+        &response(ID, 9, "complete", None).to_string(),
+    )
+    .await;
+    assert_eq!(status, 415);
+    assert!(text.contains("Content-Type"), "{text}");
+    assert!(list(s.addr).await.is_empty());
+}
+
+async fn summary_reports_the_seed_example_as_forty_with_counts_and_trend(db: Db) {
+    let s = start(
+        db,
+        Options {
+            token: Some("t0ken"),
+            ..Options::default()
+        },
+    )
+    .await;
+    let scores = [10, 9, 9, 10, 9, 10, 7, 8, 3, 6];
+    for (n, score) in scores.iter().enumerate() {
+        let day = if n < 5 { "2026-10-20" } else { "2026-11-03" };
+        let shown = format!("{day}T10:00:{n:02}.000Z");
+        let (status, _) = post(s.addr, &answer(n as u32, *score, "a1", &shown, None)).await;
+        assert_eq!(status, 201);
+    }
+    post(s.addr, &silent(50, "2026-11-03T11:00:00.000Z")).await;
+
+    let summary = get_json(s.addr, "/v1/summary?interval=month").await;
+    assert_eq!(summary["nps"], 40.0);
+    assert_eq!(summary["promoters"], 6);
+    assert_eq!(summary["passives"], 2);
+    assert_eq!(summary["detractors"], 2);
+    assert_eq!(summary["silent"], 1);
+    assert_eq!(summary["responses"], 11);
+    let trend = summary["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 2);
+    assert_eq!(trend[0]["period"], "2026-10");
+    assert_eq!(trend[0]["nps"], 100.0);
+    assert_eq!(trend[1]["period"], "2026-11");
+    assert_eq!(trend[1]["nps"], -20.0);
+
+    let weekly = get_json(s.addr, "/v1/summary?from=2026-11-01&to=2026-12-01").await;
+    assert_eq!(weekly["interval"], "week");
+    assert_eq!(weekly["responses"], 6);
+    assert_eq!(weekly["trend"][0]["period"], "2026-11-02");
+
+    let other = get_json(s.addr, "/v1/summary?survey_id=another").await;
+    assert_eq!(other["responses"], 0);
+    assert_eq!(other["nps"], Value::Null, "no answers: no score, not zero");
+}
+
+async fn accounts_and_lists_tell_who_to_call(db: Db) {
+    let s = start(
+        db,
+        Options {
+            token: Some("t0ken"),
+            ..Options::default()
+        },
+    )
+    .await;
+    let t = "2026-11-23T10:00:00.000Z";
+    post(s.addr, &answer(1, 10, "acme", t, Some("Love the exports"))).await;
+    post(s.addr, &answer(2, 2, "globex", t, Some("=1+1, \"slow\""))).await;
+    post(
+        s.addr,
+        &answer(3, 8, "globex", "2026-11-24T10:00:00.000Z", None),
+    )
+    .await;
+
+    let accounts = get_json(s.addr, "/v1/accounts").await;
+    let accounts = accounts.as_array().unwrap();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(accounts[0]["account_id"], "globex", "lowest NPS first");
+    assert_eq!(accounts[0]["nps"], -50.0);
+    assert_eq!(accounts[0]["latest_comment"], "=1+1, \"slow\"");
+    assert_eq!(accounts[1]["account_id"], "acme");
+
+    let detractors = get_json(s.addr, "/v1/responses?segment=detractor").await;
+    assert_eq!(detractors.as_array().unwrap().len(), 1);
+    let (status, head, csv) = get(s.addr, "/v1/responses?segment=detractor&format=csv").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/csv"), "{head}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("id,survey_id,segment,score,comment,"));
+    assert!(
+        lines[1].contains(",detractor,2,\"'=1+1, \"\"slow\"\"\","),
+        "{csv}"
+    );
+}
+
+async fn bad_read_queries_get_400_naming_the_parameter(db: Db) {
+    let s = start(
+        db,
+        Options {
+            token: Some("t0ken"),
+            ..Options::default()
+        },
+    )
+    .await;
+    for (path, field) in [
+        ("/v1/responses?segment=fans", "segment"),
+        ("/v1/responses?format=xml", "format"),
+        ("/v1/summary?interval=day", "interval"),
+        ("/v1/summary?from=yesterday", "from"),
+        ("/v1/accounts?to=2026-13-40", "to"),
+    ] {
+        let (status, _, body) = get(s.addr, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["field"], field, "{path}");
+    }
+    for path in ["/v1/summary", "/v1/accounts", "/v1/responses?format=csv"] {
+        let (status, _) = request(s.addr, "GET", path, &[], "").await;
+        assert_eq!(status, 401, "{path} without the token");
+    }
+}
+
+on_both!(
+    partial_then_complete_is_one_row_in_its_final_state,
+    a_late_partial_never_overwrites_complete,
+    a_retried_identical_body_is_a_2xx_without_a_second_row,
+    bad_bodies_get_400_naming_the_field_and_change_nothing,
+    huge_bodies_are_refused_with_413,
+    other_origins_are_refused_unless_allowed,
+    reading_needs_the_token_when_one_is_set,
+    floods_from_one_address_get_429_with_retry_after,
+    bodies_that_are_not_json_get_415,
+    summary_reports_the_seed_example_as_forty_with_counts_and_trend,
+    accounts_and_lists_tell_who_to_call,
+    bad_read_queries_get_400_naming_the_parameter,
+);

@@ -1,0 +1,385 @@
+//! From stored responses to what a team acts on: the NPS with its segment counts and trend,
+//! the per-account view, and the lists as CSV. Pure functions over rows; the NPS arithmetic is
+//! the widget's own (`nps_widget::segment`).
+
+use std::collections::BTreeMap;
+
+use nps_widget::segment::{Segment, Tally};
+use serde::Serialize;
+
+use crate::store::Stored;
+
+/// Trend buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    /// ISO weeks, named by their Monday (`2026-11-23`).
+    Week,
+    /// Calendar months (`2026-11`).
+    Month,
+}
+
+impl Interval {
+    /// `week` or `month`.
+    pub fn parse(name: &str) -> Option<Interval> {
+        match name {
+            "week" => Some(Interval::Week),
+            "month" => Some(Interval::Month),
+            _ => None,
+        }
+    }
+}
+
+/// NPS and counts for a set of responses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// −100..100, `null` when nobody answered.
+    pub nps: Option<f64>,
+    /// Every response, silent ones included.
+    pub responses: u64,
+    /// Scored responses.
+    pub answers: u64,
+    /// 9–10.
+    pub promoters: u64,
+    /// 7–8.
+    pub passives: u64,
+    /// 0–6.
+    pub detractors: u64,
+    /// Shown, never answered.
+    pub silent: u64,
+}
+
+impl From<Tally> for Figures {
+    fn from(t: Tally) -> Figures {
+        Figures {
+            nps: t.nps().map(|n| (n * 10.0).round() / 10.0),
+            responses: t.answers() + t.silents,
+            answers: t.answers(),
+            promoters: t.promoters,
+            passives: t.passives,
+            detractors: t.detractors,
+            silent: t.silents,
+        }
+    }
+}
+
+/// One bucket of the trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Period {
+    /// `2026-11-23` (week of) or `2026-11` (month).
+    pub period: String,
+    /// The figures of the responses shown in that period.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// `GET /v1/summary`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// All responses in the range.
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// `week` or `month`.
+    pub interval: &'static str,
+    /// Oldest period first.
+    pub trend: Vec<Period>,
+}
+
+fn segment(row: &Stored) -> Segment {
+    Segment::parse(&row.segment).unwrap_or(Segment::Silent)
+}
+
+/// The summary of `rows`, with a trend by `interval`.
+pub fn summarize(rows: &[Stored], interval: Interval) -> Summary {
+    let all: Tally = rows.iter().map(segment).collect();
+    let mut buckets: BTreeMap<String, Tally> = BTreeMap::new();
+    for row in rows {
+        if let Some(period) = period_of(&row.shown_at, interval) {
+            buckets.entry(period).or_default().add(segment(row));
+        }
+    }
+    Summary {
+        figures: all.into(),
+        interval: match interval {
+            Interval::Week => "week",
+            Interval::Month => "month",
+        },
+        trend: buckets
+            .into_iter()
+            .map(|(period, t)| Period {
+                period,
+                figures: t.into(),
+            })
+            .collect(),
+    }
+}
+
+/// The bucket a timestamp falls in; `None` for text that is not a date.
+pub fn period_of(timestamp: &str, interval: Interval) -> Option<String> {
+    let date = timestamp.get(..10)?;
+    let mut parts = date.split('-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    match interval {
+        Interval::Month => Some(format!("{year:04}-{month:02}")),
+        Interval::Week => {
+            let days = days_from_civil(year, month, day);
+            // 1970-01-01 was a Thursday: Monday is 3 days before it.
+            let monday = days - (days + 3).rem_euclid(7);
+            Some(crate::store::rfc3339(monday * 86_400_000)[..10].to_owned())
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// One account in `GET /v1/accounts`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    /// The site's account id.
+    pub account_id: String,
+    /// That account's figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// When someone of this account last scored (or dismissed).
+    pub last_answer_at: Option<String>,
+    /// The newest comment from this account.
+    pub latest_comment: Option<String>,
+}
+
+/// Per-account figures, lowest NPS first (the accounts to call first), then by id.
+pub fn accounts(rows: &[Stored]) -> Vec<Account> {
+    let mut by_account: BTreeMap<&str, Vec<&Stored>> = BTreeMap::new();
+    for row in rows {
+        if let Some(a) = row.account_id.as_deref() {
+            by_account.entry(a).or_default().push(row);
+        }
+    }
+    let mut out: Vec<Account> = by_account
+        .into_iter()
+        .map(|(id, rows)| {
+            let tally: Tally = rows.iter().map(|r| segment(r)).collect();
+            let newest = |f: &dyn Fn(&Stored) -> Option<String>| {
+                rows.iter()
+                    .filter_map(|r| Some((r.answered_at.clone()?, f(r)?)))
+                    .max_by(|a, b| a.0.cmp(&b.0))
+                    .map(|(_, v)| v)
+            };
+            Account {
+                account_id: id.to_owned(),
+                figures: tally.into(),
+                last_answer_at: rows.iter().filter_map(|r| r.answered_at.clone()).max(),
+                latest_comment: newest(&|r| r.comment.clone()),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let key = |x: &Account| x.figures.nps.unwrap_or(f64::INFINITY);
+        key(a)
+            .partial_cmp(&key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.account_id.cmp(&b.account_id))
+    });
+    out
+}
+
+/// The list to act on, as CSV (RFC 4180): one row per response.
+pub fn csv(rows: &[Stored]) -> String {
+    let mut out = String::from(
+        "id,survey_id,segment,score,comment,contact_consent,user_id,account_id,email,state,silent_reason,shown_at,answered_at\r\n",
+    );
+    for r in rows {
+        let fields = [
+            r.id.clone(),
+            r.survey_id.clone(),
+            r.segment.clone(),
+            r.score.map(|s| s.to_string()).unwrap_or_default(),
+            r.comment.clone().unwrap_or_default(),
+            r.contact_consent.map(|c| c.to_string()).unwrap_or_default(),
+            r.user_id.clone().unwrap_or_default(),
+            r.account_id.clone().unwrap_or_default(),
+            r.email.clone().unwrap_or_default(),
+            r.state.clone(),
+            r.silent_reason.clone().unwrap_or_default(),
+            r.shown_at.clone(),
+            r.answered_at.clone().unwrap_or_default(),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_csv_field(&mut out, f);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a field when it needs it; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// spreadsheet never runs a comment as a formula.
+fn push_csv_field(out: &mut String, field: &str) {
+    let guarded = field.starts_with(['=', '+', '-', '@']);
+    let quote = guarded || field.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if guarded {
+        out.push('\'');
+    }
+    for c in field.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if quote {
+        out.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(segment: &str, shown_at: &str, account: Option<&str>, comment: Option<&str>) -> Stored {
+        Stored {
+            id: format!("{segment}-{shown_at}"),
+            survey_id: "default".into(),
+            score: match segment {
+                "promoter" => Some(10),
+                "passive" => Some(7),
+                "detractor" => Some(2),
+                _ => None,
+            },
+            segment: segment.into(),
+            silent_reason: (segment == "silent").then(|| "dismissed".into()),
+            comment: comment.map(Into::into),
+            contact_consent: None,
+            state: "complete".into(),
+            user_id: None,
+            account_id: account.map(Into::into),
+            email: None,
+            shown_at: shown_at.into(),
+            answered_at: Some(shown_at.into()),
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn seed_example_sixty_twenty_twenty_is_forty() {
+        let mut rows = Vec::new();
+        for (segment, n) in [
+            ("promoter", 6),
+            ("passive", 2),
+            ("detractor", 2),
+            ("silent", 3),
+        ] {
+            for i in 0..n {
+                rows.push(row(
+                    segment,
+                    &format!("2026-11-{:02}T10:00:00.000Z", 2 + i),
+                    None,
+                    None,
+                ));
+            }
+        }
+        let s = summarize(&rows, Interval::Month);
+        assert_eq!(s.figures.nps, Some(40.0));
+        assert_eq!(
+            (s.figures.responses, s.figures.answers, s.figures.silent),
+            (13, 10, 3)
+        );
+        assert_eq!(s.trend.len(), 1);
+        assert_eq!(s.trend[0].period, "2026-11");
+    }
+
+    #[test]
+    fn no_answers_means_no_score_not_zero() {
+        let s = summarize(
+            &[row("silent", "2026-11-23T10:00:00Z", None, None)],
+            Interval::Week,
+        );
+        assert_eq!(s.figures.nps, None);
+        assert_eq!(summarize(&[], Interval::Week).figures.nps, None);
+    }
+
+    #[test]
+    fn weeks_are_named_by_their_monday() {
+        for (ts, monday) in [
+            ("2026-11-23T00:00:00Z", "2026-11-23"), // a Monday
+            ("2026-11-29T23:59:59Z", "2026-11-23"), // the Sunday after
+            ("2026-11-22T12:00:00Z", "2026-11-16"),
+            ("2027-01-01T12:00:00Z", "2026-12-28"), // across a year end
+            ("2024-02-29T12:00:00Z", "2024-02-26"), // a leap day
+        ] {
+            assert_eq!(
+                period_of(ts, Interval::Week).as_deref(),
+                Some(monday),
+                "{ts}"
+            );
+        }
+        assert_eq!(period_of("not a date", Interval::Week), None);
+        assert_eq!(period_of("2026-13-01T00:00:00Z", Interval::Month), None);
+    }
+
+    #[test]
+    fn accounts_list_the_unhappiest_first_with_their_latest_comment() {
+        let rows = [
+            row(
+                "promoter",
+                "2026-11-01T10:00:00Z",
+                Some("acme"),
+                Some("love it"),
+            ),
+            row(
+                "detractor",
+                "2026-11-02T10:00:00Z",
+                Some("globex"),
+                Some("too slow"),
+            ),
+            row(
+                "detractor",
+                "2026-11-03T10:00:00Z",
+                Some("globex"),
+                Some("still slow"),
+            ),
+            row("passive", "2026-11-04T10:00:00Z", Some("globex"), None),
+            row("promoter", "2026-11-05T10:00:00Z", None, Some("no account")),
+        ];
+        let a = accounts(&rows);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].account_id, "globex");
+        assert_eq!(a[0].figures.nps, Some(-66.7));
+        assert_eq!(a[0].latest_comment.as_deref(), Some("still slow"));
+        assert_eq!(a[0].last_answer_at.as_deref(), Some("2026-11-04T10:00:00Z"));
+        assert_eq!(a[1].account_id, "acme");
+        assert_eq!(a[1].figures.nps, Some(100.0));
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
+        let text = csv(&[row(
+            "detractor",
+            "2026-11-23T10:00:00Z",
+            Some("a,b"),
+            Some("=HYPERLINK(\"x\")\nsecond line"),
+        )]);
+        let line = text.lines().nth(1).unwrap();
+        assert!(line.contains("\"'=HYPERLINK(\"\"x\"\")"), "{line}");
+        assert!(text.contains("\"a,b\""));
+        assert!(text.starts_with("id,survey_id,segment,score,comment,"));
+        assert!(text.ends_with("\r\n"));
+    }
+}
