@@ -90,7 +90,10 @@ pub fn app(store: Store, settings: &Settings) -> Router {
         .route("/v1/responses", post(ingest).get(list))
         .route("/v1/summary", get(summary))
         .route("/v1/accounts", get(accounts))
+        .route("/v1/trend.svg", get(trend))
         .route("/dashboard", get(dashboard))
+        .route("/dashboard.js", get(dashboard_js))
+        .route("/dashboard.css", get(dashboard_css))
         .layer(middleware::from_fn_with_state(state.clone(), check_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
@@ -365,6 +368,35 @@ async fn accounts(
     }
 }
 
+async fn trend(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ReadQuery>,
+) -> HttpResponse {
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let Some(interval) = Interval::parse(q.interval.as_deref().unwrap_or("week")) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "interval must be week or month",
+            Some("interval"),
+        );
+    };
+    let f = match filter(&q, 1_000_000) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match state.store.rows(&f).await {
+        Ok(rows) => (
+            [(header::CONTENT_TYPE, "image/svg+xml")],
+            report::trend_svg(&report::summarize(&rows, interval)),
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
+    }
+}
+
 /// The dashboard page; it asks for the token itself and calls the read API with it.
 async fn dashboard() -> HttpResponse {
     (
@@ -372,10 +404,26 @@ async fn dashboard() -> HttpResponse {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' blob:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+                "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'",
             ),
         ],
-        include_str!("dashboard.html"),
+        include_str!("dashboard/index.html"),
+    )
+        .into_response()
+}
+
+async fn dashboard_css() -> HttpResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("dashboard/dashboard.css"),
+    )
+        .into_response()
+}
+
+async fn dashboard_js() -> HttpResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("dashboard/dashboard.js"),
     )
         .into_response()
 }

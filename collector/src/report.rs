@@ -249,6 +249,80 @@ fn push_csv_field(out: &mut String, field: &str) {
     }
 }
 
+/// The trend as an SVG line chart: NPS from −100 to 100 per period, with the number of
+/// answers under each point. Only our own numbers and period names go in, never respondent text.
+pub fn trend_svg(summary: &Summary) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 240.0;
+    const LEFT: f64 = 44.0;
+    const RIGHT: f64 = 16.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 48.0;
+    let plot_h = H - TOP - BOTTOM;
+    let y = |nps: f64| TOP + (100.0 - nps) / 200.0 * plot_h;
+    let n = summary.trend.len().max(1);
+    let step = (W - LEFT - RIGHT) / n as f64;
+    let x = |i: usize| LEFT + step * (i as f64 + 0.5);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+         font-family=\"system-ui,sans-serif\" font-size=\"11\"><title>NPS by {}</title>",
+        summary.interval
+    );
+    for level in [-100, -50, 0, 50, 100] {
+        let ly = y(f64::from(level));
+        let stroke = if level == 0 { "#6b7280" } else { "#e5e7eb" };
+        out.push_str(&format!(
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{stroke}\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#4b5563\">{level}</text>",
+            W - RIGHT,
+            LEFT - 6.0,
+            ly + 4.0
+        ));
+    }
+    let points: Vec<(f64, f64)> = summary
+        .trend
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.figures.nps.map(|v| (x(i), y(v))))
+        .collect();
+    if points.len() > 1 {
+        let path: Vec<String> = points
+            .iter()
+            .map(|(px, py)| format!("{px:.1},{py:.1}"))
+            .collect();
+        out.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"#4338ca\" stroke-width=\"2.5\" points=\"{}\"/>",
+            path.join(" ")
+        ));
+    }
+    let label_every = n.div_ceil(8);
+    for (i, p) in summary.trend.iter().enumerate() {
+        if let Some(v) = p.figures.nps {
+            out.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#4338ca\"><title>{}: NPS {v}, {} answers</title></circle>",
+                x(i),
+                y(v),
+                p.period,
+                p.figures.answers
+            ));
+        }
+        if i % label_every == 0 {
+            out.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#374151\">{}</text>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#6b7280\">n={}</text>",
+                x(i),
+                H - BOTTOM + 18.0,
+                p.period,
+                x(i),
+                H - BOTTOM + 32.0,
+                p.figures.answers
+            ));
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +387,26 @@ mod tests {
         );
         assert_eq!(s.figures.nps, None);
         assert_eq!(summarize(&[], Interval::Week).figures.nps, None);
+    }
+
+    #[test]
+    fn the_trend_chart_plots_each_scored_period() {
+        let rows = [
+            row("promoter", "2026-10-05T10:00:00Z", None, None),
+            row("detractor", "2026-11-05T10:00:00Z", None, None),
+            row("silent", "2026-12-05T10:00:00Z", None, None),
+        ];
+        let svg = trend_svg(&summarize(&rows, Interval::Month));
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert_eq!(
+            svg.matches("<circle").count(),
+            2,
+            "a period without answers has no point"
+        );
+        assert!(svg.contains("2026-10: NPS 100, 1 answers"));
+        assert!(svg.contains("2026-11: NPS -100, 1 answers"));
+        assert!(svg.contains(">2026-12</text>"));
+        assert!(svg.ends_with("</svg>"));
     }
 
     #[test]
