@@ -1,13 +1,21 @@
 // The demo page's own code: lists what the collector stored, and re-asks on demand.
 (function () {
   var rows = document.getElementById('rows');
+  // `cargo xtask demo` prints this page's address with the collector's read token after '#';
+  // it is kept for the session, where the dashboard (/dashboard) finds it too.
+  var KEY = 'nps-dashboard-token', m = location.hash.match(/token=([0-9a-f]+)/);
+  if (m) {
+    sessionStorage.setItem(KEY, m[1]);
+    history.replaceState(null, '', location.pathname);
+  }
+  var token = sessionStorage.getItem(KEY);
   function cell(tr, text) {
     var td = document.createElement('td');
     td.textContent = text == null ? '' : String(text);
     tr.appendChild(td);
   }
   function refresh() {
-    fetch('/v1/responses?limit=20')
+    fetch('/v1/responses?limit=20', { headers: token ? { Authorization: 'Bearer ' + token } : {} })
       .then(function (r) { return r.ok ? r.json() : []; })
       .then(function (list) {
         if (!list.length) return;
