@@ -9,6 +9,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
+
 /// The size budget for everything a page downloads for the widget.
 const BUDGET_GZIP: u64 = 30 * 1024;
 
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Some("size") => size(),
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
+        Some("bench-collector") => bench::bench_collector(&args[1..]),
         Some("e2e") => dist(false).and_then(|_| e2e()),
         Some("setup") => setup(),
         // The pinned wasm-bindgen CLI, for size experiments on other builds.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
                  dist   build dist/ (loader, glue, wasm, types, package.json) and check the size budget\n  \
                  size   print the size of every file a page downloads\n  \
                  e2e    build and run only the end-to-end tests\n  \
+                 bench-collector [N] [CONNECTIONS]\n         load figure of the collector on SQLite and PostgreSQL (100000, 64)\n  \
                  setup  install what the tests need (wasm32 target, npm packages, Chromium)"
             );
             Err("no command".into())

@@ -1,0 +1,170 @@
+//! `cargo xtask bench-collector`: the collector's load figure on SQLite and on PostgreSQL.
+//! Starts the release collector on a free loopback port (rate limit off), runs the `load`
+//! example against it (100,000 responses over 64 connections by default), prints its line.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{cargo, is_root, root, run, Result};
+
+/// A child process killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A PostgreSQL server stopped (`pg_ctl stop`, as its owner) when dropped.
+struct PgGuard {
+    stop: Command,
+    child: Child,
+}
+
+impl Drop for PgGuard {
+    fn drop(&mut self) {
+        let _ = self.stop.status();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port())
+}
+
+pub(crate) fn bench_collector(args: &[String]) -> Result {
+    let n = args.first().cloned().unwrap_or_else(|| "100000".into());
+    let concurrency = args.get(1).cloned().unwrap_or_else(|| "64".into());
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "nps-collector",
+        "--bin",
+        "nps-collector",
+        "--example",
+        "load",
+    ]))?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    let collector = target.join("release/nps-collector");
+    let load = target.join("release/examples/load");
+
+    let dir = std::env::temp_dir().join(format!("nps-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
+    let (pg_url, pg) = start_postgres(&dir)?;
+    let mut failed = false;
+    for (name, db) in [("SQLite", sqlite.as_str()), ("PostgreSQL", pg_url.as_str())] {
+        let (url, _server) = start_collector(&collector, db)?;
+        println!("bench-collector, {name}:");
+        if run(Command::new(&load).args([&url, &n, &concurrency])).is_err() {
+            failed = true;
+        }
+    }
+    drop(pg);
+    let _ = std::fs::remove_dir_all(&dir);
+    if failed {
+        return Err("bench-collector: a run lost or refused responses".into());
+    }
+    Ok(())
+}
+
+fn start_collector(bin: &Path, db: &str) -> Result<(String, Guard)> {
+    let mut child = Command::new(bin)
+        .args(["--listen", "127.0.0.1:0", "--db", db, "--rate-limit", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", bin.display()))?;
+    let stdout = child.stdout.take().ok_or("no collector stdout")?;
+    let guard = Guard(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .ok_or_else(|| format!("the collector did not start: {line}"))?
+        .trim_end_matches('/')
+        .to_owned();
+    Ok((url, guard))
+}
+
+/// A throwaway PostgreSQL cluster (Debian's `postgresql`) in `dir`, on a free loopback port,
+/// with its default durability settings; stopped when the guard drops.
+fn start_postgres(dir: &Path) -> Result<(String, PgGuard)> {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|_| "PostgreSQL is not installed: apt-get install -y postgresql".to_owned())?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .max()
+        .ok_or("PostgreSQL is not installed: apt-get install -y postgresql")?;
+    let root = is_root();
+    let as_pg = |program: PathBuf| {
+        if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        }
+    };
+    let data = dir.join("pg");
+    if root {
+        run(Command::new("chown").args(["postgres:postgres", &dir.display().to_string()]))?;
+    }
+    run(as_pg(bin.join("initdb"))
+        .args([
+            "-D",
+            &data.display().to_string(),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ])
+        .stdout(Stdio::null()))?;
+    let port = free_port()?;
+    let child = as_pg(bin.join("postgres"))
+        .args(["-D", &data.display().to_string(), "-p", &port.to_string()])
+        .args([
+            "-k",
+            &dir.display().to_string(),
+            "-c",
+            "listen_addresses=127.0.0.1",
+        ])
+        .args(["-c", "max_connections=100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting postgres: {e}"))?;
+    let mut stop = as_pg(bin.join("pg_ctl"));
+    stop.args(["stop", "-D", &data.display().to_string(), "-m", "fast"])
+        .stdout(Stdio::null());
+    let guard = PgGuard { stop, child };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("postgres did not start within 20 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Ready to accept connections a moment after the port opens.
+    std::thread::sleep(Duration::from_millis(500));
+    Ok((
+        format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        guard,
+    ))
+}
