@@ -3,6 +3,7 @@
 
 #![deny(missing_docs)]
 
+pub mod forward;
 pub mod limit;
 pub mod report;
 pub mod store;
@@ -49,6 +50,8 @@ pub struct Settings {
     pub token: Option<String>,
     /// Responses accepted per client address per minute; 0 turns the limit off.
     pub rate_limit: u32,
+    /// Webhook every stored change is forwarded to (`http://…`).
+    pub forward: Option<String>,
 }
 
 struct AppState {
@@ -428,13 +431,19 @@ async fn dashboard_js() -> HttpResponse {
         .into_response()
 }
 
-/// Serves `app` on `listener` (with client addresses, for the rate limit) until `shutdown`.
+/// Serves `app` on `listener` (with client addresses, for the rate limit) until `shutdown`;
+/// with `settings.forward`, also drains the webhook queue (open the store with
+/// [`Store::open_with`] so that it fills it).
 pub async fn run(
     listener: tokio::net::TcpListener,
     store: Store,
     settings: &Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
+    if let Some(url) = &settings.forward {
+        let target = forward::Target::parse(url)?;
+        tokio::spawn(forward::run(store.clone(), target));
+    }
     let app = app(store, settings);
     axum::serve(
         listener,
@@ -447,7 +456,7 @@ pub async fn run(
 
 /// Opens the store, binds, prints the address, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> Result<(), String> {
-    let store = Store::open(&settings.db).await?;
+    let store = Store::open_with(&settings.db, settings.forward.is_some()).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", settings.listen))?;

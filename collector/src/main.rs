@@ -5,14 +5,15 @@ use std::process::ExitCode;
 
 use nps_collector::Settings;
 
-const USAGE: &str = "usage: nps-collector [--listen ADDR] [--db URL] [--static DIR]... [--allow-origin ORIGIN]... [--token TOKEN] [--rate-limit N]
+const USAGE: &str = "usage: nps-collector [--listen ADDR] [--db URL] [--static DIR]... [--allow-origin ORIGIN]... [--token TOKEN] [--rate-limit N] [--forward URL]
 
   --listen        address to listen on (NPS_LISTEN; default 127.0.0.1:8080)
   --db            sqlite://FILE or postgres://USER@HOST/DB (NPS_DB; default sqlite://nps.db)
   --static        directory served at / (repeatable; NPS_STATIC, colon-separated)
   --allow-origin  origin allowed to post from another site (repeatable; NPS_ALLOW_ORIGIN, comma-separated)
   --token         bearer token for the read API and dashboard (NPS_TOKEN; default: open, for local use)
-  --rate-limit    responses accepted per client address per minute, 0 for no limit (NPS_RATE_LIMIT; default 600)";
+  --rate-limit    responses accepted per client address per minute, 0 for no limit (NPS_RATE_LIMIT; default 600)
+  --forward       http:// webhook each stored change is also POSTed to, with retries (NPS_FORWARD)";
 
 fn settings() -> Result<Settings, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -25,6 +26,7 @@ fn settings() -> Result<Settings, String> {
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
         .unwrap_or_default();
     let mut token = env("NPS_TOKEN");
+    let mut forward = env("NPS_FORWARD");
     let mut rate_limit = env("NPS_RATE_LIMIT").unwrap_or_else(|| "600".into());
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -42,6 +44,7 @@ fn settings() -> Result<Settings, String> {
             "--allow-origin" => allow_origins.push(value()?),
             "--token" => token = Some(value()?),
             "--rate-limit" => rate_limit = value()?,
+            "--forward" => forward = Some(value()?),
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
         }
     }
@@ -55,6 +58,9 @@ fn settings() -> Result<Settings, String> {
         return Err(format!(
             "--db {db}: expected sqlite://FILE or postgres://USER@HOST/DB"
         ));
+    }
+    if let Some(url) = &forward {
+        nps_collector::forward::Target::parse(url)?;
     }
     let rate_limit = rate_limit.parse().map_err(|_| {
         format!("--rate-limit {rate_limit}: expected a whole number of responses per minute")
@@ -71,6 +77,7 @@ fn settings() -> Result<Settings, String> {
         allow_origins,
         token,
         rate_limit,
+        forward,
     })
 }
 

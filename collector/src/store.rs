@@ -81,6 +81,23 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "CREATE INDEX responses_account ON responses (account_id)",
         "CREATE INDEX responses_account ON responses (account_id)",
     ),
+    (
+        // The webhook queue: each stored change waits here until the forward target took it.
+        "CREATE TABLE forwards (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            response_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_at BIGINT NOT NULL
+        )",
+        "CREATE TABLE forwards (
+            seq BIGSERIAL PRIMARY KEY,
+            response_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_at BIGINT NOT NULL
+        )",
+    ),
 ];
 
 const UPSERT: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
@@ -176,6 +193,19 @@ pub struct Store {
     writer: mpsc::Sender<Job>,
 }
 
+/// A stored change waiting to be forwarded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// Queue position.
+    pub seq: i64,
+    /// The response body as stored.
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// Not before this time (ms since the epoch).
+    pub next_at: i64,
+}
+
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.response.id)
@@ -217,6 +247,12 @@ impl Store {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite://file.db` or
     /// `postgres://user@host/db`.
     pub async fn open(url: &str) -> Result<Store, String> {
+        Store::open_with(url, false).await
+    }
+
+    /// Like [`Store::open`]; with `forward`, every stored change is also queued for the
+    /// webhook, in the same transaction.
+    pub async fn open_with(url: &str, forward: bool) -> Result<Store, String> {
         install_default_drivers();
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let mut u = format!("sqlite:{rest}");
@@ -256,7 +292,7 @@ impl Store {
             writer,
         };
         store.migrate().await?;
-        tokio::spawn(write_loop(store.pool.clone(), jobs));
+        tokio::spawn(write_loop(store.pool.clone(), jobs, forward));
         Ok(store)
     }
 
@@ -350,6 +386,60 @@ impl Store {
             .collect()
     }
 
+    /// The first `limit` queued forwards, oldest first.
+    pub async fn queued(&self, limit: i64) -> Result<Vec<Forward>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT seq, body, CAST(attempts AS BIGINT), next_at FROM forwards
+             ORDER BY seq LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Forward {
+                    seq: r.try_get(0)?,
+                    body: r.try_get(1)?,
+                    attempts: r.try_get(2)?,
+                    next_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The forward target took `seq`: it leaves the queue.
+    pub async fn forwarded(&self, seq: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM forwards WHERE seq = $1")
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// `seq` failed again: try it at `next_at_ms`.
+    pub async fn forward_later(
+        &self,
+        seq: i64,
+        attempts: i64,
+        next_at_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE forwards SET attempts = $1, next_at = $2 WHERE seq = $3")
+            .bind(attempts)
+            .bind(next_at_ms)
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Number of forwards still queued.
+    pub async fn queued_forwards(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM forwards")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+    }
+
     /// Number of stored responses.
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
         sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM responses")
@@ -361,10 +451,10 @@ impl Store {
 
 /// The one writer: takes what has queued up (at most [`BATCH`]), commits it in one transaction,
 /// then answers each request.
-async fn write_loop(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+async fn write_loop(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, forward: bool) {
     let mut batch = Vec::with_capacity(BATCH);
     while jobs.recv_many(&mut batch, BATCH).await > 0 {
-        match write_batch(&pool, &batch).await {
+        match write_batch(&pool, &batch, forward).await {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
@@ -380,7 +470,11 @@ async fn write_loop(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Upsert>, sqlx::Error> {
+async fn write_batch(
+    pool: &AnyPool,
+    batch: &[Job],
+    forward: bool,
+) -> Result<Vec<Upsert>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let now = now_rfc3339();
     let mut results = Vec::with_capacity(batch.len());
@@ -418,6 +512,15 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<Vec<Upsert>, sqlx:
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        if forward && written > 0 {
+            sqlx::query(
+                "INSERT INTO forwards (response_id, body, attempts, next_at) VALUES ($1, $2, 0, 0)",
+            )
+            .bind(&r.id)
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+        }
         results.push(match (existed, written) {
             (false, _) => Upsert::Inserted,
             (true, 0) => Upsert::Stale,

@@ -34,6 +34,7 @@ struct Options<'a> {
     allow_origins: &'a [&'a str],
     token: Option<&'a str>,
     rate_limit: u32,
+    forward: Option<String>,
 }
 
 async fn start(db: Db, o: Options<'_>) -> Server {
@@ -54,8 +55,9 @@ async fn start(db: Db, o: Options<'_>) -> Server {
         allow_origins: o.allow_origins.iter().map(|s| s.to_string()).collect(),
         token: o.token.map(str::to_owned),
         rate_limit: o.rate_limit,
+        forward: o.forward.clone(),
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open_with(&url, o.forward.is_some()).await.unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();
@@ -495,7 +497,117 @@ async fn bad_read_queries_get_400_naming_the_parameter(db: Db) {
     }
 }
 
+/// A webhook receiver on loopback that answers 500 twice and drops one connection before it
+/// starts taking bodies; returns its URL and what it took.
+async fn hook() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/nps", listener.local_addr().unwrap());
+    let taken = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = taken.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            n += 1;
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).await.unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).await.unwrap();
+            let reply: &[u8] = match n {
+                1 | 2 => b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                3 => continue, // dropped without an answer
+                _ => {
+                    taken.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+                    b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+                }
+            };
+            let _ = reader.get_mut().write_all(reply).await;
+        }
+    });
+    (url, out)
+}
+
+async fn stored_changes_are_forwarded_once_each_with_retries(db: Db) {
+    let (url, taken) = hook().await;
+    let s = start(
+        db,
+        Options {
+            forward: Some(url),
+            ..Options::default()
+        },
+    )
+    .await;
+    let other = "0b6e3c1a-5f7d-4c2e-9a8b-000000000042";
+    let started = std::time::Instant::now();
+    assert_eq!(post(s.addr, &response(ID, 9, "partial", None)).await.0, 201);
+    assert_eq!(
+        post(s.addr, &response(ID, 9, "complete", Some("Fast")))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(s.addr, &response(ID, 9, "partial", None)).await.0,
+        200,
+        "stale"
+    );
+    assert_eq!(
+        post(s.addr, &response(other, 4, "complete", None)).await.0,
+        201
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "ingest does not wait for the failing webhook"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while taken.lock().unwrap().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "forwarded only {:?}",
+            taken.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let taken = taken.lock().unwrap().clone();
+    let states: Vec<(String, String)> = taken
+        .iter()
+        .map(|b| {
+            (
+                b["id"].as_str().unwrap().to_owned(),
+                b["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states.len(),
+        3,
+        "the stale partial changed nothing, so it is not forwarded: {states:?}"
+    );
+    assert_eq!(
+        states,
+        [
+            (ID.to_owned(), "partial".to_owned()),
+            (ID.to_owned(), "complete".to_owned()),
+            (other.to_owned(), "complete".to_owned()),
+        ],
+        "forwarded in the order stored"
+    );
+}
+
 on_both!(
+    stored_changes_are_forwarded_once_each_with_retries,
     partial_then_complete_is_one_row_in_its_final_state,
     a_late_partial_never_overwrites_complete,
     a_retried_identical_body_is_a_2xx_without_a_second_row,
