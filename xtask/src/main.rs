@@ -145,6 +145,23 @@ fn setup() -> Result {
             );
         }
     }
+    let have_postgres = fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().any(|e| e.path().join("bin/initdb").exists()))
+        .unwrap_or(false);
+    if !have_postgres && env::var_os("NPS_TEST_PG_URL").is_none() {
+        if is_root() && have("apt-get") {
+            run(Command::new("apt-get").args(["update", "-qq"]))?;
+            run(Command::new("apt-get")
+                .args(["install", "-y", "-qq", "postgresql"])
+                .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        } else {
+            return Err(
+                "PostgreSQL is needed for the collector tests: install it (e.g. `sudo apt-get \
+                 install postgresql`), or point NPS_TEST_PG_URL at a server"
+                    .into(),
+            );
+        }
+    }
     Ok(())
 }
 
