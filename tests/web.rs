@@ -34,6 +34,24 @@ fn hosts() -> u32 {
         .length()
 }
 
+/// Cards still on screen (not fading out after a close).
+fn visible() -> u32 {
+    document()
+        .query_selector_all("[data-nps-widget]:not([data-leaving])")
+        .unwrap()
+        .length()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
 fn shown(extra: &[(&str, &str)]) -> (NpsWidget, ShadowRoot) {
     let widget = NpsWidget::create(config(extra)).expect("valid config");
     widget.show(JsValue::UNDEFINED);
@@ -127,11 +145,13 @@ fn detractors_get_the_sorry_prompt_and_a_consent_box() {
 }
 
 #[wasm_bindgen_test]
-fn close_removes_the_card_and_destroy_leaves_nothing_behind() {
+async fn close_removes_the_card_and_destroy_leaves_nothing_behind() {
     let (widget, root) = shown(&[]);
     assert_eq!(hosts(), 1);
     click(&root, "[data-act=close]");
-    assert_eq!(hosts(), 0);
+    assert_eq!(visible(), 0, "closing starts at once");
+    sleep(400).await;
+    assert_eq!(hosts(), 0, "and the card is gone after its exit animation");
     widget.show(JsValue::UNDEFINED);
     assert_eq!(hosts(), 1, "show() asks again after a close");
     widget.destroy();
@@ -139,9 +159,11 @@ fn close_removes_the_card_and_destroy_leaves_nothing_behind() {
 }
 
 #[wasm_bindgen_test]
-fn escape_closes_the_card() {
+async fn escape_closes_the_card() {
     let (widget, root) = shown(&[]);
     press(&find(&root, "[data-score='0']"), "Escape");
+    assert_eq!(visible(), 0);
+    sleep(400).await;
     assert_eq!(hosts(), 0);
     widget.destroy();
 }

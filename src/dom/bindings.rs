@@ -91,8 +91,9 @@ pub(crate) mod card {
             referral_text: &str,
         );
 
-        /// Removes the card.
-        pub(crate) fn unmount(card: &JsValue);
+        /// Removes the card; with `animate`, after a short exit animation (none under
+        /// reduced motion).
+        pub(crate) fn unmount(card: &JsValue, animate: bool);
 
         /// The card's host element.
         pub(crate) fn host(card: &JsValue) -> Element;

@@ -19,7 +19,7 @@ const CSS =
   `}.card{box-sizing:border-box;position:relative;width:min(380px,calc(100vw - 32px));background:var(--bg);color:var(--fg);font:15px/1.45 var(--f);border-radius:var(--r);padding:18px 18px 14px;box-shadow:0 12px 32px rgba(0,0,0,.2),0 1px 3px rgba(0,0,0,.12);animation:nps-in .22s ease-out;text-align:start}` +
   `:host([data-position=inline]) .card{width:100%;max-width:420px;box-shadow:0 0 0 1px var(--ln)}` +
   `.card *{box-sizing:border-box;font:inherit;color:inherit;margin:0}@keyframes nps-in{from{opacity:0;transform:translateY(10px)}` +
-  `}@media (prefers-reduced-motion:reduce){.card{animation:none}}.q,.p,.t{font-weight:600;font-size:16px;margin-inline-end:30px!important;display:block}` +
+  `}.card.out{animation:nps-out .18s ease-in forwards;pointer-events:none}@keyframes nps-out{to{opacity:0;transform:translateY(10px)}}@media (prefers-reduced-motion:reduce){.card,.card.out{animation:none}}.q,.p,.t{font-weight:600;font-size:16px;margin-inline-end:30px!important;display:block}` +
   `.scale{display:grid;grid-template-columns:repeat(11,1fr);gap:4px;margin-top:12px!important}` +
   `.scale button,.btn,.x{cursor:pointer;border-radius:8px;border:1px solid var(--ln);background:var(--b2);color:var(--fg);font-weight:600;padding:0}` +
   `.scale button{min-width:24px;min-height:38px}.scale button:hover,.btn:hover{border-color:var(--a)}` +
@@ -78,7 +78,7 @@ export function mount(target, position, theme, css, lang, rtl, texts, act) {
   if (modal) card.setAttribute('aria-modal', 'true');
   el(card, 'button', { type: 'button', class: 'x', 'data-act': 'close', 'aria-label': texts[3] }, '×');
   const c = {
-    host, root, modal, rtl, texts,
+    host, root, modal, rtl, texts, card,
     body: el(card, 'div', {}),
     live: el(card, 'p', { class: 'sr', role: 'status', 'aria-live': 'polite' }),
     back: modal ? document.activeElement : null,
@@ -167,10 +167,17 @@ export function draw(c, step, segment, consentBox, referralUrl, referralText) {
   if (say) c.live.textContent = say;
 }
 
-// Removes the card; a modal gives focus back to where it was.
-export function unmount(c) {
-  c.host.remove();
+// Removes the card; a modal gives focus back to where it was. With `animate` (the person
+// closed it) the card fades out first, unless they asked for reduced motion; the host is marked
+// `data-leaving` at once.
+export function unmount(c, animate) {
   if (c.back && c.back.focus) c.back.focus();
+  if (!animate || matchMedia('(prefers-reduced-motion: reduce)').matches) return c.host.remove();
+  c.host.setAttribute('data-leaving', '');
+  c.card.classList.add('out');
+  const done = () => c.host.remove();
+  c.card.addEventListener('animationend', done);
+  setTimeout(done, 300);
 }
 
 // The element site events are dispatched on.

@@ -196,14 +196,14 @@ impl Handle {
 
     /// Hides the card without counting it as an answer or a dismissal.
     pub(crate) fn hide(&self) {
-        self.run(|w, _| w.unmount());
+        self.run(|w, _| w.unmount(false));
     }
 
     /// Removes every node, listener and timer this widget added. The outbox stays: what was
     /// answered is still delivered, by this page's next widget or the next page.
     pub(crate) fn destroy(&self) {
         self.run(|w, _| {
-            w.unmount();
+            w.unmount(false);
             w.page_listeners.clear();
             w.show_timer = None;
             w.delivery.set_timer(None);
@@ -358,9 +358,10 @@ impl Widget {
         true
     }
 
-    fn unmount(&mut self) {
+    /// Removes the card; `animate` when the person closed it (not on `hide()`/`destroy()`).
+    fn unmount(&mut self, animate: bool) {
         if let Some(card) = self.card.take() {
-            card::unmount(&card.js);
+            card::unmount(&card.js, animate);
         }
     }
 
@@ -408,7 +409,7 @@ impl Widget {
             Act::Referral => (survey.referral_clicked(), "referral"),
             Act::Close => {
                 let sent = survey.close(now);
-                self.unmount();
+                self.unmount(true);
                 (sent, "dismiss")
             }
         };

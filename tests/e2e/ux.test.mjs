@@ -1,0 +1,239 @@
+// The card as every respondent meets it, in headless Chromium: axe-core in every state, theme
+// and direction; a keyboard-only run; a strict Content-Security-Policy; a host page with hostile
+// global CSS; a 320 px phone. Screenshots of each state go to docs/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join, extname } from 'node:path';
+import { launch, openPage, eventually, root, assertSchemaV1 } from './harness.mjs';
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
+const HOSTILE_CSS = `
+* { all: unset !important; }
+html { font-size: 40px !important; line-height: 3 !important; }
+button, textarea, input { display: none !important; }
+div, p, span, label { color: red !important; background: yellow !important; font-family: serif !important; }
+nps-widget, [data-nps-widget] { display: none !important; opacity: 0 !important; position: static !important; }
+:focus { outline: none !important; }
+`;
+const received = [];
+let server, base, browser;
+
+function pageHtml(q) {
+  const locale = q.get('locale') || 'en';
+  const attrs = {
+    endpoint: '/v1/responses', product: 'Acme', locale, theme: q.get('theme') || 'light',
+    position: q.get('position') || 'bottom-right', 'contact-consent': 'true',
+  };
+  const data = Object.entries(attrs).map(([k, v]) => `data-${k}="${v}"`).join(' ');
+  return `<!doctype html>
+<html lang="${locale}" dir="${locale === 'ar' ? 'rtl' : 'ltr'}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Acme: the host page</title>${q.has('hostile') ? '<link rel="stylesheet" href="/hostile.css">' : ''}</head>
+<body><main><h1>Acme reports</h1><p>The host page's own content, which the card must never move.</p></main>
+<script src="/nps-widget.js" ${data} async></script></body></html>`;
+}
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/v1/responses' && req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      received.push(JSON.parse(body));
+      res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
+      return;
+    }
+    if (url.pathname === '/ux') {
+      const headers = { 'Content-Type': 'text/html' };
+      if (url.searchParams.has('csp')) headers['Content-Security-Policy'] = STRICT_CSP;
+      res.writeHead(200, headers).end(pageHtml(url.searchParams));
+      return;
+    }
+    if (url.pathname === '/hostile.css') {
+      res.writeHead(200, { 'Content-Type': 'text/css' }).end(HOSTILE_CSS);
+      return;
+    }
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    try {
+      const data = await readFile(join(root, 'dist', url.pathname));
+      res.writeHead(200, { 'Content-Type': types[extname(url.pathname)] || 'application/octet-stream' });
+      res.end(data);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const settled = (page) => page.evaluate(() => {
+  const host = document.querySelector('nps-widget');
+  return host && Promise.all(host.shadowRoot.getAnimations({ subtree: true }).map((a) => a.finished));
+});
+
+async function open(query, options = {}) {
+  const page = await openPage(browser, { viewport: { width: 900, height: 640 }, ...options });
+  await page.goto(`${base}/ux?${query}`);
+  await page.locator('[role=radio]').first().waitFor();
+  await settled(page);
+  return page;
+}
+
+const axeSource = readFile(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+async function axe(page) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: await axeSource });
+  await settled(page);
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return {
+      violations: r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+      passes: r.passes.length,
+    };
+  });
+}
+
+test('axe-core finds no violations in any state, theme or direction', async () => {
+  const report = [];
+  for (const [theme, locale] of [['light', 'en'], ['dark', 'en'], ['light', 'ar'], ['dark', 'ar']]) {
+    for (const position of ['bottom-right', 'modal']) {
+      const page = await open(`theme=${theme}&locale=${locale}&position=${position}`);
+      const states = [['ask', async () => {}],
+        ['follow-up (detractor, consent box)', async () => {
+          await page.locator('[data-score="3"]').click();
+          await page.locator('textarea').waitFor();
+        }],
+        ['thanks', async () => {
+          await page.locator('textarea').fill('Too slow');
+          await page.locator('[data-act=submit]').click();
+          await page.locator('p.t').waitFor();
+        }]];
+      for (const [state, go] of states) {
+        await go();
+        const { violations, passes } = await axe(page);
+        report.push(`${state}, ${theme}, ${locale}, ${position}: ${violations.length} violations, ${passes} rules passed`);
+        assert.deepEqual(violations, [], `${state} ${theme} ${locale} ${position}`);
+      }
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    }
+  }
+  console.log(`axe-core results:\n${report.join('\n')}`);
+});
+
+test('the whole flow works from the keyboard alone', async () => {
+  const page = await open('theme=light&locale=en');
+  const focused = () => page.evaluate(() => {
+    const a = document.activeElement?.shadowRoot?.activeElement;
+    return a ? a.getAttribute('data-score') ?? a.getAttribute('data-act') ?? a.id ?? a.tagName : null;
+  });
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'close', 'the close button comes first');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), '0', 'then the scale, as one tab stop');
+  for (let i = 0; i < 9; i++) await page.keyboard.press('ArrowRight');
+  assert.equal(await focused(), '9');
+  await page.keyboard.press('Space');
+  await eventually(async () => (await focused()) === 'c');
+  await page.keyboard.type('Chosen, written and sent without a mouse');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'skip');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'submit');
+  await page.keyboard.press('Enter');
+  await page.locator('p.t').waitFor();
+  assert.equal(await page.getByRole('status').textContent(), "Thank you! We're glad you enjoy Acme.");
+  const r = await eventually(() => received.find((x) => x.comment === 'Chosen, written and sent without a mouse'));
+  assert.equal(r.score, 9);
+  assert.equal(r.segment, 'promoter');
+  assert.equal(r.state, 'complete');
+  assertSchemaV1(r);
+  await page.keyboard.press('Escape');
+  await page.locator('nps-widget').waitFor({ state: 'detached' });
+  assert.deepEqual(page.errors, []);
+});
+
+// What the card looks like, element by element: compared between pages.
+const looks = (page) => page.evaluate(() => {
+  const host = document.querySelector('nps-widget');
+  const props = ['display', 'position', 'width', 'height', 'font-size', 'font-family', 'font-weight', 'color',
+    'background-color', 'border-radius', 'padding-top', 'opacity', 'visibility', 'z-index', 'outline-style'];
+  const pick = (e) => { const s = getComputedStyle(e); return Object.fromEntries(props.map((p) => [p, s.getPropertyValue(p)])); };
+  const out = { host: pick(host) };
+  for (const sel of ['.card', '.q', '.scale', '[data-score="5"]', '.ends span', '.x']) out[sel] = pick(host.shadowRoot.querySelector(sel));
+  const r = host.shadowRoot.querySelector('.card').getBoundingClientRect();
+  out.rect = [Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)];
+  return out;
+});
+
+test('a strict CSP page and a page with hostile global CSS show the very same card', async () => {
+  const plain = await open('theme=light&locale=en');
+  const want = await looks(plain);
+  assert.equal(want['.card']['border-radius'], '12px', 'the card is styled');
+  assert.equal(want['[data-score="5"]']['display'], 'block');
+
+  const strict = await open('theme=light&locale=en&csp');
+  assert.deepEqual(await looks(strict), want, 'styled under style-src \'self\'');
+  assert.deepEqual(strict.errors, [], 'no CSP violation');
+
+  const hostile = await open('theme=light&locale=en&hostile');
+  assert.equal(await hostile.evaluate(() => getComputedStyle(document.querySelector('h1')).fontSize), '40px',
+    'the hostile rules do apply to the host page');
+  assert.deepEqual(await looks(hostile), want, 'and change nothing in the card');
+  await hostile.locator('[data-score="8"]').click();
+  await hostile.locator('textarea').waitFor();
+  assert.deepEqual(hostile.errors, []);
+  for (const p of [plain, strict, hostile]) await p.context().close();
+});
+
+test('on a 320 px phone the scale fits without scrolling sideways, with 24 px targets', async () => {
+  const page = await open('theme=light&locale=en', { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+  const m = await page.evaluate(() => {
+    const root = document.querySelector('nps-widget').shadowRoot;
+    const card = root.querySelector('.card').getBoundingClientRect();
+    const radios = [...root.querySelectorAll('[role=radio]')].map((r) => r.getBoundingClientRect());
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      card: [card.left, card.right],
+      smallest: Math.min(...radios.map((r) => Math.min(r.width, r.height))),
+      rows: new Set(radios.map((r) => Math.round(r.top))).size,
+      ends: [...root.querySelectorAll('.ends span')].map((s) => s.getBoundingClientRect().left),
+    };
+  });
+  assert.ok(m.scrollWidth <= 320, `page is ${m.scrollWidth} px wide`);
+  assert.ok(m.card[0] >= 0 && m.card[1] <= 320, `card spans ${m.card}`);
+  assert.ok(m.smallest >= 24, `smallest target ${m.smallest} px`);
+  assert.equal(m.rows, 2, 'the scale wraps into two rows');
+  assert.ok(m.ends[0] < m.ends[1], 'the low label stays left of the high one');
+  await page.screenshot({ path: join(root, 'docs/screenshots/phone.png') });
+  await page.context().close();
+});
+
+test('screenshots of each state: light, dark, right-to-left', async () => {
+  const light = await open('theme=light&locale=en');
+  await light.screenshot({ path: join(root, 'docs/screenshots/light.png') });
+  const dark = await open('theme=dark&locale=en');
+  await dark.locator('[data-score="2"]').click();
+  await dark.locator('textarea').fill('The export timed out twice this week.');
+  await settled(dark);
+  await dark.screenshot({ path: join(root, 'docs/screenshots/dark-follow-up.png') });
+  const ar = await open('theme=light&locale=ar');
+  const order = await ar.evaluate(() => [...document.querySelector('nps-widget').shadowRoot.querySelectorAll('[role=radio]')]
+    .map((r) => r.getBoundingClientRect().left));
+  assert.ok(order[0] > order[10], '0 is at the right: the scale reads 0 → 10 right to left');
+  await ar.screenshot({ path: join(root, 'docs/screenshots/ar.png') });
+  for (const p of [light, dark, ar]) {
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  }
+});
