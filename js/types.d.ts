@@ -17,12 +17,12 @@ export interface NpsConfig {
   theme?: "auto" | "light" | "dark";
   /** CSS values for the card's custom properties. */
   style?: Partial<Record<"accent" | "background" | "text" | "muted" | "radius" | "font" | "z_index", string | number>>;
-  /** Overrides of the built-in strings; `{product}` is filled in. */
-  strings?: Partial<Record<
-    | "question" | "low_label" | "high_label" | "close"
-    | "promoter_prompt" | "passive_prompt" | "detractor_prompt" | "placeholder" | "consent"
-    | "submit" | "skip" | "promoter_thanks" | "passive_thanks" | "detractor_thanks" | "referral",
-    string>>;
+  /**
+   * Overrides of the built-in strings; `{product}` is filled in. A locale tag as key (`fr`,
+   * `pt-BR`, `he`) holds overrides for that locale only, and adds a language the widget does not
+   * ship: `{ he: { question: "…", … } }`.
+   */
+  strings?: NpsStrings & { [locale: string]: NpsStrings | string | undefined };
   /** Who is asked. */
   user?: NpsUser;
   /** Extra request headers, e.g. Authorization. */
@@ -91,3 +91,11 @@ export interface NpsEventMap {
   referral: NpsResponse;
   error: { message: string; status?: number };
 }
+
+/** Every text the card shows, by config key. */
+export type NpsStrings = Partial<Record<
+  | "question" | "low_label" | "high_label" | "close"
+  | "promoter_prompt" | "passive_prompt" | "detractor_prompt"
+  | "placeholder" | "promoter_placeholder" | "passive_placeholder" | "detractor_placeholder"
+  | "consent" | "submit" | "skip" | "promoter_thanks" | "passive_thanks" | "detractor_thanks" | "referral",
+  string>>;

@@ -116,8 +116,8 @@ pub struct Config {
     pub theme: Theme,
     /// CSS custom properties (`accent`, `background`, `text`, `muted`, `radius`, `font`, `z_index`).
     pub style: Vec<(&'static str, String)>,
-    /// Text overrides, by [`Text`] key.
-    pub strings: Vec<(Text, String)>,
+    /// Text overrides: (locale tag, or `""` for every locale; text; the string).
+    pub strings: Vec<(String, Text, String)>,
     /// Who is asked.
     pub user: User,
     /// Extra request headers, e.g. `Authorization`.
@@ -339,10 +339,23 @@ pub fn parse(value: &Value, source: Source) -> Result<Config, ConfigError> {
             }
             "strings" => {
                 for (name, v) in r.map(key, value)? {
-                    let Some(text) = Text::from_key(name) else {
+                    if let Some(text) = Text::from_key(name) {
+                        config
+                            .strings
+                            .push((String::new(), text, r.text(&nested(key, name), v)?));
+                    } else if is_locale_tag(name) && matches!(v, Value::Map(_)) {
+                        // Overrides for one locale: `strings: { fr: { question: "…" } }`.
+                        let path = nested(key, name);
+                        for (text_key, tv) in r.map(&path, v)? {
+                            let Some(text) = Text::from_key(text_key) else {
+                                return Err(unknown(&path, text_key, &Text::KEYS));
+                            };
+                            let t = r.text(&nested(&path, text_key), tv)?;
+                            config.strings.push((name.clone(), text, t));
+                        }
+                    } else {
                         return Err(unknown(key, name, &Text::KEYS));
-                    };
-                    config.strings.push((text, r.text(&nested(key, name), v)?));
+                    }
                 }
             }
             "user" => config.user = r.user(key, value)?,
@@ -457,6 +470,15 @@ pub fn from_attributes(attributes: Vec<(String, String)>, base: Option<Value>) -
         }
     }
     Value::Map(entries)
+}
+
+/// `fr`, `pt-BR`, `zh-Hant`: letters, then optional `-` subtags.
+fn is_locale_tag(tag: &str) -> bool {
+    let mut parts = tag.split(['-', '_']);
+    parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()))
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn nested(parent: &str, key: &str) -> String {
@@ -950,13 +972,47 @@ mod tests {
         );
         assert_eq!(
             config.strings,
-            vec![(Text::Question, "Rate {product}".into())]
+            vec![(String::new(), Text::Question, "Rate {product}".into())]
         );
         assert_eq!(
             config.headers,
             vec![("Authorization".into(), "Bearer t".into())]
         );
         assert_eq!(config.referral.unwrap().url, "https://g2.com/acme");
+    }
+
+    #[test]
+    fn strings_can_be_set_for_one_locale_and_per_segment() {
+        let config = parse(
+            &value(
+                r#"{"endpoint": "/x", "strings": {
+                    "question": "Rate {product}",
+                    "fr": {"question": "Notez {product}", "passive_placeholder": "Dites-nous"},
+                    "he": {"question": "?"}}}"#,
+            ),
+            Source::Object,
+        )
+        .unwrap();
+        let mut strings = config.strings;
+        strings.sort_by(|a, b| (&a.0, a.1 as u8).cmp(&(&b.0, b.1 as u8)));
+        assert_eq!(
+            strings,
+            vec![
+                (String::new(), Text::Question, "Rate {product}".into()),
+                ("fr".into(), Text::Question, "Notez {product}".into()),
+                ("fr".into(), Text::PassivePlaceholder, "Dites-nous".into()),
+                ("he".into(), Text::Question, "?".into()),
+            ]
+        );
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "strings": {"fr": {"questoin": "?"}}}"#),
+            "unknown key \"strings.fr.questoin\", did you mean \"strings.fr.question\"?"
+        );
+        assert!(
+            error(r#"{"endpoint": "/x", "strings": {"fr": "Bonjour"}}"#)
+                .starts_with("unknown key \"strings.fr\""),
+            "a locale needs an object of strings"
+        );
     }
 
     #[test]

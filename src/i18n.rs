@@ -39,11 +39,17 @@ pub enum Text {
     DetractorThanks,
     /// The promoter's referral link, when a referral URL is configured.
     Referral,
+    /// The promoter's text box placeholder; [`Text::Placeholder`] unless overridden.
+    PromoterPlaceholder,
+    /// The passive's text box placeholder; [`Text::Placeholder`] unless overridden.
+    PassivePlaceholder,
+    /// The detractor's text box placeholder; [`Text::Placeholder`] unless overridden.
+    DetractorPlaceholder,
 }
 
 impl Text {
     /// All texts, in table order.
-    pub const ALL: [Text; 15] = [
+    pub const ALL: [Text; 18] = [
         Text::Question,
         Text::LowLabel,
         Text::HighLabel,
@@ -59,10 +65,13 @@ impl Text {
         Text::PassiveThanks,
         Text::DetractorThanks,
         Text::Referral,
+        Text::PromoterPlaceholder,
+        Text::PassivePlaceholder,
+        Text::DetractorPlaceholder,
     ];
 
     /// The config key that overrides this text.
-    pub const KEYS: [&'static str; 15] = [
+    pub const KEYS: [&'static str; 18] = [
         "question",
         "low_label",
         "high_label",
@@ -78,6 +87,9 @@ impl Text {
         "passive_thanks",
         "detractor_thanks",
         "referral",
+        "promoter_placeholder",
+        "passive_placeholder",
+        "detractor_placeholder",
     ];
 
     /// The config key for this text.
@@ -229,25 +241,28 @@ const TABLES: [&Table; 7] = [&EN, &ES, &FR, &DE, &PT, &JA, &AR];
 /// Languages written right to left.
 const RTL: [&str; 4] = ["ar", "he", "fa", "ur"];
 
+fn primary(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or_default()
+}
+
 /// Picks the first candidate (config, `<html lang>`, `navigator.language`, in that order) whose
-/// primary language has built-in strings; English otherwise. Returns a [`LOCALES`] entry.
-pub fn choose_locale<'a>(candidates: impl IntoIterator<Item = &'a str>) -> &'static str {
+/// primary language has strings: built in, or given by the site (`extra`, the locales of its
+/// per-locale `strings`). English otherwise. Returns the primary subtag, lower case.
+pub fn choose_locale<'a>(candidates: impl IntoIterator<Item = &'a str>, extra: &[&str]) -> String {
     candidates
         .into_iter()
-        .find_map(|tag| {
-            let primary = tag.split(['-', '_']).next().unwrap_or_default();
-            LOCALES
-                .iter()
-                .find(|l| l.eq_ignore_ascii_case(primary))
-                .copied()
+        .map(primary)
+        .find(|p| {
+            LOCALES.iter().any(|l| l.eq_ignore_ascii_case(p))
+                || extra.iter().any(|e| primary(e).eq_ignore_ascii_case(p))
         })
         .unwrap_or("en")
+        .to_ascii_lowercase()
 }
 
 /// Whether text in `locale` runs right to left.
 pub fn is_rtl(locale: &str) -> bool {
-    let primary = locale.split(['-', '_']).next().unwrap_or_default();
-    RTL.iter().any(|l| l.eq_ignore_ascii_case(primary))
+    RTL.iter().any(|l| l.eq_ignore_ascii_case(primary(locale)))
 }
 
 /// The strings a card shows: a built-in table with the site's overrides on top.
@@ -259,12 +274,20 @@ pub struct Strings {
 }
 
 impl Strings {
-    /// Strings for one of [`LOCALES`] (English for anything else).
-    pub fn new(locale: &str, product: &str, overrides: Vec<(Text, String)>) -> Strings {
+    /// Strings for `locale`: its built-in table (English where there is none), then the site's
+    /// overrides for every locale (tag `""`), then those for this locale (tag `fr`, `fr-CA`…).
+    pub fn new(locale: &str, product: &str, overrides: &[(String, Text, String)]) -> Strings {
         let index = LOCALES.iter().position(|l| *l == locale).unwrap_or(0);
+        let general = overrides.iter().filter(|(tag, _, _)| tag.is_empty());
+        let own = overrides
+            .iter()
+            .filter(|(tag, _, _)| !tag.is_empty() && primary(tag).eq_ignore_ascii_case(locale));
         Strings {
             table: TABLES[index],
-            overrides,
+            overrides: general
+                .chain(own)
+                .map(|(_, t, s)| (*t, s.clone()))
+                .collect(),
             product: product.to_owned(),
         }
     }
@@ -276,7 +299,15 @@ impl Strings {
             .iter()
             .rev()
             .find(|(t, _)| *t == text)
-            .map_or(self.table[text as usize], |(_, s)| s.as_str());
+            .map(|(_, s)| s.as_str());
+        let raw = match raw {
+            Some(s) => s.to_owned(),
+            None => match self.table.get(text as usize) {
+                Some(s) => (*s).to_owned(),
+                // Per-segment placeholders fall back to the common one.
+                None => return self.get(Text::Placeholder),
+            },
+        };
         raw.replace("{product}", &self.product)
     }
 }
@@ -287,10 +318,49 @@ mod tests {
 
     #[test]
     fn locale_comes_from_the_first_candidate_we_speak() {
-        assert_eq!(choose_locale(["fr-CA", "de"]), "fr");
-        assert_eq!(choose_locale(["", "zz", "PT_br"]), "pt");
-        assert_eq!(choose_locale(["ko", "sw"]), "en");
-        assert_eq!(choose_locale([]), "en");
+        assert_eq!(choose_locale(["fr-CA", "de"], &[]), "fr");
+        assert_eq!(choose_locale(["", "zz", "PT_br"], &[]), "pt");
+        assert_eq!(choose_locale(["ko", "sw"], &[]), "en");
+        assert_eq!(choose_locale([], &[]), "en");
+    }
+
+    #[test]
+    fn a_site_can_add_a_language_through_its_strings() {
+        assert_eq!(choose_locale(["he-IL", "en"], &["he"]), "he");
+        assert_eq!(choose_locale(["he-IL", "en"], &[]), "en");
+        let overrides = [
+            (String::new(), Text::Submit, "Send it".to_owned()),
+            ("he".to_owned(), Text::Question, "?עד כמה".to_owned()),
+        ];
+        let he = Strings::new("he", "Acme", &overrides);
+        assert_eq!(he.get(Text::Question), "?עד כמה");
+        assert_eq!(
+            he.get(Text::Submit),
+            "Send it",
+            "general overrides apply too"
+        );
+        assert_eq!(he.get(Text::Skip), "Skip", "English where nothing is given");
+        let fr = Strings::new("fr", "Acme", &overrides);
+        assert!(
+            fr.get(Text::Question).starts_with("Quelle est"),
+            "not other locales' strings"
+        );
+    }
+
+    #[test]
+    fn each_segment_can_have_its_own_placeholder() {
+        let overrides = [(
+            String::new(),
+            Text::DetractorPlaceholder,
+            "What broke?".to_owned(),
+        )];
+        let s = Strings::new("en", "Acme", &overrides);
+        assert_eq!(s.get(Text::DetractorPlaceholder), "What broke?");
+        assert_eq!(s.get(Text::PromoterPlaceholder), "Your answer (optional)");
+        assert_eq!(
+            Strings::new("de", "Acme", &[]).get(Text::PassivePlaceholder),
+            "Ihre Antwort (optional)"
+        );
     }
 
     #[test]
@@ -304,7 +374,7 @@ mod tests {
 
     #[test]
     fn product_name_fills_every_string() {
-        let s = Strings::new("en", "Acme", vec![]);
+        let s = Strings::new("en", "Acme", &[]);
         assert_eq!(
             s.get(Text::Question),
             "How likely are you to recommend Acme to a friend or colleague?"
@@ -317,7 +387,7 @@ mod tests {
 
     #[test]
     fn passive_gets_the_earn_a_nine_prompt() {
-        let s = Strings::new("en", "Acme", vec![]);
+        let s = Strings::new("en", "Acme", &[]);
         assert_eq!(
             s.get(Text::PassivePrompt),
             "What would we need to do to earn a 9 or 10 from you next time?"
@@ -329,7 +399,8 @@ mod tests {
         let s = Strings::new(
             "de",
             "Acme",
-            vec![(
+            &[(
+                String::new(),
                 Text::Question,
                 "Würden Sie unseren Support für {product} empfehlen?".into(),
             )],

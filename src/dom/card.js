@@ -62,7 +62,7 @@ function el(parent, tag, attrs, text) {
 }
 
 // Mounts an empty card and returns it, or null when the inline `target` matches nothing.
-// `texts` are the 15 strings in `Text` order; `act(kind, score, comment, consent)` hears the
+// `texts` are the 18 strings in `Text` order; `act(kind, score, comment, consent)` hears the
 // person.
 export function mount(target, position, theme, css, lang, rtl, texts, act) {
   const parent = target ? document.querySelector(target) : document.body;
@@ -145,7 +145,7 @@ export function draw(c, step, segment, consentBox, referralUrl, referralText) {
   } else if (step == 1) {
     say = texts[4 + segment];
     el(body, 'label', { for: 'c', class: 'p', id: 'pl' }, say);
-    focus = el(body, 'textarea', { id: 'c', maxlength: '4000', placeholder: texts[7] });
+    focus = el(body, 'textarea', { id: 'c', maxlength: '4000', placeholder: texts[15 + segment] });
     if (segment == 2 && consentBox) {
       const row = el(body, 'label', { class: 'consent' });
       el(row, 'input', { type: 'checkbox', id: 'k' });

@@ -5,7 +5,6 @@
 //! to the widget, so dropping the widget (on `destroy`) frees everything. Site callbacks run
 //! after our borrow is released, so a callback may call back into the widget.
 
-use alloc::borrow::ToOwned;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec;
@@ -46,7 +45,7 @@ struct Card {
 /// One `NpsWidget` instance.
 pub(crate) struct Widget {
     config: Config,
-    locale: &'static str,
+    locale: String,
     strings: Strings,
     survey: Option<Survey>,
     card: Option<Card>,
@@ -66,6 +65,12 @@ impl Handle {
     /// arms the trigger.
     pub(crate) fn new(config: Config) -> Handle {
         let [html_lang, nav_lang] = page_languages();
+        let added: Vec<&str> = config
+            .strings
+            .iter()
+            .map(|(tag, _, _)| tag.as_str())
+            .filter(|t| !t.is_empty())
+            .collect();
         let locale = choose_locale(
             [
                 config.locale.as_deref().unwrap_or(""),
@@ -74,8 +79,9 @@ impl Handle {
             ]
             .into_iter()
             .filter(|l| !l.is_empty()),
+            &added,
         );
-        let strings = Strings::new(locale, &config.product, config.strings.clone());
+        let strings = Strings::new(&locale, &config.product, &config.strings);
         let shared = Rc::new_cyclic(|me| {
             RefCell::new(Widget {
                 delivery: Delivery::new(&config),
@@ -265,7 +271,7 @@ impl Widget {
             self.config.user.clone(),
             Context {
                 url: page_url(self.config.include_query),
-                locale: self.locale.to_owned(),
+                locale: self.locale.clone(),
                 referrer: referrer(),
             },
             now_iso(),
@@ -338,8 +344,8 @@ impl Widget {
             position,
             theme,
             &css,
-            self.locale,
-            is_rtl(self.locale),
+            &self.locale,
+            is_rtl(&self.locale),
             texts,
             act.as_ref(),
         );

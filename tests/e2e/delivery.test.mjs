@@ -102,12 +102,15 @@ test('corrupt outbox data is discarded with an error event; a 4xx is final and r
     localStorage.setItem('nps-widget:outbox:default:left-by-something-else', 'not an entry');
   });
   await page.goto(`${base}/reject.html`);
-  const discarded = await eventually(() => page.evaluate(() => window.errors.find((e) => /unreadable/.test(e.message))));
+  const seen = async () => `error events ${await page.evaluate(() => JSON.stringify(window.errors))}, console ${JSON.stringify(page.errors)}`;
+  const discarded = await eventually(() => page.evaluate(() => window.errors.find((e) => /unreadable/.test(e.message))))
+    .catch(async (e) => { throw new Error(`${e.message}; ${await seen()}`); });
   assert.equal(discarded.message, 'discarded unreadable outbox entry left-by-something-else');
   assert.equal(await outbox(page), 0);
 
   await page.getByRole('radio', { name: /^3/ }).click();
-  const rejected = await eventually(() => page.evaluate(() => window.errors.find((e) => e.status === 422)));
+  const rejected = await eventually(() => page.evaluate(() => window.errors.find((e) => e.status === 422)))
+    .catch(async (e) => { throw new Error(`${e.message}; ${await seen()}`); });
   assert.match(rejected.message, /^endpoint rejected response [0-9a-f-]{36} with status 422$/);
   assert.equal(await outbox(page), 0, 'a rejected response is not retried forever');
   await page.getByRole('button', { name: 'Close' }).click();
