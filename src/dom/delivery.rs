@@ -179,7 +179,9 @@ impl Delivery {
         let mut sends = Vec::new();
         for entry in batch {
             let pending = self.pending_mut(&entry.id);
-            if pending.in_flight || (!keepalive && !now_all && pending.next_ms > now) {
+            // As the page goes away, even what is in flight goes again with `keepalive`: the
+            // page's own requests may be cancelled, and the upsert by id makes a double harmless.
+            if !keepalive && (pending.in_flight || (!now_all && pending.next_ms > now)) {
                 continue;
             }
             pending.in_flight = true;

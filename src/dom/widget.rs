@@ -189,7 +189,7 @@ impl Handle {
                 return;
             }
             if let Some(r) = survey.leave(now_iso()) {
-                w.deliver(&r, emits);
+                w.deliver(&r, true, emits);
             }
             w.flush(true, false, emits);
         });
@@ -420,7 +420,7 @@ impl Widget {
             }
         };
         if let Some(response) = delivered {
-            let detail = self.deliver(&response, emits);
+            let detail = self.deliver(&response, page_hidden(), emits);
             emits.push(Emit::Event(event, detail.into()));
         }
         if redraw {
@@ -428,15 +428,16 @@ impl Widget {
         }
     }
 
-    /// Queues a response in the outbox and starts sending it. Returns the JS object the body
-    /// was made from, which is also what event listeners receive.
-    fn deliver(&mut self, response: &Response, emits: &mut Vec<Emit>) -> Object {
+    /// Queues a response in the outbox and starts sending it; with `leaving` (the page is
+    /// being hidden or unloaded) at once, with `keepalive`. Returns the JS object the body was
+    /// made from, which is also what event listeners receive.
+    fn deliver(&mut self, response: &Response, leaving: bool, emits: &mut Vec<Emit>) -> Object {
         let object = to_js(response);
         let body = stringify(&object);
         for p in self.delivery.queue(&response.id, response.rank(), body) {
             problem(emits, p);
         }
-        self.flush(page_hidden(), false, emits);
+        self.flush(leaving, false, emits);
         object
     }
 

@@ -27,7 +27,8 @@ function pageHtml(q) {
     endpoint: '/v1/responses', product: 'Acme', locale, theme: q.get('theme') || 'light',
     position: q.get('position') || 'bottom-right', 'contact-consent': 'true',
   };
-  const data = Object.entries(attrs).map(([k, v]) => `data-${k}="${v}"`).join(' ');
+  let data = Object.entries(attrs).map(([k, v]) => `data-${k}="${v}"`).join(' ');
+  if (q.has('config')) data += ` data-config='${q.get('config')}'`;
   return `<!doctype html>
 <html lang="${locale}" dir="${locale === 'ar' ? 'rtl' : 'ltr'}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -179,6 +180,11 @@ const looks = (page) => page.evaluate(() => {
 test('a strict CSP page and a page with hostile global CSS show the very same card', async () => {
   const plain = await open('theme=light&locale=en');
   const want = await looks(plain);
+  const layout = () => plain.evaluate(() => [...document.querySelectorAll('h1, p')]
+    .map((e) => JSON.stringify(e.getBoundingClientRect())).join());
+  const withCard = await layout();
+  await plain.evaluate(() => window.NpsWidget.hide());
+  assert.equal(await layout(), withCard, 'the floating card does not move the host page');
   assert.equal(want['.card']['border-radius'], '12px', 'the card is styled');
   assert.equal(want['[data-score="5"]']['display'], 'block');
 
@@ -236,4 +242,37 @@ test('screenshots of each state: light, dark, right-to-left', async () => {
     assert.deepEqual(p.errors, []);
     await p.context().close();
   }
+});
+
+test('a promoter\'s referral click is recorded under the same id', async () => {
+  const referral = JSON.stringify({ referral: { url: 'https://reviews.example/acme', text: 'Review Acme' } });
+  const page = await open(`theme=light&locale=en&config=${encodeURIComponent(referral)}`);
+  await page.locator('[data-score="10"]').click();
+  await page.locator('[data-act=submit]').click();
+  const link = page.getByRole('link', { name: 'Review Acme' });
+  assert.equal(await link.getAttribute('href'), 'https://reviews.example/acme');
+  assert.equal(await link.getAttribute('target'), '_blank');
+  assert.equal(await link.getAttribute('rel'), 'noopener');
+  const complete = await eventually(() => received.find((r) => r.score === 10 && r.state === 'complete' && !r.referral_clicked));
+  await page.context().route('https://reviews.example/**', (route) => route.fulfill({ body: 'thanks' }));
+  const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
+  await popup.close();
+  const clicked = await eventually(() => received.find((r) => r.id === complete.id && r.referral_clicked === true));
+  assert.equal(clicked.state, 'complete');
+  assert.equal(clicked.segment, 'promoter');
+  assertSchemaV1(clicked);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('leaving the page with the card unanswered delivers a silent, ignored response', async () => {
+  const page = await open('theme=light&locale=en');
+  const before = received.length;
+  await page.goto('about:blank');
+  const r = await eventually(() => received.slice(before).find((x) => x.silent_reason === 'ignored'));
+  assert.equal(r.segment, 'silent');
+  assert.equal(r.score, null);
+  assert.equal(r.state, 'complete');
+  assertSchemaV1(r);
+  await page.context().close();
 });
