@@ -29,16 +29,28 @@
     a = s.attributes[i];
     if (a.name.indexOf('data-') == 0) attrs[a.name.slice(5)] = a.value;
   }
-  api.ready = import(base + 'nps_widget.js')
-    .then(function (m) {
-      return m.default({ module_or_path: base + 'nps_widget_bg.wasm' }).then(function () {
-        api.create = function (c) { return m.NpsWidget.create(c); };
-        if (!attrs.endpoint && !attrs.config) return;
-        inst = m.NpsWidget.fromAttributes(attrs);
-        api.instance = inst;
-        queue.forEach(function (c) { api[c[0]].apply(api, c[1]); });
-        return inst;
+  // WebAssembly first; where it cannot run (a CSP without 'wasm-unsafe-eval', or turned off)
+  // the JavaScript build of the same module in fallback/, fetched only then.
+  function wasm() {
+    if (typeof WebAssembly != 'object') return Promise.reject(new Error('WebAssembly is not available'));
+    return import(base + 'nps_widget.js').then(function (m) {
+      return m.default({ module_or_path: base + 'nps_widget_bg.wasm' }).then(function () { return m; });
+    });
+  }
+  api.ready = wasm()
+    .catch(function (e) {
+      return import(base + 'fallback/nps_widget.js').catch(function (f) {
+        throw new Error('WebAssembly cannot run here (' + ((e && e.message) || e) +
+          ') and the JavaScript fallback did not load (' + ((f && f.message) || f) + ')');
       });
+    })
+    .then(function (m) {
+      api.create = function (c) { return m.NpsWidget.create(c); };
+      if (!attrs.endpoint && !attrs.config) return;
+      inst = m.NpsWidget.fromAttributes(attrs);
+      api.instance = inst;
+      queue.forEach(function (c) { api[c[0]].apply(api, c[1]); });
+      return inst;
     })
     .catch(fail);
 })(window, document);

@@ -10,6 +10,7 @@ import { launch, openPage, eventually, root, assertSchemaV1 } from './harness.mj
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
+const NO_WASM_CSP = "default-src 'self'; script-src 'self'; style-src 'self'";
 const HOSTILE_CSS = `
 * { all: unset !important; }
 html { font-size: 40px !important; line-height: 3 !important; }
@@ -19,6 +20,7 @@ nps-widget, [data-nps-widget] { display: none !important; opacity: 0 !important;
 :focus { outline: none !important; }
 `;
 const received = [];
+let fallbackMissing = false;
 let server, base, browser;
 
 function pageHtml(q) {
@@ -27,6 +29,7 @@ function pageHtml(q) {
     endpoint: '/v1/responses', product: 'Acme', locale, theme: q.get('theme') || 'light',
     position: q.get('position') || 'bottom-right', 'contact-consent': 'true',
   };
+  if (q.has('typo')) attrs.endpont = attrs.endpoint;
   let data = Object.entries(attrs).map(([k, v]) => `data-${k}="${v}"`).join(' ');
   if (q.has('config')) data += ` data-config='${q.get('config')}'`;
   return `<!doctype html>
@@ -34,6 +37,7 @@ function pageHtml(q) {
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Acme: the host page</title>${q.has('hostile') ? '<link rel="stylesheet" href="/hostile.css">' : ''}</head>
 <body><main><h1>Acme reports</h1><p>The host page's own content, which the card must never move.</p></main>
+${q.has('nowasm') ? '<script>delete window.WebAssembly;</script>' : ''}
 <script src="/nps-widget.js" ${data} async></script></body></html>`;
 }
 
@@ -50,6 +54,7 @@ before(async () => {
     if (url.pathname === '/ux') {
       const headers = { 'Content-Type': 'text/html' };
       if (url.searchParams.has('csp')) headers['Content-Security-Policy'] = STRICT_CSP;
+      if (url.searchParams.has('nowasmcsp')) headers['Content-Security-Policy'] = NO_WASM_CSP;
       res.writeHead(200, headers).end(pageHtml(url.searchParams));
       return;
     }
@@ -58,6 +63,9 @@ before(async () => {
       return;
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    if (url.pathname.startsWith('/fallback/') && fallbackMissing) {
+      return res.writeHead(404).end();
+    }
     try {
       const data = await readFile(join(root, 'dist', url.pathname));
       res.writeHead(200, { 'Content-Type': types[extname(url.pathname)] || 'application/octet-stream' });
@@ -82,6 +90,8 @@ const settled = (page) => page.evaluate(() => {
 
 async function open(query, options = {}) {
   const page = await openPage(browser, { viewport: { width: 900, height: 640 }, ...options });
+  page.fetched = [];
+  page.on('request', (r) => page.fetched.push(new URL(r.url()).pathname));
   await page.goto(`${base}/ux?${query}`);
   await page.locator('[role=radio]').first().waitFor();
   await settled(page);
@@ -275,4 +285,82 @@ test('leaving the page with the card unanswered delivers a silent, ignored respo
   assert.equal(r.state, 'complete');
   assertSchemaV1(r);
   await page.context().close();
+});
+
+// The flow for each segment and a dismissal, checked at the endpoint.
+async function everySegment(page) {
+  const ids = [];
+  for (const [score, comment, consent] of [[10, 'Fast and simple', false], [7, null, false], [2, 'Exports time out', true]]) {
+    await page.evaluate(() => window.NpsWidget.show({ force: true }));
+    await page.locator(`[data-score="${score}"]`).click();
+    if (comment) await page.locator('textarea').fill(comment);
+    if (consent) await page.locator('#k').check();
+    await page.locator(comment ? '[data-act=submit]' : '[data-act=skip]').click();
+    await page.locator('p.t').waitFor();
+    const r = await eventually(() => received.find((x) => x.score === score && x.state === 'complete' && !ids.includes(x.id) &&
+      x.comment === comment));
+    assert.equal(r.segment, score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor');
+    if (consent) assert.equal(r.contact_consent, true);
+    assertSchemaV1(r);
+    ids.push(r.id);
+    await page.locator('[data-act=close]').click();
+    await page.locator('nps-widget').waitFor({ state: 'detached' });
+  }
+  await page.evaluate(() => window.NpsWidget.show({ force: true }));
+  await page.locator('[data-act=close]').click();
+  const silent = await eventually(() => received.find((x) => x.silent_reason === 'dismissed' && !ids.includes(x.id)));
+  ids.push(silent.id);
+  return ids;
+}
+
+test('where a CSP forbids WebAssembly, the JavaScript fallback runs the whole flow', async () => {
+  const page = await open('theme=light&locale=en&nowasmcsp');
+  assert.ok(page.fetched.some((p) => p.startsWith('/fallback/')), 'the fallback was fetched');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('nps-widget').shadowRoot.querySelector('.card')).borderRadius), '12px');
+  await page.locator('[data-act=close]').click();
+  await page.locator('nps-widget').waitFor({ state: 'detached' });
+  assert.equal((await everySegment(page)).length, 4);
+  // The browser reports the refused compile once; nothing else may go wrong.
+  assert.deepEqual(page.errors.filter((e) => !/WebAssembly|wasm-unsafe-eval|unsafe-eval/.test(e)), []);
+  await page.context().close();
+});
+
+test('where WebAssembly is missing, the fallback runs too; where it runs, no fallback is fetched', async () => {
+  const page = await open('theme=light&locale=en&nowasm');
+  assert.equal(await page.evaluate(() => typeof WebAssembly), 'undefined');
+  assert.ok(page.fetched.some((p) => p.startsWith('/fallback/')), 'the fallback was fetched');
+  await page.locator('[data-act=close]').click();
+  await page.locator('nps-widget').waitFor({ state: 'detached' });
+  assert.equal((await everySegment(page)).length, 4);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  const normal = await open('theme=light&locale=en');
+  await normal.locator('[data-score="9"]').click();
+  await normal.locator('textarea').waitFor();
+  assert.ok(normal.fetched.includes('/nps_widget_bg.wasm'));
+  assert.deepEqual(normal.fetched.filter((p) => p.startsWith('/fallback/')), [], 'no fallback file on a normal page');
+  await normal.context().close();
+});
+
+test('the fallback validates config the same way, and when nothing can run one error says why', async () => {
+  const typo = await openPage(browser);
+  await typo.goto(`${base}/ux?nowasm&typo`);
+  await eventually(() => typo.errors.length > 0);
+  await typo.waitForTimeout(300);
+  assert.deepEqual(typo.errors, ['nps-widget: unknown key "endpont", did you mean "endpoint"?']);
+  await typo.context().close();
+
+  const broken = await openPage(browser);
+  fallbackMissing = true;
+  await broken.goto(`${base}/ux?nowasm`);
+  await eventually(() => broken.errors.some((e) => e.startsWith('nps-widget:')));
+  await broken.waitForTimeout(300);
+  const ours = broken.errors.filter((e) => e.startsWith('nps-widget:'));
+  assert.equal(ours.length, 1, ours.join('\n'));
+  assert.match(ours[0], /^nps-widget: WebAssembly cannot run here \(WebAssembly is not available\) and the JavaScript fallback did not load/);
+  assert.equal(await broken.locator('nps-widget').count(), 0);
+  assert.equal(await broken.evaluate(() => document.querySelector('h1').textContent), 'Acme reports', 'the page is unharmed');
+  fallbackMissing = false;
+  await broken.context().close();
 });

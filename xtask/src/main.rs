@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod fallback;
 
 /// The size budget for everything a page downloads for the widget.
 const BUDGET_GZIP: u64 = 30 * 1024;
@@ -168,6 +169,8 @@ fn setup() -> Result {
 struct Built {
     /// Files a page downloads, for the budget.
     downloads: Vec<PathBuf>,
+    /// The JS fallback's files, downloaded only where WebAssembly cannot run.
+    fallback: Vec<PathBuf>,
 }
 
 /// Builds dist/: wasm in the size profile, bindgen, wasm-opt, minified JS, types, package.json.
@@ -254,12 +257,16 @@ fn dist(enforce: bool) -> Result<Built> {
     fs::write(dist.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
     fs::write(dist.join("package.json"), package_json()).map_err(|e| e.to_string())?;
     fs::copy(root.join("README.md"), dist.join("README.md")).map_err(|e| e.to_string())?;
-    let built = Built { downloads };
+    let fallback = fallback::build(&root, &target_dir, &dist)?;
+    let built = Built {
+        downloads,
+        fallback,
+    };
     report(&built, enforce)?;
     Ok(built)
 }
 
-fn terser(input: &Path, output: &Path, module: bool) -> Result {
+pub(crate) fn terser(input: &Path, output: &Path, module: bool) -> Result {
     let mut cmd = Command::new("node");
     cmd.arg(root().join("node_modules/terser/bin/terser"))
         .arg(input)
@@ -271,7 +278,7 @@ fn terser(input: &Path, output: &Path, module: bool) -> Result {
     run(&mut cmd)
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
@@ -296,7 +303,7 @@ fn package_json() -> String {
   "version": "{version}",
   "description": "A tiny, accessible Net Promoter Score widget in WebAssembly",
   "license": "MIT",
-  "files": ["nps_widget_bg.wasm", "nps_widget.js", "nps_widget.d.ts", "nps-widget.js", "snippets/"],
+  "files": ["nps_widget_bg.wasm", "nps_widget.js", "nps_widget.d.ts", "nps-widget.js", "snippets/", "fallback/"],
   "main": "nps_widget.js",
   "module": "nps_widget.js",
   "types": "nps_widget.d.ts",
@@ -335,6 +342,18 @@ fn report(built: &Built, enforce: bool) -> Result {
         total as f64 / 1024.0,
         BUDGET_GZIP / 1024
     );
+    if !built.fallback.is_empty() {
+        let (mut raw, mut gz) = (0, 0);
+        for f in &built.fallback {
+            let bytes = fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            raw += bytes.len() as u64;
+            gz += gzip_len(&bytes);
+        }
+        println!(
+            "{:<48} {raw:>9} {gz:>9}",
+            "fallback/ (only where WebAssembly is blocked)"
+        );
+    }
     if total > BUDGET_GZIP {
         let over = format!("over the size budget by {} bytes gzip", total - BUDGET_GZIP);
         if enforce {
@@ -354,7 +373,14 @@ fn size() -> Result {
     let mut downloads = vec![dist.join("nps-widget.js"), dist.join("nps_widget.js")];
     downloads.extend(walk(&dist.join("snippets")));
     downloads.push(dist.join("nps_widget_bg.wasm"));
-    report(&Built { downloads }, true)
+    let fallback = walk(&dist.join("fallback"));
+    report(
+        &Built {
+            downloads,
+            fallback,
+        },
+        true,
+    )
 }
 
 fn build_collector() -> Result<PathBuf> {
