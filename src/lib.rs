@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod outbox;
 pub mod response;
 pub mod segment;
+pub mod targeting;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;

@@ -52,9 +52,16 @@ async fn sleep(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
+/// `{ force: true }`: one page runs every test, and targeting allows one card per page.
+fn force() -> JsValue {
+    let o = Object::new();
+    Reflect::set(&o, &"force".into(), &true.into()).unwrap();
+    o.into()
+}
+
 fn shown(extra: &[(&str, &str)]) -> (NpsWidget, ShadowRoot) {
     let widget = NpsWidget::create(config(extra)).expect("valid config");
-    widget.show(JsValue::UNDEFINED);
+    widget.show(force());
     let host = document()
         .query_selector("[data-nps-widget]")
         .unwrap()
@@ -152,7 +159,7 @@ async fn close_removes_the_card_and_destroy_leaves_nothing_behind() {
     assert_eq!(visible(), 0, "closing starts at once");
     sleep(400).await;
     assert_eq!(hosts(), 0, "and the card is gone after its exit animation");
-    widget.show(JsValue::UNDEFINED);
+    widget.show(force());
     assert_eq!(hosts(), 1, "show() asks again after a close");
     widget.destroy();
     assert_eq!(hosts(), 0);

@@ -31,6 +31,26 @@ export function listen(target, type, f) {
   return () => target.removeEventListener(type, f);
 }
 export function later(ms, f) { let t = setTimeout(f, ms); return () => clearTimeout(t); }
+export function metrics() { return [scrollY, innerHeight, document.documentElement.scrollHeight]; }
+export function watch_exit(f) {
+  let y = scrollY, t = performance.now(), touch = 'ontouchstart' in window;
+  let out = e => { if (!e.relatedTarget && e.clientY <= 0) f(); };
+  let up = () => { let n = performance.now(); if (touch && y - scrollY > 1.5 * Math.max(n - t, 1)) f(); y = scrollY; t = n; };
+  document.addEventListener('mouseout', out); addEventListener('scroll', up, { passive: true });
+  return () => { document.removeEventListener('mouseout', out); removeEventListener('scroll', up); };
+}
+let wrapped;
+export function watch_routes(f) {
+  if (!wrapped) {
+    wrapped = 1;
+    for (let k of ['pushState', 'replaceState']) {
+      let o = history[k];
+      history[k] = function () { let b = location.href, r = o.apply(this, arguments); if (location.href != b) dispatchEvent(new Event('nps:navigate')); return r; };
+    }
+  }
+  addEventListener('popstate', f); addEventListener('nps:navigate', f);
+  return () => { removeEventListener('popstate', f); removeEventListener('nps:navigate', f); };
+}
 "#)]
 extern "C" {
     /// POSTs `body` as JSON and calls `done(status, retry_after)` exactly once; status 0 is a
@@ -56,6 +76,46 @@ extern "C" {
 
     /// `setTimeout`; returns the function that clears it.
     fn later(ms: u32, f: &JsValue) -> Function;
+
+    /// `[scrollY, innerHeight, scrollHeight]`, for the scroll trigger.
+    pub(crate) fn metrics() -> Vec<f64>;
+
+    /// Calls `f` on exit intent: the pointer leaving toward the top, or on touch screens a fast
+    /// scroll up. Returns the function that stops watching.
+    fn watch_exit(f: &JsValue) -> Function;
+
+    /// Calls `f` on in-app route changes (`pushState`/`replaceState` to a new URL, `popstate`).
+    /// The two history methods are wrapped once, transparently. Returns the function that stops
+    /// watching.
+    fn watch_routes(f: &JsValue) -> Function;
+}
+
+/// Something the page does that we watch until dropped: exit intent or route changes.
+pub(crate) struct Hook {
+    _f: Closure<dyn FnMut()>,
+    off: Function,
+}
+
+impl Hook {
+    /// Watches for exit intent.
+    pub(crate) fn exit(f: impl FnMut() + 'static) -> Hook {
+        let f = Closure::<dyn FnMut()>::new(f);
+        let off = watch_exit(f.as_ref());
+        Hook { _f: f, off }
+    }
+
+    /// Watches in-app route changes.
+    pub(crate) fn routes(f: impl FnMut() + 'static) -> Hook {
+        let f = Closure::<dyn FnMut()>::new(f);
+        let off = watch_routes(f.as_ref());
+        Hook { _f: f, off }
+    }
+}
+
+impl Drop for Hook {
+    fn drop(&mut self) {
+        let _ = self.off.call0(&JsValue::NULL);
+    }
 }
 
 /// The card's DOM, drawn by `card.js` (which says why it is JS).
@@ -235,6 +295,11 @@ pub(crate) fn page_url(with_query: bool) -> String {
         url.push_str(&location.search().unwrap_or_default());
     }
     url
+}
+
+/// The page's query string (`?a=b`), for `?nps_preview=1`.
+pub(crate) fn page_search() -> String {
+    window().location().search().unwrap_or_default()
 }
 
 /// `document.referrer`, when there is one.

@@ -15,9 +15,11 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use super::bindings::{
-    card, document, log, now_iso, page_hidden, page_languages, page_url, random_bytes, referrer,
-    window, Listener, Timer,
+    card, document, load, log, metrics, now_iso, now_ms, page_hidden, page_languages, page_search,
+    page_url, random, random_bytes, referrer, store, window, Hook, Listener, Timer,
 };
 use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
@@ -26,6 +28,10 @@ use crate::flow::{Step, Survey};
 use crate::i18n::{choose_locale, is_rtl, Strings, Text};
 use crate::response::{uuid_v4, Context, Response, User};
 use crate::segment::{Score, Segment};
+use crate::targeting::{self, Memory, Page, Rules};
+
+/// Whether any card has been shown on this page: at most one is shown by a trigger.
+static SHOWN_ON_PAGE: AtomicBool = AtomicBool::new(false);
 
 type Shared = Rc<RefCell<Widget>>;
 
@@ -52,7 +58,14 @@ pub(crate) struct Widget {
     delivery: Delivery,
     handlers: Vec<(String, Function)>,
     page_listeners: Vec<Listener>,
+    hooks: Vec<Hook>,
     show_timer: Option<Timer>,
+    /// What we remember about this person for this survey (localStorage).
+    memory: Memory,
+    /// What the page is doing, for the trigger.
+    page: Page,
+    /// `?nps_preview=1`: targeting and throttling are off.
+    preview: bool,
     me: Weak<RefCell<Widget>>,
 }
 
@@ -92,29 +105,38 @@ impl Handle {
                 card: None,
                 handlers: Vec::new(),
                 page_listeners: Vec::new(),
+                hooks: Vec::new(),
                 show_timer: None,
+                memory: Memory::default(),
+                page: Page::default(),
+                preview: targeting::is_preview(&page_search()),
                 me: me.clone(),
             })
         });
         let handle = Handle(shared);
         handle.wire_page();
         handle.run(|w, _| {
+            w.recall();
+            w.watch();
             // What earlier pages left goes out right after this call returns, so listeners
-            // added next (the loader replays queued `on` calls) hear about any problem.
+            // added next (the loader replays queued `on` calls) hear about any problem, and
+            // about `ready`; then the trigger is looked at.
             let me = w.me.clone();
             w.delivery.set_timer(Some(Timer::new(0, move || {
                 if let Some(h) = me.upgrade() {
-                    Handle(h).run(|w, emits| w.flush(false, true, emits));
+                    Handle(h).run(|w, emits| {
+                        w.flush(false, true, emits);
+                        let detail = Object::new();
+                        let _ = Reflect::set(
+                            &detail,
+                            &"survey_id".into(),
+                            &w.config.survey_id.as_str().into(),
+                        );
+                        emits.push(Emit::Event("ready", detail.into()));
+                        w.consider();
+                    });
                 }
             })));
-            if w.config.trigger != Trigger::Manual {
-                let me = w.me.clone();
-                w.show_timer = Some(Timer::new(w.config.delay_ms, move || {
-                    if let Some(h) = me.upgrade() {
-                        Handle(h).show(false);
-                    }
-                }));
-            }
         });
         handle
     }
@@ -195,9 +217,10 @@ impl Handle {
         });
     }
 
-    /// Shows the card now (mounting it if needed). Targeting is applied by the caller.
-    pub(crate) fn show(&self, _force: bool) {
-        self.run(|w, emits| w.show(emits));
+    /// Shows the card now (mounting it if needed), unless targeting says no; `force` (or a
+    /// preview) skips targeting.
+    pub(crate) fn show(&self, force: bool) {
+        self.run(|w, emits| w.show(force, emits));
     }
 
     /// Hides the card without counting it as an answer or a dismissal.
@@ -211,6 +234,7 @@ impl Handle {
         self.run(|w, _| {
             w.unmount(false);
             w.page_listeners.clear();
+            w.hooks.clear();
             w.show_timer = None;
             w.delivery.set_timer(None);
             w.handlers.clear();
@@ -220,7 +244,11 @@ impl Handle {
     /// Sets who is answering, for this and later responses.
     pub(crate) fn identify(&self, user: User) {
         self.run(|w, _| {
+            let same_person = w.config.user.id == user.id;
             w.config.user = user.clone();
+            if !same_person {
+                w.recall();
+            }
             if let Some(s) = w.survey.as_mut() {
                 s.identify(user);
             }
@@ -260,9 +288,112 @@ enum Act {
 }
 
 impl Widget {
-    fn show(&mut self, emits: &mut Vec<Emit>) {
+    fn rules(&self) -> Rules {
+        Rules {
+            sample_rate: self.config.sample_rate,
+            recontact_days: self.config.recontact_days,
+            dismiss_cooldown_days: self.config.dismiss_cooldown_days,
+        }
+    }
+
+    /// Where this person's memory for this survey is kept.
+    fn memory_key(&self) -> String {
+        let mut key = String::from("nps-widget:memory:");
+        key.push_str(&self.config.survey_id);
+        key.push(':');
+        key.push_str(self.config.user.id.as_deref().unwrap_or("-"));
+        key
+    }
+
+    /// Loads what we remember (for the current user), counts this page view, decides sampling
+    /// once, and stores it back.
+    fn recall(&mut self) {
+        self.memory = Memory::decode(&load(&self.memory_key()).unwrap_or_default());
+        self.memory.page_views = self.memory.page_views.saturating_add(1);
+        let rules = self.rules();
+        targeting::sample(&mut self.memory, &rules, random());
+        self.remember();
+    }
+
+    fn remember(&self) {
+        store(&self.memory_key(), &self.memory.encode());
+    }
+
+    /// Watches what the trigger needs: scrolling, exit intent, in-app route changes.
+    fn watch(&mut self) {
+        let trigger = self.config.trigger;
+        let me = self.me.clone();
+        let on = move |f: fn(&mut Widget)| {
+            let me = me.clone();
+            move || {
+                if let Some(h) = me.upgrade() {
+                    Handle(h).run(|w, _| f(w));
+                }
+            }
+        };
+        if matches!(trigger, Trigger::Scroll(_)) {
+            let f = on(|w| {
+                let m = metrics();
+                if let [top, viewport, height] = m[..] {
+                    w.page.scrolled = targeting::scroll_depth(top, viewport, height);
+                }
+                w.consider();
+            });
+            self.page_listeners
+                .push(Listener::new(&window(), "scroll", move |_| f()));
+        }
+        if trigger == Trigger::ExitIntent {
+            self.hooks.push(Hook::exit(on(|w| {
+                w.page.leaving = true;
+                w.consider();
+            })));
+        }
+        self.hooks.push(Hook::routes(on(|w| {
+            w.memory.page_views = w.memory.page_views.saturating_add(1);
+            w.remember();
+            w.consider();
+        })));
+    }
+
+    /// Arms the show timer when the trigger has fired and targeting allows it.
+    fn consider(&mut self) {
+        if self.card.is_some() || self.show_timer.is_some() {
+            return;
+        }
+        self.page.views = self.memory.page_views;
+        if self.page.scrolled == 0.0 {
+            if let [top, viewport, height] = metrics()[..] {
+                self.page.scrolled = targeting::scroll_depth(top, viewport, height);
+            }
+        }
+        if !targeting::fired(self.config.trigger, &self.page) || !self.allowed() {
+            return;
+        }
+        let me = self.me.clone();
+        self.show_timer = Some(Timer::new(self.config.delay_ms, move || {
+            if let Some(h) = me.upgrade() {
+                Handle(h).show(false);
+            }
+        }));
+    }
+
+    /// Whether targeting and throttling allow a card now (a preview or `force` config skips
+    /// them).
+    fn allowed(&self) -> bool {
+        self.config.force
+            || self.preview
+            || targeting::may_show(
+                &self.memory,
+                &self.rules(),
+                now_ms(),
+                SHOWN_ON_PAGE.load(Ordering::Relaxed),
+            )
+            .is_ok()
+    }
+
+    fn show(&mut self, force: bool, emits: &mut Vec<Emit>) {
         self.show_timer = None;
-        if self.card.is_some() {
+        if self.card.is_some() || !(force || self.allowed()) {
             return;
         }
         let survey = Survey::new(
@@ -287,6 +418,7 @@ impl Widget {
             &self.config.survey_id.as_str().into(),
         );
         self.survey = Some(survey);
+        SHOWN_ON_PAGE.store(true, Ordering::Relaxed);
         self.render();
         emits.push(Emit::Event("shown", detail.into()));
     }
@@ -408,6 +540,7 @@ impl Widget {
                     return;
                 };
                 survey.resume();
+                self.memory.answered_ms = Some(now_ms());
                 (survey.choose(score, now), "score")
             }
             Act::Submit(comment, consent) => (survey.submit(&comment, consent, now), "complete"),
@@ -415,10 +548,14 @@ impl Widget {
             Act::Referral => (survey.referral_clicked(), "referral"),
             Act::Close => {
                 let sent = survey.close(now);
+                if sent.is_some() {
+                    self.memory.dismissed_ms = Some(now_ms());
+                }
                 self.unmount(true);
                 (sent, "dismiss")
             }
         };
+        self.remember();
         if let Some(response) = delivered {
             let detail = self.deliver(&response, page_hidden(), emits);
             emits.push(Emit::Event(event, detail.into()));

@@ -128,7 +128,7 @@ async function show(page) {
 }
 
 const outboxKeys = (page) => page.evaluate(() =>
-  Object.keys(localStorage).filter((k) => k.startsWith('nps-widget:')));
+  Object.keys(localStorage).filter((k) => /^nps-widget:(outbox|lock):/.test(k)));
 
 async function run({ answers, surveyId, locks }) {
   stats = { attempts: 0, forwarded: 0, 500: 0, 503: 0, 429: 0, slow: 0, dropped: 0, concurrent: 0 };
