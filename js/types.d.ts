@@ -84,6 +84,7 @@ export interface NpsResponse {
 
 /** Event names and what their listeners receive. */
 export interface NpsEventMap {
+  ready: { survey_id: string };
   shown: { id: string; survey_id: string };
   score: NpsResponse;
   complete: NpsResponse;

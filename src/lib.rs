@@ -74,7 +74,9 @@ mod api {
     #[wasm_bindgen]
     impl NpsWidget {
         /// Validates `config` and starts the widget; throws an `Error` naming the bad key.
-        pub fn create(config: JsValue) -> Result<NpsWidget, JsValue> {
+        pub fn create(
+            #[wasm_bindgen(unchecked_param_type = "NpsConfig")] config: JsValue,
+        ) -> Result<NpsWidget, JsValue> {
             start(&dom::from_js(&config), Source::Object)
         }
 
@@ -101,7 +103,10 @@ mod api {
         }
 
         /// Shows the card now. `{ force: true }` skips targeting and throttling (previews).
-        pub fn show(&self, options: JsValue) {
+        pub fn show(
+            &self,
+            #[wasm_bindgen(unchecked_optional_param_type = "{ force?: boolean }")] options: JsValue,
+        ) {
             let force = js_sys::Reflect::get(&options, &"force".into())
                 .ok()
                 .and_then(|v| v.as_bool())
@@ -120,7 +125,10 @@ mod api {
         }
 
         /// Sets who is answering: `{ id, account_id, email, traits }`.
-        pub fn identify(&self, user: JsValue) -> Result<(), JsValue> {
+        pub fn identify(
+            &self,
+            #[wasm_bindgen(unchecked_param_type = "NpsUser")] user: JsValue,
+        ) -> Result<(), JsValue> {
             let user = config::parse_user(&dom::from_js(&user)).map_err(|e| {
                 let message = e.message();
                 self.handle.report(&message);
@@ -130,13 +138,21 @@ mod api {
             Ok(())
         }
 
-        /// Listens to `shown`, `score`, `complete`, `dismiss`, `referral` or `error`.
-        pub fn on(&self, event: String, listener: Function) {
+        /// Listens to `ready`, `shown`, `score`, `complete`, `dismiss`, `referral` or `error`.
+        pub fn on(
+            &self,
+            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: String,
+            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: Function,
+        ) {
             self.handle.on(event, listener);
         }
 
         /// Stops listening.
-        pub fn off(&self, event: String, listener: Function) {
+        pub fn off(
+            &self,
+            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: String,
+            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: Function,
+        ) {
             self.handle.off(&event, &listener);
         }
     }

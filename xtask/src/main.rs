@@ -477,6 +477,10 @@ fn test() -> Result {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner))?;
     // The budget is reported here and enforced by `cargo xtask dist` / `size`.
     dist(false)?;
+    // The shipped types: the README's ES-module use type-checks, misuse does not.
+    run(Command::new("node")
+        .arg(root().join("node_modules/typescript/bin/tsc"))
+        .args(["-p", "tests/types"]))?;
     e2e()?;
     println!("xtask test: all checks passed");
     Ok(())

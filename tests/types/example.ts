@@ -1,0 +1,28 @@
+// Compiled with `tsc --noEmit --strict` by `cargo xtask test` against dist/nps_widget.d.ts:
+// the documented ES-module use must type-check, and misuse must not (see the @ts-expect-error
+// lines, which fail the build if they ever stop being errors).
+import init, { NpsWidget, type NpsConfig, type NpsEventMap } from "../../dist/nps_widget.js";
+
+export async function start(): Promise<NpsWidget> {
+  await init();
+  const config: NpsConfig = {
+    endpoint: "/v1/responses",
+    product: "Acme",
+    trigger: "manual",
+    user: { id: "u_123", account_id: "acct_42", traits: { plan: "pro", seats: 12 } },
+    strings: { question: "Would you recommend {product}?", fr: { question: "Recommanderiez-vous {product} ?" } },
+    referral: { url: "https://reviews.example/acme" },
+  };
+  const nps = NpsWidget.create(config);
+  nps.on("complete", (detail: NpsEventMap["complete"]) => console.log(detail.segment, detail.comment));
+  nps.identify({ id: "u_456", email: "ana@example.com" });
+  nps.show();
+  nps.show({ force: true });
+  // @ts-expect-error: trigger must be one of the documented values
+  NpsWidget.create({ endpoint: "/x", trigger: "sometimes" });
+  // @ts-expect-error: the endpoint is required
+  NpsWidget.create({ product: "Acme" });
+  // @ts-expect-error: not an event the widget sends
+  nps.on("clicked", () => {});
+  return nps;
+}
