@@ -66,6 +66,9 @@ pub(crate) struct Widget {
     page: Page,
     /// `?nps_preview=1`: targeting and throttling are off.
     preview: bool,
+    /// The widget keeps itself alive until `destroy()`: a page may drop its `NpsWidget` (or
+    /// never keep it) while the card, its listeners and the outbox still have work to do.
+    alive: Option<Shared>,
     me: Weak<RefCell<Widget>>,
 }
 
@@ -110,9 +113,13 @@ impl Handle {
                 memory: Memory::default(),
                 page: Page::default(),
                 preview: targeting::is_preview(&page_search()),
+                alive: None,
                 me: me.clone(),
             })
         });
+        if let Ok(mut w) = shared.try_borrow_mut() {
+            w.alive = Some(shared.clone());
+        }
         let handle = Handle(shared);
         handle.wire_page();
         handle.run(|w, _| {
@@ -231,6 +238,7 @@ impl Handle {
     /// Removes every node, listener and timer this widget added. The outbox stays: what was
     /// answered is still delivered, by this page's next widget or the next page.
     pub(crate) fn destroy(&self) {
+        let mut keep = None;
         self.run(|w, _| {
             w.unmount(false);
             w.page_listeners.clear();
@@ -238,7 +246,10 @@ impl Handle {
             w.show_timer = None;
             w.delivery.set_timer(None);
             w.handlers.clear();
+            keep = w.alive.take();
         });
+        // Dropped after the borrow ends; `self` still holds the widget here.
+        drop(keep);
     }
 
     /// Sets who is answering, for this and later responses.
