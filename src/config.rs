@@ -1016,6 +1016,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_config_key_and_no_other() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("### Configuration")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("a Configuration section");
+        let mut documented: Vec<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        documented.sort_unstable();
+        let mut keys = KEYS.to_vec();
+        keys.sort_unstable();
+        assert_eq!(documented, keys);
+    }
+
+    #[test]
     fn unknown_string_key_suggests_the_nearest() {
         assert_eq!(
             error(r#"{"endpoint": "/x", "strings": {"questoin": "?"}}"#),
