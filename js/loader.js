@@ -45,6 +45,7 @@
       });
     })
     .then(function (m) {
+      performance.mark && performance.mark('nps:ready');
       api.create = function (c) { return m.NpsWidget.create(c); };
       if (!attrs.endpoint && !attrs.config) return;
       inst = m.NpsWidget.fromAttributes(attrs);

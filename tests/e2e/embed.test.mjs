@@ -275,3 +275,32 @@ test('each bad config leaves the page working with one console error naming the 
     await page.context().close();
   }
 });
+
+test('100 show/destroy cycles do not grow memory', async () => {
+  const page = await openPage(browser);
+  await page.goto(url('/module', { body: 'window.wasm = await init()' }));
+  await page.waitForFunction(() => window.started);
+  const cdp = await page.context().newCDPSession(page);
+  const cycles = (n) => page.evaluate((n) => {
+    for (let i = 0; i < n; i++) {
+      const w = window.NpsModule.create({ endpoint: '/v1/responses', survey_id: 'leak', trigger: 'manual' });
+      w.show({ force: true });
+      w.destroy();
+      w.free();
+    }
+  }, n);
+  const measure = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    return page.evaluate(() => ({ wasm: window.wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize }));
+  };
+  await cycles(10);
+  const warm = await measure();
+  await cycles(100);
+  const after = await measure();
+  console.log(`memory: wasm ${warm.wasm} -> ${after.wasm} B, JS heap ${warm.heap} -> ${after.heap} B over 100 cycles`);
+  assert.equal(after.wasm, warm.wasm, 'the wasm heap reuses its blocks');
+  assert.ok(after.heap - warm.heap < 512 * 1024, `JS heap grew by ${after.heap - warm.heap} B`);
+  assert.equal(await page.locator('nps-widget').count(), 0);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

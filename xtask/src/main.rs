@@ -25,6 +25,11 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
         Some("bench-collector") => bench::bench_collector(&args[1..]),
+        Some("bench-web") => dist(false).and_then(|_| {
+            run(Command::new("node")
+                .arg("tests/bench/web.mjs")
+                .args(&args[1..]))
+        }),
         Some("e2e") => dist(false).and_then(|_| e2e()),
         Some("setup") => setup(),
         // The pinned wasm-bindgen CLI, for size experiments on other builds.
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
                  dist   build dist/ (loader, glue, wasm, types, package.json) and check the size budget\n  \
                  size   print the size of every file a page downloads\n  \
                  e2e    build and run only the end-to-end tests\n  \
+                 bench-web [RUNS]\n         the widget's main-thread cost and memory in headless Chromium (20)\n  \
                  bench-collector [N] [CONNECTIONS]\n         load figure of the collector on SQLite and PostgreSQL (100000, 64)\n  \
                  setup  install what the tests need (wasm32 target, npm packages, Chromium)"
             );
@@ -320,23 +326,95 @@ fn gzip_len(bytes: &[u8]) -> u64 {
 }
 
 /// Prints raw and gzip sizes of every downloaded file and fails over the budget.
+/// Brotli (quality 11) size of a file, through Node's zlib (no Rust brotli crate needed).
+fn brotli_len(path: &Path) -> Result<u64> {
+    let out = Command::new("node")
+        .args([
+            "-e",
+            "const z=require('zlib');process.stdout.write(String(z.brotliCompressSync(\
+             require('fs').readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length))",
+        ])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("node (for brotli sizes): {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| format!("brotli size of {}", path.display()))
+}
+
+/// The peer we compare with: `@formbricks/surveys` (its `dist/index.umd.js`, the renderer that
+/// peer loads on top of its SDK), fetched once by npm into `target/peer`.
+const PEER: &str = "@formbricks/surveys@1.99.0";
+
+fn peer_file() -> Result<PathBuf> {
+    let dir = root().join("target/peer");
+    let file = dir.join("package/dist/index.umd.js");
+    if file.exists() {
+        return Ok(file);
+    }
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let packed = Command::new("npm")
+        .args(["pack", PEER, "--silent", "--pack-destination"])
+        .arg(&dir)
+        .current_dir(&dir)
+        .output()
+        .map_err(|e| format!("npm pack {PEER}: {e}"))?;
+    let tarball = String::from_utf8_lossy(&packed.stdout).trim().to_owned();
+    if !packed.status.success() || tarball.is_empty() {
+        return Err(format!("npm pack {PEER} failed"));
+    }
+    run(Command::new("tar")
+        .arg("xzf")
+        .arg(dir.join(&tarball))
+        .arg("-C")
+        .arg(&dir))?;
+    Ok(file)
+}
+
 fn report(built: &Built, enforce: bool) -> Result {
     let dist = root().join("dist");
-    println!("{:<48} {:>9} {:>9}", "file", "raw", "gzip -9");
+    println!(
+        "{:<48} {:>9} {:>9} {:>9}",
+        "file", "raw", "gzip -9", "brotli"
+    );
     let mut total = 0;
     let mut total_raw = 0;
+    let mut total_br = 0;
     for f in &built.downloads {
         let bytes = fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let gz = gzip_len(&bytes);
+        let br = brotli_len(f)?;
         total += gz;
         total_raw += bytes.len() as u64;
+        total_br += br;
         let name = f.strip_prefix(&dist).unwrap_or(f).display().to_string();
-        println!("{name:<48} {:>9} {:>9}", bytes.len(), gz);
+        println!("{name:<48} {:>9} {gz:>9} {br:>9}", bytes.len());
     }
     println!(
-        "{:<48} {total_raw:>9} {total:>9}",
+        "{:<48} {total_raw:>9} {total:>9} {total_br:>9}",
         "total (what a page downloads)"
     );
+    // Only for `dist` and `size` (which enforce the budget): `test` and `demo` skip the download.
+    let peer = if enforce {
+        peer_file()
+    } else {
+        Err("skipped; `cargo xtask size` measures it".into())
+    };
+    match peer {
+        Ok(peer) => {
+            let bytes = fs::read(&peer).map_err(|e| e.to_string())?;
+            let gz = gzip_len(&bytes);
+            println!(
+                "{:<48} {:>9} {gz:>9} {:>9}",
+                format!("peer: {PEER} dist/index.umd.js"),
+                bytes.len(),
+                brotli_len(&peer)?
+            );
+            println!("ours / peer (gzip): {:.2}", total as f64 / gz as f64);
+        }
+        Err(e) => println!("peer: not measured ({e})"),
+    }
     println!(
         "budget: {total} of {BUDGET_GZIP} bytes gzip ({:.1} KB of {} KB)",
         total as f64 / 1024.0,

@@ -1,0 +1,101 @@
+// `cargo xtask bench-web`: the widget's cost to the host page, in headless Chromium. Over N cold
+// loads (a fresh browser context each, so nothing is cached) of a host page with the script
+// tag: script start → wasm instantiated → card visible (performance marks set by the loader and
+// the card), the main thread's script and task time until the card is visible, the longest task,
+// and the host page's layout shift (CLS). Then memory: wasm linear memory and JS heap after the
+// flow, and after 100 show/destroy cycles. Prints median and p95.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join, extname } from 'node:path';
+import { launch, root } from '../e2e/harness.mjs';
+
+const RUNS = Number(process.argv[2] || 20);
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+const host = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
+<script>
+  window.longest = 0; window.cls = 0;
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longest = Math.max(window.longest, e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.cls += e.value; })
+    .observe({ type: 'layout-shift', buffered: true });
+</script></head>
+<body><main><h1>Acme reports</h1><p>${'The host page content. '.repeat(60)}</p></main>
+<script src="/nps-widget.js" data-endpoint="/v1/responses" data-product="Acme" async></script></body></html>`;
+const modulePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Memory</title></head><body>
+<script type="module">import init, { NpsWidget } from '/nps_widget.js'; window.wasm = await init(); window.NpsModule = NpsWidget; window.started = true;</script></body></html>`;
+
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, 'http://x').pathname;
+  if (req.method === 'POST') return res.writeHead(201).end('{}');
+  if (path === '/host') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(host);
+  if (path === '/memory') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(modulePage);
+  try {
+    const data = await readFile(join(root, 'dist', path));
+    res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' }).end(data);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+const browser = await launch();
+
+const samples = { ready: [], visible: [], script: [], task: [], longest: [], cls: [] };
+for (let i = 0; i < RUNS; i++) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.goto(`${base}/host`);
+  await page.waitForFunction(() => performance.getEntriesByName('nps:visible').length > 0);
+  const m = await page.evaluate(() => {
+    const at = (n) => performance.getEntriesByName(n)[0].startTime;
+    return { ready: at('nps:ready') - at('nps:start'), visible: at('nps:visible') - at('nps:start'), longest: window.longest, cls: window.cls };
+  });
+  const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
+  samples.ready.push(m.ready);
+  samples.visible.push(m.visible);
+  samples.longest.push(m.longest);
+  samples.cls.push(m.cls);
+  samples.script.push(metrics.ScriptDuration * 1000);
+  samples.task.push(metrics.TaskDuration * 1000);
+  await context.close();
+}
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+const line = (name, xs, unit = 'ms', digits = 1) =>
+  console.log(`${name.padEnd(44)} median ${pct(xs, 0.5).toFixed(digits).padStart(7)} ${unit}   p95 ${pct(xs, 0.95).toFixed(digits).padStart(7)} ${unit}`);
+console.log(`bench-web: ${RUNS} cold loads of a host page with the script tag (headless Chromium)`);
+line('script start -> wasm instantiated', samples.ready);
+line('script start -> card visible', samples.visible);
+line('page script time (whole page, to visible)', samples.script);
+line('main-thread task time (whole page, to visible)', samples.task);
+line('longest task (0: none over 50 ms)', samples.longest);
+line('layout shift of the host page (CLS)', samples.cls, '', 4);
+
+// Memory: the flow once, then 100 show/destroy cycles, on one page.
+const context = await browser.newContext();
+const page = await context.newPage();
+const cdp = await context.newCDPSession(page);
+await page.goto(`${base}/memory`);
+await page.waitForFunction(() => window.started);
+const cycles = (n) => page.evaluate((n) => {
+  for (let i = 0; i < n; i++) {
+    const w = window.NpsModule.create({ endpoint: '/v1/responses', survey_id: 'mem', trigger: 'manual' });
+    w.show({ force: true });
+    w.destroy();
+    w.free();
+  }
+}, n);
+const measure = async () => {
+  await cdp.send('HeapProfiler.collectGarbage');
+  return page.evaluate(() => ({ wasm: window.wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize }));
+};
+await cycles(10);
+const warm = await measure();
+await cycles(100);
+const after = await measure();
+console.log(`memory after the flow: wasm linear memory ${warm.wasm} B, JS heap ${warm.heap} B`);
+console.log(`after 100 more show/destroy cycles: wasm ${after.wasm} B (${after.wasm - warm.wasm >= 0 ? '+' : ''}${after.wasm - warm.wasm}), JS heap ${after.heap} B (${after.heap - warm.heap >= 0 ? '+' : ''}${after.heap - warm.heap})`);
+await context.close();
+await browser.close();
+server.close();
