@@ -126,6 +126,7 @@ const EN: Table = [
     "Refer a colleague",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 const ES: Table = [
     "¿Qué probabilidad hay de que recomiendes {product} a un amigo o colega?",
     "Nada probable",
@@ -144,6 +145,7 @@ const ES: Table = [
     "Recomendar a un colega",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 const FR: Table = [
     "Quelle est la probabilité que vous recommandiez {product} à un ami ou un collègue ?",
     "Pas du tout probable",
@@ -162,6 +164,7 @@ const FR: Table = [
     "Recommander à un collègue",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 const DE: Table = [
     "Wie wahrscheinlich ist es, dass Sie {product} einem Freund oder Kollegen empfehlen?",
     "Überhaupt nicht wahrscheinlich",
@@ -180,6 +183,7 @@ const DE: Table = [
     "Einen Kollegen empfehlen",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 const PT: Table = [
     "Qual a probabilidade de você recomendar {product} a um amigo ou colega?",
     "Nada provável",
@@ -198,6 +202,7 @@ const PT: Table = [
     "Indicar um colega",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 const JA: Table = [
     "{product}を友人や同僚に薦める可能性はどのくらいありますか？",
     "まったく薦めない",
@@ -216,6 +221,7 @@ const JA: Table = [
     "同僚に紹介する",
 ];
 
+#[cfg(not(target_arch = "wasm32"))]
 const AR: Table = [
     "ما مدى احتمال أن توصي بـ{product} لصديق أو زميل؟",
     "غير محتمل إطلاقًا",
@@ -236,7 +242,21 @@ const AR: Table = [
 
 /// Locales with built-in strings, by primary language subtag.
 pub const LOCALES: [&str; 7] = ["en", "es", "fr", "de", "pt", "ja", "ar"];
+#[cfg(not(target_arch = "wasm32"))]
 const TABLES: [&Table; 7] = [&EN, &ES, &FR, &DE, &PT, &JA, &AR];
+
+/// The strings of one of [`LOCALES`]. Only English is compiled into the wasm; `cargo xtask dist`
+/// writes the others to `dist/locales/<tag>.json` (from this function, natively), and the
+/// widget fetches the one a page needs.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn table(locale: &str) -> Option<&'static Table> {
+    LOCALES.iter().position(|l| *l == locale).map(|i| TABLES[i])
+}
+
+/// Whether `locale`'s strings ship as a file to fetch (every built-in locale but English).
+pub fn ships_as_file(locale: &str) -> bool {
+    locale != "en" && LOCALES.contains(&locale)
+}
 
 /// Languages written right to left.
 const RTL: [&str; 4] = ["ar", "he", "fa", "ur"];
@@ -265,25 +285,37 @@ pub fn is_rtl(locale: &str) -> bool {
     RTL.iter().any(|l| l.eq_ignore_ascii_case(primary(locale)))
 }
 
-/// The strings a card shows: a built-in table with the site's overrides on top.
+/// The strings a card shows: a locale's table with the site's overrides on top.
 #[derive(Debug, Clone)]
 pub struct Strings {
-    table: &'static Table,
+    table: Vec<String>,
     overrides: Vec<(Text, String)>,
     product: String,
 }
 
 impl Strings {
-    /// Strings for `locale`: its built-in table (English where there is none), then the site's
-    /// overrides for every locale (tag `""`), then those for this locale (tag `fr`, `fr-CA`…).
-    pub fn new(locale: &str, product: &str, overrides: &[(String, Text, String)]) -> Strings {
-        let index = LOCALES.iter().position(|l| *l == locale).unwrap_or(0);
+    /// Strings for `locale`: its table (`loaded` from `dist/locales/`, or built in; English
+    /// where there is none), then the site's overrides for every locale (tag `""`), then those
+    /// for this locale (tag `fr`, `fr-CA`…).
+    pub fn new(
+        locale: &str,
+        product: &str,
+        overrides: &[(String, Text, String)],
+        loaded: Option<Vec<String>>,
+    ) -> Strings {
+        #[cfg(not(target_arch = "wasm32"))]
+        let built_in = table(locale).unwrap_or(&EN);
+        #[cfg(target_arch = "wasm32")]
+        let built_in = &EN;
+        let table = loaded
+            .filter(|t| t.len() == EN.len())
+            .unwrap_or_else(|| built_in.iter().map(|s| (*s).to_owned()).collect());
         let general = overrides.iter().filter(|(tag, _, _)| tag.is_empty());
         let own = overrides
             .iter()
             .filter(|(tag, _, _)| !tag.is_empty() && primary(tag).eq_ignore_ascii_case(locale));
         Strings {
-            table: TABLES[index],
+            table,
             overrides: general
                 .chain(own)
                 .map(|(_, t, s)| (*t, s.clone()))
@@ -303,7 +335,7 @@ impl Strings {
         let raw = match raw {
             Some(s) => s.to_owned(),
             None => match self.table.get(text as usize) {
-                Some(s) => (*s).to_owned(),
+                Some(s) => s.clone(),
                 // Per-segment placeholders fall back to the common one.
                 None => return self.get(Text::Placeholder),
             },
@@ -332,7 +364,7 @@ mod tests {
             (String::new(), Text::Submit, "Send it".to_owned()),
             ("he".to_owned(), Text::Question, "?עד כמה".to_owned()),
         ];
-        let he = Strings::new("he", "Acme", &overrides);
+        let he = Strings::new("he", "Acme", &overrides, None);
         assert_eq!(he.get(Text::Question), "?עד כמה");
         assert_eq!(
             he.get(Text::Submit),
@@ -340,7 +372,7 @@ mod tests {
             "general overrides apply too"
         );
         assert_eq!(he.get(Text::Skip), "Skip", "English where nothing is given");
-        let fr = Strings::new("fr", "Acme", &overrides);
+        let fr = Strings::new("fr", "Acme", &overrides, None);
         assert!(
             fr.get(Text::Question).starts_with("Quelle est"),
             "not other locales' strings"
@@ -354,11 +386,11 @@ mod tests {
             Text::DetractorPlaceholder,
             "What broke?".to_owned(),
         )];
-        let s = Strings::new("en", "Acme", &overrides);
+        let s = Strings::new("en", "Acme", &overrides, None);
         assert_eq!(s.get(Text::DetractorPlaceholder), "What broke?");
         assert_eq!(s.get(Text::PromoterPlaceholder), "Your answer (optional)");
         assert_eq!(
-            Strings::new("de", "Acme", &[]).get(Text::PassivePlaceholder),
+            Strings::new("de", "Acme", &[], None).get(Text::PassivePlaceholder),
             "Ihre Antwort (optional)"
         );
     }
@@ -374,7 +406,7 @@ mod tests {
 
     #[test]
     fn product_name_fills_every_string() {
-        let s = Strings::new("en", "Acme", &[]);
+        let s = Strings::new("en", "Acme", &[], None);
         assert_eq!(
             s.get(Text::Question),
             "How likely are you to recommend Acme to a friend or colleague?"
@@ -387,11 +419,29 @@ mod tests {
 
     #[test]
     fn passive_gets_the_earn_a_nine_prompt() {
-        let s = Strings::new("en", "Acme", &[]);
+        let s = Strings::new("en", "Acme", &[], None);
         assert_eq!(
             s.get(Text::PassivePrompt),
             "What would we need to do to earn a 9 or 10 from you next time?"
         );
+    }
+
+    #[test]
+    fn a_loaded_table_is_used_when_it_has_every_string() {
+        let loaded: Vec<String> = table("fr")
+            .unwrap()
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let s = Strings::new("xx", "Acme", &[], Some(loaded));
+        assert_eq!(s.get(Text::Submit), "Envoyer");
+        let short = Strings::new("xx", "Acme", &[], Some(vec!["Bonjour".to_owned()]));
+        assert_eq!(
+            short.get(Text::Submit),
+            "Send",
+            "a truncated file falls back to English"
+        );
+        assert!(ships_as_file("ja") && !ships_as_file("en") && !ships_as_file("he"));
     }
 
     #[test]
@@ -404,6 +454,7 @@ mod tests {
                 Text::Question,
                 "Würden Sie unseren Support für {product} empfehlen?".into(),
             )],
+            None,
         );
         assert_eq!(
             s.get(Text::Question),

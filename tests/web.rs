@@ -231,11 +231,45 @@ fn bad_config_is_refused_with_the_key_named_and_shows_nothing() {
     assert_eq!(hosts(), 0);
 }
 
+/// Built-in locales other than English are fetched from `locales/` next to the widget's files;
+/// this test page has none, which is the failure case: English, left to right, and an error.
 #[wasm_bindgen_test]
-fn arabic_renders_right_to_left() {
-    let (widget, root) = shown(&[("locale", "ar")]);
+async fn a_locale_whose_strings_cannot_be_fetched_falls_back_to_english() {
+    let widget = NpsWidget::create(config(&[("locale", "ar")])).expect("valid config");
+    let errors = js_sys::Array::new();
+    let sink = errors.clone();
+    let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        sink.push(&e);
+    });
+    widget.on(
+        "error".into(),
+        on_error
+            .as_ref()
+            .unchecked_ref::<js_sys::Function>()
+            .clone(),
+    );
+    widget.show(force());
+    assert_eq!(hosts(), 0, "the card waits for its strings");
+    for _ in 0..50 {
+        if hosts() == 1 {
+            break;
+        }
+        sleep(20).await;
+    }
+    let root = document()
+        .query_selector("[data-nps-widget]")
+        .unwrap()
+        .expect("the card, once the fetch failed")
+        .shadow_root()
+        .unwrap();
     let card = find(&root, ".card");
-    assert_eq!(card.get_attribute("dir").as_deref(), Some("rtl"));
-    assert_eq!(card.get_attribute("lang").as_deref(), Some("ar"));
+    assert_eq!(card.get_attribute("lang").as_deref(), Some("en"));
+    assert_eq!(card.get_attribute("dir").as_deref(), Some("ltr"));
+    assert!(text(&root, ".q").starts_with("How likely"));
+    let message = Reflect::get(&errors.get(0), &"message".into()).unwrap();
+    assert_eq!(
+        message.as_string().as_deref(),
+        Some("could not load the strings of \"ar\", showing English")
+    );
     widget.destroy();
 }

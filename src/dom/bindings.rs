@@ -31,6 +31,9 @@ export function listen(target, type, f) {
   return () => target.removeEventListener(type, f);
 }
 export function later(ms, f) { let t = setTimeout(f, ms); return () => clearTimeout(t); }
+export function fetch_locale(tag, done) {
+  fetch(new URL('../../locales/' + tag + '.json', import.meta.url)).then(r => r.ok ? r.text() : '').then(done, () => done(''));
+}
 export function metrics() { return [scrollY, innerHeight, document.documentElement.scrollHeight]; }
 export function watch_exit(f) {
   let y = scrollY, t = performance.now(), touch = 'ontouchstart' in window;
@@ -76,6 +79,10 @@ extern "C" {
 
     /// `setTimeout`; returns the function that clears it.
     fn later(ms: u32, f: &JsValue) -> Function;
+
+    /// Fetches `locales/<tag>.json` next to the widget's files and calls `done(text)` once
+    /// (`""` when it could not).
+    pub(crate) fn fetch_locale(tag: &str, done: &JsValue);
 
     /// `[scrollY, innerHeight, scrollHeight]`, for the scroll trigger.
     pub(crate) fn metrics() -> Vec<f64>;

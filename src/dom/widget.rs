@@ -18,14 +18,14 @@ use web_sys::Element;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::bindings::{
-    card, document, load, log, metrics, now_iso, now_ms, page_hidden, page_languages, page_search,
-    page_url, random, random_bytes, referrer, store, window, Hook, Listener, Timer,
+    card, document, fetch_locale, load, log, metrics, now_iso, now_ms, page_hidden, page_languages,
+    page_search, page_url, random, random_bytes, referrer, store, window, Hook, Listener, Timer,
 };
 use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
 use crate::config::{Config, Position, Theme, Trigger};
 use crate::flow::{Step, Survey};
-use crate::i18n::{choose_locale, is_rtl, Strings, Text};
+use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings, Text};
 use crate::response::{uuid_v4, Context, Response, User};
 use crate::segment::{Score, Segment};
 use crate::targeting::{self, Memory, Page, Rules};
@@ -53,6 +53,10 @@ pub(crate) struct Widget {
     config: Config,
     locale: String,
     strings: Strings,
+    /// False while the locale's strings are being fetched; a show waits for them.
+    strings_ready: bool,
+    /// A show asked for while the strings were on their way (`Some(force)`).
+    pending_show: Option<bool>,
     survey: Option<Survey>,
     card: Option<Card>,
     delivery: Delivery,
@@ -97,11 +101,14 @@ impl Handle {
             .filter(|l| !l.is_empty()),
             &added,
         );
-        let strings = Strings::new(&locale, &config.product, &config.strings);
+        let strings = Strings::new(&locale, &config.product, &config.strings, None);
+        let fetch = ships_as_file(&locale);
         let shared = Rc::new_cyclic(|me| {
             RefCell::new(Widget {
                 delivery: Delivery::new(&config),
                 config,
+                strings_ready: !fetch,
+                pending_show: None,
                 locale,
                 strings,
                 survey: None,
@@ -122,6 +129,9 @@ impl Handle {
         }
         let handle = Handle(shared);
         handle.wire_page();
+        if fetch {
+            handle.fetch_strings();
+        }
         handle.run(|w, _| {
             w.recall();
             w.watch();
@@ -146,6 +156,20 @@ impl Handle {
             })));
         });
         handle
+    }
+
+    /// Fetches the strings of a locale that is not built in (`dist/locales/<tag>.json`).
+    fn fetch_strings(&self) {
+        let Ok(w) = self.0.try_borrow() else {
+            return;
+        };
+        let me = w.me.clone();
+        let done = Closure::once_into_js(move |text: String| {
+            if let Some(h) = me.upgrade() {
+                Handle(h).run(|w, emits| w.strings_loaded(&text, emits));
+            }
+        });
+        fetch_locale(&w.locale, &done);
     }
 
     /// Runs `f` with the widget borrowed, then sends what it emitted. A re-entrant call (a site
@@ -402,8 +426,46 @@ impl Widget {
             .is_ok()
     }
 
+    /// The fetched strings arrived (or did not: then English, and an `error` event).
+    fn strings_loaded(&mut self, text: &str, emits: &mut Vec<Emit>) {
+        let list: Option<Vec<String>> = js_sys::JSON::parse(text)
+            .ok()
+            .filter(js_sys::Array::is_array)
+            .map(|v| {
+                js_sys::Array::from(&v)
+                    .iter()
+                    .filter_map(|s| s.as_string())
+                    .collect()
+            });
+        match list {
+            Some(list) => {
+                self.strings = Strings::new(
+                    &self.locale,
+                    &self.config.product,
+                    &self.config.strings,
+                    Some(list),
+                )
+            }
+            None => {
+                let mut m = String::from("could not load the strings of \"");
+                m.push_str(&self.locale);
+                m.push_str("\", showing English");
+                error(emits, &m, None);
+                self.locale = String::from("en");
+            }
+        }
+        self.strings_ready = true;
+        if let Some(force) = self.pending_show.take() {
+            self.show(force, emits);
+        }
+    }
+
     fn show(&mut self, force: bool, emits: &mut Vec<Emit>) {
         self.show_timer = None;
+        if !self.strings_ready {
+            self.pending_show = Some(force || self.pending_show.unwrap_or(false));
+            return;
+        }
         if self.card.is_some() || !(force || self.allowed()) {
             return;
         }

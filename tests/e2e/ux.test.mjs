@@ -247,6 +247,8 @@ test('screenshots of each state: light, dark, right-to-left', async () => {
   const order = await ar.evaluate(() => [...document.querySelector('nps-widget').shadowRoot.querySelectorAll('[role=radio]')]
     .map((r) => r.getBoundingClientRect().left));
   assert.ok(order[0] > order[10], '0 is at the right: the scale reads 0 → 10 right to left');
+  assert.ok(ar.fetched.includes('/locales/ar.json'), 'the Arabic strings are fetched, not built in');
+  assert.equal(await ar.locator('.q').textContent(), 'ما مدى احتمال أن توصي بـAcme لصديق أو زميل؟');
   await ar.screenshot({ path: join(root, 'docs/screenshots/ar.png') });
   for (const p of [light, dark, ar]) {
     assert.deepEqual(p.errors, []);

@@ -263,6 +263,18 @@ fn dist(enforce: bool) -> Result<Built> {
     fs::write(dist.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
     fs::write(dist.join("package.json"), package_json()).map_err(|e| e.to_string())?;
     fs::copy(root.join("README.md"), dist.join("README.md")).map_err(|e| e.to_string())?;
+    // Only English is in the wasm; the other built-in locales are fetched when a page needs one.
+    for dir in [dist.join("locales"), dist.join("fallback/locales")] {
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for tag in nps_widget::i18n::LOCALES {
+            if !nps_widget::i18n::ships_as_file(tag) {
+                continue;
+            }
+            let table = nps_widget::i18n::table(tag).ok_or("a built-in locale without a table")?;
+            let json = serde_json::to_string(&table[..]).map_err(|e| e.to_string())?;
+            fs::write(dir.join(format!("{tag}.json")), json).map_err(|e| e.to_string())?;
+        }
+    }
     let fallback = fallback::build(&root, &target_dir, &dist)?;
     let built = Built {
         downloads,
@@ -309,7 +321,7 @@ fn package_json() -> String {
   "version": "{version}",
   "description": "A tiny, accessible Net Promoter Score widget in WebAssembly",
   "license": "MIT",
-  "files": ["nps_widget_bg.wasm", "nps_widget.js", "nps_widget.d.ts", "nps-widget.js", "snippets/", "fallback/"],
+  "files": ["nps_widget_bg.wasm", "nps_widget.js", "nps_widget.d.ts", "nps-widget.js", "snippets/", "locales/", "fallback/"],
   "main": "nps_widget.js",
   "module": "nps_widget.js",
   "types": "nps_widget.d.ts",
