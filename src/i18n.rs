@@ -344,7 +344,8 @@ impl Strings {
     }
 }
 
-#[cfg(test)]
+// The other locales' tables exist natively only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
