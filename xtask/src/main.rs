@@ -463,7 +463,10 @@ fn size() -> Result {
     let mut downloads = vec![dist.join("nps-widget.js"), dist.join("nps_widget.js")];
     downloads.extend(walk(&dist.join("snippets")));
     downloads.push(dist.join("nps_widget_bg.wasm"));
-    let fallback = walk(&dist.join("fallback"));
+    let fallback = walk(&dist.join("fallback"))
+        .into_iter()
+        .filter(|f| !f.starts_with(dist.join("fallback/locales")))
+        .collect();
     report(
         &Built {
             downloads,
