@@ -29,7 +29,7 @@ use tower_http::services::ServeDir;
 
 use crate::limit::Limiter;
 use crate::report::Interval;
-use crate::store::Filter;
+use crate::store::{Filter, Stored};
 pub use store::{Backend, Store, Upsert};
 
 /// Largest request body accepted: a response with a 4000-character comment fits well inside.
@@ -328,29 +328,50 @@ async fn list(
     }
 }
 
+/// What every report starts with: the token, the query's filter, the rows. A problem comes
+/// back as the response to send.
+async fn read(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &ReadQuery,
+) -> Result<Vec<Stored>, Box<HttpResponse>> {
+    if !authorized(state, headers) {
+        return Err(Box::new(unauthorized()));
+    }
+    let f = filter(q, 1_000_000)?;
+    state.store.rows(&f).await.map_err(|e| {
+        Box::new(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &e.to_string(),
+            None,
+        ))
+    })
+}
+
+fn interval(q: &ReadQuery) -> Result<Interval, Box<HttpResponse>> {
+    Interval::parse(q.interval.as_deref().unwrap_or("week")).ok_or_else(|| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "interval must be week or month",
+            Some("interval"),
+        ))
+    })
+}
+
 async fn summary(
     State(state): State<Shared>,
     headers: HeaderMap,
     Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return unauthorized();
-    }
-    let Some(interval) = Interval::parse(q.interval.as_deref().unwrap_or("week")) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "interval must be week or month",
-            Some("interval"),
-        );
+    let report = async {
+        if !authorized(&state, &headers) {
+            return Err(Box::new(unauthorized()));
+        }
+        let interval = interval(&q)?;
+        let rows = read(&state, &headers, &q).await?;
+        Ok::<_, Box<HttpResponse>>(Json(report::summarize(&rows, interval)).into_response())
     };
-    let f = match filter(&q, 1_000_000) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    match state.store.rows(&f).await {
-        Ok(rows) => Json(report::summarize(&rows, interval)).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
-    }
+    report.await.unwrap_or_else(|r| *r)
 }
 
 async fn accounts(
@@ -358,16 +379,9 @@ async fn accounts(
     headers: HeaderMap,
     Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return unauthorized();
-    }
-    let f = match filter(&q, 1_000_000) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    match state.store.rows(&f).await {
+    match read(&state, &headers, &q).await {
         Ok(rows) => Json(report::accounts(&rows)).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
+        Err(r) => *r,
     }
 }
 
@@ -376,28 +390,16 @@ async fn trend(
     headers: HeaderMap,
     Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return unauthorized();
-    }
-    let Some(interval) = Interval::parse(q.interval.as_deref().unwrap_or("week")) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "interval must be week or month",
-            Some("interval"),
-        );
+    let chart = async {
+        if !authorized(&state, &headers) {
+            return Err(Box::new(unauthorized()));
+        }
+        let interval = interval(&q)?;
+        let rows = read(&state, &headers, &q).await?;
+        let svg = report::trend_svg(&report::summarize(&rows, interval));
+        Ok::<_, Box<HttpResponse>>(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
     };
-    let f = match filter(&q, 1_000_000) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
-    match state.store.rows(&f).await {
-        Ok(rows) => (
-            [(header::CONTENT_TYPE, "image/svg+xml")],
-            report::trend_svg(&report::summarize(&rows, interval)),
-        )
-            .into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), None),
-    }
+    chart.await.unwrap_or_else(|r| *r)
 }
 
 /// The dashboard page; it asks for the token itself and calls the read API with it.

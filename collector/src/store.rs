@@ -23,10 +23,10 @@ pub enum Backend {
     Postgres,
 }
 
-/// Schema migrations, applied in order once each: (SQLite, PostgreSQL).
-const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "CREATE TABLE responses (
+/// Schema migrations, applied in order once each. The SQL is the same on both databases but
+/// for `{serial}`, an auto-increment key.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE responses (
         id TEXT PRIMARY KEY,
         survey_id TEXT NOT NULL,
         score INTEGER,
@@ -49,55 +49,16 @@ const MIGRATIONS: &[(&str, &str)] = &[
         received_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
     )",
-        "CREATE TABLE responses (
-        id TEXT PRIMARY KEY,
-        survey_id TEXT NOT NULL,
-        score INTEGER,
-        segment TEXT NOT NULL,
-        silent_reason TEXT,
-        comment TEXT,
-        contact_consent INTEGER,
-        referral_clicked INTEGER,
-        state TEXT NOT NULL,
-        rank INTEGER NOT NULL,
-        user_id TEXT,
-        account_id TEXT,
-        email TEXT,
-        url TEXT NOT NULL,
-        locale TEXT NOT NULL,
-        shown_at TEXT NOT NULL,
-        answered_at TEXT,
-        completed_at TEXT,
+    "CREATE INDEX responses_survey_shown ON responses (survey_id, shown_at)",
+    "CREATE INDEX responses_account ON responses (account_id)",
+    // The webhook queue: each stored change waits here until the forward target took it.
+    "CREATE TABLE forwards (
+        seq {serial},
+        response_id TEXT NOT NULL,
         body TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
+        attempts INTEGER NOT NULL,
+        next_at BIGINT NOT NULL
     )",
-    ),
-    (
-        "CREATE INDEX responses_survey_shown ON responses (survey_id, shown_at)",
-        "CREATE INDEX responses_survey_shown ON responses (survey_id, shown_at)",
-    ),
-    (
-        "CREATE INDEX responses_account ON responses (account_id)",
-        "CREATE INDEX responses_account ON responses (account_id)",
-    ),
-    (
-        // The webhook queue: each stored change waits here until the forward target took it.
-        "CREATE TABLE forwards (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            response_id TEXT NOT NULL,
-            body TEXT NOT NULL,
-            attempts INTEGER NOT NULL,
-            next_at BIGINT NOT NULL
-        )",
-        "CREATE TABLE forwards (
-            seq BIGSERIAL PRIMARY KEY,
-            response_id TEXT NOT NULL,
-            body TEXT NOT NULL,
-            attempts INTEGER NOT NULL,
-            next_at BIGINT NOT NULL
-        )",
-    ),
 ];
 
 const UPSERT: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
@@ -313,13 +274,14 @@ impl Store {
                 .await
                 .map_err(err)?
                 .get(0);
-        for (i, (sqlite, postgres)) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-            let sql = match self.backend {
-                Backend::Sqlite => sqlite,
-                Backend::Postgres => postgres,
-            };
+        let serial = match self.backend {
+            Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        };
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+            let sql = sql.replace("{serial}", serial);
             let mut tx = self.pool.begin().await.map_err(err)?;
-            sqlx::query(sql).execute(&mut *tx).await.map_err(err)?;
+            sqlx::query(&sql).execute(&mut *tx).await.map_err(err)?;
             sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
                 .bind(i as i64 + 1)
                 .execute(&mut *tx)
