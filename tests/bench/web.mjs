@@ -5,12 +5,9 @@
 // and the host page's layout shift (CLS). Then memory: wasm linear memory and JS heap after the
 // flow, and after 100 show/destroy cycles. Prints median and p95.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { join, extname } from 'node:path';
-import { launch, root } from '../e2e/harness.mjs';
+import { launch, sendFile } from '../e2e/harness.mjs';
 
 const RUNS = Number(process.argv[2] || 20);
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 const host = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
 <script>
   window.longest = 0; window.cls = 0;
@@ -29,12 +26,7 @@ const server = createServer(async (req, res) => {
   if (req.method === 'POST') return res.writeHead(201).end('{}');
   if (path === '/host') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(host);
   if (path === '/memory') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(modulePage);
-  try {
-    const data = await readFile(join(root, 'dist', path));
-    res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' }).end(data);
-  } catch {
-    res.writeHead(404).end();
-  }
+  await sendFile(res, path);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}`;

@@ -5,11 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { join, extname } from 'node:path';
-import { launch, openPage, eventually, root } from './harness.mjs';
+import { launch, openPage, eventually, sendFile } from './harness.mjs';
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 const received = [];
 let server, base, browser;
 
@@ -53,12 +50,7 @@ before(async () => {
       return res.writeHead(200, { 'Content-Type': 'text/html' }).end(modulePage(body, pre));
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
-    try {
-      const data = await readFile(join(root, 'dist', url.pathname));
-      res.writeHead(200, { 'Content-Type': types[extname(url.pathname)] || 'application/octet-stream' }).end(data);
-    } catch {
-      res.writeHead(404).end();
-    }
+    await sendFile(res, url.pathname);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;

@@ -7,11 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { join, extname } from 'node:path';
-import { launch, eventually, root, startCollector, assertSchemaV1 } from './harness.mjs';
+import { launch, eventually, startCollector, assertSchemaV1, sendFile } from './harness.mjs';
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
 // A small seeded generator, so a failing run can be replayed with the same faults.
 function mulberry32(seed) {
@@ -83,16 +80,7 @@ before(async () => {
       fault(req, res, body);
       return;
     }
-    const path = req.url.split('?')[0];
-    for (const dir of ['tests/e2e/pages', 'dist']) {
-      try {
-        const data = await readFile(join(root, dir, path));
-        res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' });
-        res.end(data);
-        return;
-      } catch {}
-    }
-    res.writeHead(404).end();
+    await sendFile(res, req.url.split('?')[0], ['tests/e2e/pages', 'dist']);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { chromium } from 'playwright-core';
 import Ajv2020 from 'ajv/dist/2020.js';
 
@@ -96,4 +98,22 @@ export async function eventually(check, { timeout = 10000, interval = 100 } = {}
     await new Promise((r) => setTimeout(r, interval));
   }
   throw new Error(`condition not met within ${timeout} ms (last value ${JSON.stringify(last)})`);
+}
+
+const types = {
+  '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json',
+  '.wasm': 'application/wasm', '.css': 'text/css',
+};
+
+/// Answers a GET from the first of `dirs` (relative to the repository) that has the file, else
+/// 404; `.wasm` goes out as `application/wasm`, as instantiateStreaming needs.
+export async function sendFile(res, path, dirs = ['dist']) {
+  for (const dir of dirs) {
+    try {
+      const data = await readFile(join(root, dir, path));
+      res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' }).end(data);
+      return;
+    } catch {}
+  }
+  res.writeHead(404).end();
 }

@@ -5,10 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { join, extname } from 'node:path';
-import { launch, openPage, eventually, root, assertSchemaV1 } from './harness.mjs';
+import { join } from 'node:path';
+import { launch, openPage, eventually, root, assertSchemaV1, sendFile } from './harness.mjs';
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 const NO_WASM_CSP = "default-src 'self'; script-src 'self'; style-src 'self'";
 const HOSTILE_CSS = `
@@ -66,13 +65,7 @@ before(async () => {
     if (url.pathname.startsWith('/fallback/') && fallbackMissing) {
       return res.writeHead(404).end();
     }
-    try {
-      const data = await readFile(join(root, 'dist', url.pathname));
-      res.writeHead(200, { 'Content-Type': types[extname(url.pathname)] || 'application/octet-stream' });
-      res.end(data);
-    } catch {
-      res.writeHead(404).end();
-    }
+    await sendFile(res, url.pathname);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${server.address().port}`;

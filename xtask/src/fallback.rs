@@ -14,23 +14,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{cargo, run, terser, walk, Result};
+use crate::{run, terser, walk, wasm_build, Result};
 
 /// Builds `dist/fallback/`; returns its files.
 pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<PathBuf>> {
     let fallback_target = target_dir.join("fallback");
-    run(cargo()
-        .args([
-            "build",
-            "--lib",
-            "--package",
-            "nps-widget",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-            "--no-default-features",
-        ])
+    run(wasm_build()
         .env("CARGO_TARGET_DIR", &fallback_target)
         .env("RUSTFLAGS", "-C target-cpu=mvp -C strip=symbols"))?;
     let wasm = fallback_target.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");

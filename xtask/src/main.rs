@@ -181,12 +181,11 @@ struct Built {
 
 /// Builds dist/: wasm in the size profile, bindgen, wasm-opt, minified JS, types, package.json.
 /// With `enforce`, fails over the size budget; without, prints the figures and the overage.
-fn dist(enforce: bool) -> Result<Built> {
-    let root = root();
-    if !root.join("node_modules/.bin/wasm-opt").exists() {
-        setup()?;
-    }
-    run(cargo().args([
+/// The shipped wasm's cargo build: size profile, no std (a trapping panic handler, and no
+/// `core::fmt` in the wasm).
+pub(crate) fn wasm_build() -> Command {
+    let mut cmd = cargo();
+    cmd.args([
         "build",
         "--lib",
         "--package",
@@ -195,9 +194,17 @@ fn dist(enforce: bool) -> Result<Built> {
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
-        // No std: a trapping panic handler, and no `core::fmt` in the wasm.
         "--no-default-features",
-    ]))?;
+    ]);
+    cmd
+}
+
+fn dist(enforce: bool) -> Result<Built> {
+    let root = root();
+    if !root.join("node_modules/.bin/wasm-opt").exists() {
+        setup()?;
+    }
+    run(&mut wasm_build())?;
     let target_dir = env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
