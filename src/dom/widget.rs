@@ -396,7 +396,7 @@ impl Widget {
             return;
         }
         self.page.views = self.memory.page_views;
-        if self.page.scrolled == 0.0 {
+        if matches!(self.config.trigger, Trigger::Scroll(_)) && self.page.scrolled == 0.0 {
             if let [top, viewport, height] = metrics()[..] {
                 self.page.scrolled = targeting::scroll_depth(top, viewport, height);
             }
