@@ -128,22 +128,21 @@ pub fn may_show(
     Ok(())
 }
 
-/// What the page is doing, as far as triggers care.
+/// What the page is doing, as far as triggers care (the views of the site are in [`Memory`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Page {
-    /// Views of the site so far, this one included.
-    pub views: u32,
     /// How far down the page has been scrolled, 0–1 (1 when it does not scroll).
     pub scrolled: f64,
     /// The pointer left toward the top (desktop) or a fast scroll up (touch).
     pub leaving: bool,
 }
 
-/// Whether `trigger` has fired for `page` (the `delay_ms` wait comes after this).
-pub fn fired(trigger: Trigger, page: &Page) -> bool {
+/// Whether `trigger` has fired, `views` pages into the visit, for `page` (the `delay_ms` wait
+/// comes after this).
+pub fn fired(trigger: Trigger, views: u32, page: &Page) -> bool {
     match trigger {
         Trigger::Load => true,
-        Trigger::PageViews(n) => page.views >= n,
+        Trigger::PageViews(n) => views >= n,
         Trigger::Scroll(depth) => page.scrolled >= depth,
         Trigger::ExitIntent => page.leaving,
         Trigger::Manual => false,
@@ -292,11 +291,7 @@ mod tests {
 
     #[test]
     fn triggers_fire_on_their_condition() {
-        let page = |views, scrolled, leaving| Page {
-            views,
-            scrolled,
-            leaving,
-        };
+        let page = |views, scrolled, leaving| (views, Page { scrolled, leaving });
         let table = [
             (Trigger::Load, page(1, 0.0, false), true),
             (Trigger::PageViews(3), page(2, 1.0, true), false),
@@ -307,8 +302,8 @@ mod tests {
             (Trigger::ExitIntent, page(1, 0.0, true), true),
             (Trigger::Manual, page(99, 1.0, true), false),
         ];
-        for (trigger, p, want) in table {
-            assert_eq!(fired(trigger, &p), want, "{trigger:?} {p:?}");
+        for (trigger, (views, p), want) in table {
+            assert_eq!(fired(trigger, views, &p), want, "{trigger:?} {views} {p:?}");
         }
     }
 

@@ -73,6 +73,18 @@ async fn start(db: Db, o: Options<'_>) -> Server {
     }
 }
 
+/// A collector whose read API needs `token`.
+async fn start_with_token(db: Db, token: &str) -> Server {
+    start(
+        db,
+        Options {
+            token: Some(token),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
 /// Runs each named test once against SQLite and once against PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -132,6 +144,18 @@ async fn exchange(
     })
     .await
     .unwrap()
+}
+
+/// A POST of `body` as it is, with this Content-Type.
+async fn post_text(addr: SocketAddr, content_type: &str, body: &str) -> (u16, String) {
+    request(
+        addr,
+        "POST",
+        "/v1/responses",
+        &[("Content-Type", content_type)],
+        body,
+    )
+    .await
 }
 
 async fn post(addr: SocketAddr, body: &Value) -> (u16, Value) {
@@ -265,14 +289,7 @@ async fn bad_bodies_get_400_naming_the_field_and_change_nothing(db: Db) {
         assert_eq!(status, 400, "{body}");
         assert_eq!(error["field"], field, "{error}");
     }
-    let (status, _) = request(
-        s.addr,
-        "POST",
-        "/v1/responses",
-        &[("Content-Type", "application/json")],
-        "{not json",
-    )
-    .await;
+    let (status, _) = post_text(s.addr, "application/json", "{not json").await;
     assert_eq!(status, 400);
     assert!(list(s.addr).await.is_empty());
 }
@@ -317,14 +334,7 @@ async fn other_origins_are_refused_unless_allowed(db: Db) {
 }
 
 async fn reading_needs_the_token_when_one_is_set(db: Db) {
-    let s = start(
-        db,
-        Options {
-            token: Some("s3cret"),
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = start_with_token(db, "s3cret").await;
     let (status, _) = request(s.addr, "GET", "/v1/responses", &[], "").await;
     assert_eq!(status, 401);
     let (status, _) = request(
@@ -375,28 +385,15 @@ async fn floods_from_one_address_get_429_with_retry_after(db: Db) {
 
 async fn bodies_that_are_not_json_get_415(db: Db) {
     let s = start(db, Options::default()).await;
-    let (status, text) = request(
-        s.addr,
-        "POST",
-        "/v1/responses",
-        &[("Content-Type", "text/plain")],
-        &response(ID, 9, "complete", None).to_string(),
-    )
-    .await;
+    let body = response(ID, 9, "complete", None).to_string();
+    let (status, text) = post_text(s.addr, "text/plain", &body).await;
     assert_eq!(status, 415);
     assert!(text.contains("Content-Type"), "{text}");
     assert!(list(s.addr).await.is_empty());
 }
 
 async fn summary_reports_the_seed_example_as_forty_with_counts_and_trend(db: Db) {
-    let s = start(
-        db,
-        Options {
-            token: Some("t0ken"),
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = start_with_token(db, "t0ken").await;
     let scores = [10, 9, 9, 10, 9, 10, 7, 8, 3, 6];
     for (n, score) in scores.iter().enumerate() {
         let day = if n < 5 { "2026-10-20" } else { "2026-11-03" };
@@ -431,14 +428,7 @@ async fn summary_reports_the_seed_example_as_forty_with_counts_and_trend(db: Db)
 }
 
 async fn accounts_and_lists_tell_who_to_call(db: Db) {
-    let s = start(
-        db,
-        Options {
-            token: Some("t0ken"),
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = start_with_token(db, "t0ken").await;
     let t = "2026-11-23T10:00:00.000Z";
     post(s.addr, &answer(1, 10, "acme", t, Some("Love the exports"))).await;
     post(s.addr, &answer(2, 2, "globex", t, Some("=1+1, \"slow\""))).await;
@@ -471,14 +461,7 @@ async fn accounts_and_lists_tell_who_to_call(db: Db) {
 }
 
 async fn bad_read_queries_get_400_naming_the_parameter(db: Db) {
-    let s = start(
-        db,
-        Options {
-            token: Some("t0ken"),
-            ..Options::default()
-        },
-    )
-    .await;
+    let s = start_with_token(db, "t0ken").await;
     for (path, field) in [
         ("/v1/responses?segment=fans", "segment"),
         ("/v1/responses?format=xml", "format"),

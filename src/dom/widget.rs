@@ -395,13 +395,14 @@ impl Widget {
         if self.card.is_some() || self.show_timer.is_some() {
             return;
         }
-        self.page.views = self.memory.page_views;
         if matches!(self.config.trigger, Trigger::Scroll(_)) && self.page.scrolled == 0.0 {
             if let [top, viewport, height] = metrics()[..] {
                 self.page.scrolled = targeting::scroll_depth(top, viewport, height);
             }
         }
-        if !targeting::fired(self.config.trigger, &self.page) || !self.allowed() {
+        if !targeting::fired(self.config.trigger, self.memory.page_views, &self.page)
+            || !self.allowed()
+        {
             return;
         }
         let me = self.me.clone();

@@ -4,8 +4,7 @@
 // the card), the main thread's script and task time until the card is visible, the longest task,
 // and the host page's layout shift (CLS). Then memory: wasm linear memory and JS heap after the
 // flow, and after 100 show/destroy cycles. Prints median and p95.
-import { createServer } from 'node:http';
-import { launch, sendFile } from '../e2e/harness.mjs';
+import { launch, sendFile, serve, memoryOverCycles } from '../e2e/harness.mjs';
 
 const RUNS = Number(process.argv[2] || 20);
 const host = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
@@ -21,15 +20,13 @@ const host = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>
 const modulePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Memory</title></head><body>
 <script type="module">import init, { NpsWidget } from '/nps_widget.js'; window.wasm = await init(); window.NpsModule = NpsWidget; window.started = true;</script></body></html>`;
 
-const server = createServer(async (req, res) => {
+const { server, base } = await serve(async (req, res) => {
   const path = new URL(req.url, 'http://x').pathname;
   if (req.method === 'POST') return res.writeHead(201).end('{}');
   if (path === '/host') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(host);
   if (path === '/memory') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(modulePage);
   await sendFile(res, path);
 });
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${server.address().port}`;
 const browser = await launch();
 
 const samples = { ready: [], visible: [], script: [], task: [], longest: [], cls: [] };
@@ -67,25 +64,9 @@ line('layout shift of the host page (CLS)', samples.cls, '', 4);
 // Memory: the flow once, then 100 show/destroy cycles, on one page.
 const context = await browser.newContext();
 const page = await context.newPage();
-const cdp = await context.newCDPSession(page);
 await page.goto(`${base}/memory`);
 await page.waitForFunction(() => window.started);
-const cycles = (n) => page.evaluate((n) => {
-  for (let i = 0; i < n; i++) {
-    const w = window.NpsModule.create({ endpoint: '/v1/responses', survey_id: 'mem', trigger: 'manual' });
-    w.show({ force: true });
-    w.destroy();
-    w.free();
-  }
-}, n);
-const measure = async () => {
-  await cdp.send('HeapProfiler.collectGarbage');
-  return page.evaluate(() => ({ wasm: window.wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize }));
-};
-await cycles(10);
-const warm = await measure();
-await cycles(100);
-const after = await measure();
+const { warm, after } = await memoryOverCycles(page);
 console.log(`memory after the flow: wasm linear memory ${warm.wasm} B, JS heap ${warm.heap} B`);
 console.log(`after 100 more show/destroy cycles: wasm ${after.wasm} B (${after.wasm - warm.wasm >= 0 ? '+' : ''}${after.wasm - warm.wasm}), JS heap ${after.heap} B (${after.heap - warm.heap >= 0 ? '+' : ''}${after.heap - warm.heap})`);
 await context.close();

@@ -2,8 +2,7 @@
 // down keeps answers in the outbox across reloads; a bad config leaves the host page working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { launch, openPage, eventually, assertSchemaV1, sendFile } from './harness.mjs';
+import { launch, openPage, eventually, assertSchemaV1, sendFile, serve } from './harness.mjs';
 
 const stored = new Map();
 let down = true;
@@ -11,7 +10,7 @@ let refused = 0;
 let server, base, browser;
 
 before(async () => {
-  server = createServer(async (req, res) => {
+  ({ server, base } = await serve(async (req, res) => {
     if (req.url === '/v1/reject' && req.method === 'POST') {
       for await (const chunk of req);
       res.writeHead(422, { 'Content-Type': 'application/json' }).end('{"error":"no"}');
@@ -32,9 +31,7 @@ before(async () => {
       return;
     }
     await sendFile(res, req.url.split('?')[0], ['tests/e2e/pages', 'dist']);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  }));
   browser = await launch();
 });
 after(async () => {

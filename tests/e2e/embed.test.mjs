@@ -4,8 +4,7 @@
 // working with one named console error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { launch, openPage, eventually, sendFile } from './harness.mjs';
+import { launch, openPage, eventually, sendFile, serve, memoryOverCycles } from './harness.mjs';
 
 const received = [];
 let server, base, browser;
@@ -33,7 +32,7 @@ function modulePage(body, pre = '') {
 }
 
 before(async () => {
-  server = createServer(async (req, res) => {
+  ({ server, base } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/responses' && req.method === 'POST') {
       let body = '';
@@ -51,9 +50,7 @@ before(async () => {
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
     await sendFile(res, url.pathname);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  }));
   browser = await launch();
 });
 after(async () => {
@@ -272,23 +269,7 @@ test('100 show/destroy cycles do not grow memory', async () => {
   const page = await openPage(browser);
   await page.goto(url('/module', { body: 'window.wasm = await init()' }));
   await page.waitForFunction(() => window.started);
-  const cdp = await page.context().newCDPSession(page);
-  const cycles = (n) => page.evaluate((n) => {
-    for (let i = 0; i < n; i++) {
-      const w = window.NpsModule.create({ endpoint: '/v1/responses', survey_id: 'leak', trigger: 'manual' });
-      w.show({ force: true });
-      w.destroy();
-      w.free();
-    }
-  }, n);
-  const measure = async () => {
-    await cdp.send('HeapProfiler.collectGarbage');
-    return page.evaluate(() => ({ wasm: window.wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize }));
-  };
-  await cycles(10);
-  const warm = await measure();
-  await cycles(100);
-  const after = await measure();
+  const { warm, after } = await memoryOverCycles(page);
   console.log(`memory: wasm ${warm.wasm} -> ${after.wasm} B, JS heap ${warm.heap} -> ${after.heap} B over 100 cycles`);
   assert.equal(after.wasm, warm.wasm, 'the wasm heap reuses its blocks');
   assert.ok(after.heap - warm.heap < 512 * 1024, `JS heap grew by ${after.heap - warm.heap} B`);

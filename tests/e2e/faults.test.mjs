@@ -6,8 +6,8 @@
 // final state, with its comment; both tabs' outboxes must end empty.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
-import { launch, eventually, startCollector, assertSchemaV1, sendFile } from './harness.mjs';
+import { request } from 'node:http';
+import { launch, eventually, startCollector, assertSchemaV1, sendFile, serve } from './harness.mjs';
 
 
 // A small seeded generator, so a failing run can be replayed with the same faults.
@@ -73,7 +73,7 @@ function fault(req, res, body) {
 
 before(async () => {
   collector = await startCollector();
-  server = createServer(async (req, res) => {
+  ({ server, base } = await serve(async (req, res) => {
     if (req.url === '/v1/responses' && req.method === 'POST') {
       let body = '';
       for await (const chunk of req) body += chunk;
@@ -81,9 +81,7 @@ before(async () => {
       return;
     }
     await sendFile(res, req.url.split('?')[0], ['tests/e2e/pages', 'dist']);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  }));
   browser = await launch();
 });
 after(async () => {

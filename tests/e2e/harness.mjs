@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: a real collector process on a free loopback port with its own
 // SQLite file, and headless Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -116,4 +117,34 @@ export async function sendFile(res, path, dirs = ['dist']) {
     } catch {}
   }
   res.writeHead(404).end();
+}
+
+/// A loopback HTTP server on a free port for `handler`; returns it and its base URL.
+export async function serve(handler) {
+  const server = createServer(handler);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { server, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+/// Memory of a page that has `window.wasm` (the module's exports) and `window.NpsModule`: after
+/// 10 create/show/destroy cycles, then after `n` more; wasm linear memory and JS heap, each
+/// measured after a forced GC.
+export async function memoryOverCycles(page, n = 100) {
+  const cdp = await page.context().newCDPSession(page);
+  const cycles = (count) => page.evaluate((count) => {
+    for (let i = 0; i < count; i++) {
+      const w = window.NpsModule.create({ endpoint: '/v1/responses', survey_id: 'memory', trigger: 'manual' });
+      w.show({ force: true });
+      w.destroy();
+      w.free();
+    }
+  }, count);
+  const measure = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    return page.evaluate(() => ({ wasm: window.wasm.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize }));
+  };
+  await cycles(10);
+  const warm = await measure();
+  await cycles(n);
+  return { warm, after: await measure() };
 }

@@ -3,10 +3,9 @@
 // global CSS; a 320 px phone. Screenshots of each state go to docs/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launch, openPage, eventually, root, assertSchemaV1, sendFile } from './harness.mjs';
+import { launch, openPage, eventually, root, assertSchemaV1, sendFile, serve } from './harness.mjs';
 
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 const NO_WASM_CSP = "default-src 'self'; script-src 'self'; style-src 'self'";
@@ -41,7 +40,7 @@ ${q.has('nowasm') ? '<script>delete window.WebAssembly;</script>' : ''}
 }
 
 before(async () => {
-  server = createServer(async (req, res) => {
+  ({ server, base } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/responses' && req.method === 'POST') {
       let body = '';
@@ -66,9 +65,7 @@ before(async () => {
       return res.writeHead(404).end();
     }
     await sendFile(res, url.pathname);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  }));
   browser = await launch();
 });
 after(async () => {
