@@ -124,6 +124,16 @@ fn setup() -> Result {
     if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-unknown-unknown") {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
+    // The shipped wasm builds `core` and `alloc` from source (see `shipped_build`).
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("rustc: {e}"))?;
+    let src = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim())
+        .join("lib/rustlib/src/rust/library/core");
+    if !src.exists() {
+        run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
+    }
     if !have("npm") {
         return Err(
             "Node.js and npm are needed: install them (e.g. apt-get install nodejs npm)".into(),
@@ -199,16 +209,37 @@ pub(crate) fn wasm_build() -> Command {
     cmd
 }
 
+/// The shipped build also compiles `core` and `alloc` from source (`-Z build-std`, allowed on a
+/// stable toolchain by `RUSTC_BOOTSTRAP=1`, for this one build only) with the size profile, their
+/// size-over-speed variants, and the `immediate-abort` panic strategy: every panic path is a
+/// bare trap, with no location or message data. 4.9 KB gzip less wasm than the precompiled
+/// `core`, which is built for speed and keeps its panic paths. It has its own target dir, so
+/// the other builds of the workspace never see these flags.
+fn shipped_build(target_dir: &Path) -> Command {
+    let mut cmd = wasm_build();
+    cmd.args([
+        "-Z",
+        "build-std=core,alloc",
+        "-Z",
+        "build-std-features=optimize_for_size",
+    ])
+    .env("RUSTC_BOOTSTRAP", "1")
+    .env("RUSTFLAGS", "-Z unstable-options -C panic=immediate-abort")
+    .env("CARGO_TARGET_DIR", target_dir);
+    cmd
+}
+
 fn dist(enforce: bool) -> Result<Built> {
     let root = root();
     if !root.join("node_modules/.bin/wasm-opt").exists() {
         setup()?;
     }
-    run(&mut wasm_build())?;
     let target_dir = env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");
+    let shipped_target = target_dir.join("shipped");
+    run(&mut shipped_build(&shipped_target))?;
+    let wasm = shipped_target.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");
     let bindgen = target_dir.join("bindgen");
     let _ = fs::remove_dir_all(&bindgen);
     eprintln!("$ wasm-bindgen --target web {}", wasm.display());
