@@ -62,8 +62,8 @@ function el(parent, tag, attrs, text) {
 }
 
 // Mounts an empty card and returns it, or null when the inline `target` matches nothing.
-// `texts` are the 18 strings in `Text` order; `act(kind, score, comment, consent)` hears the
-// person.
+// `texts` are the 18 strings in `Text` order; `act(kind, number, comment)` hears the person:
+// the number is the score for a choice (kind 0), the consent box (1 or 0) for a submit (kind 1).
 export function mount(target, position, theme, css, lang, rtl, texts, act) {
   const parent = target ? document.querySelector(target) : document.body;
   if (!parent) return null;
@@ -90,10 +90,10 @@ export function mount(target, position, theme, css, lang, rtl, texts, act) {
     if (score) control.setAttribute('aria-checked', 'true');
     const kind = score ? 0 : ACTS.indexOf(control.getAttribute('data-act'));
     const comment = root.querySelector('#c'), consent = root.querySelector('#k');
-    if (kind >= 0) act(kind, +score, comment ? comment.value : '', !!(consent && consent.checked));
+    if (kind >= 0) act(kind, kind ? +!!(consent && consent.checked) : +score, comment ? comment.value : '');
   });
   root.addEventListener('keydown', (e) => {
-    if (e.key == 'Escape') return act(3, 0, '', false);
+    if (e.key == 'Escape') return act(3);
     if (key(c, e)) e.preventDefault();
   });
   parent.append(host);

@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
-use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore, Timer};
+use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore, Off};
 use crate::config::Config;
 use crate::outbox::{self, Entry, Outcome};
 
@@ -41,7 +41,7 @@ pub(crate) struct Delivery {
     pending: Vec<Pending>,
     /// Entries localStorage refused (private mode, quota): kept for this page's life only.
     memory: Vec<Entry>,
-    timer: Option<Timer>,
+    timer: Option<Off>,
 }
 
 /// One POST to make: the caller sends it and reports back through [`Delivery::done`].
@@ -193,10 +193,10 @@ impl Delivery {
         sends
     }
 
-    /// Starts one POST; `done` receives `(status, retry_after)`. Under the entry's lock, so
+    /// Starts one POST, which wakes `(widget, code)` with `(status, retry_after)`. Under the entry's lock, so
     /// two tabs never send it at once; but not as the page goes away (a lock is granted
     /// asynchronously, too late for `pagehide`; the idempotent upsert makes a double harmless).
-    pub(crate) fn start(&self, send: &Send, keepalive: bool, done: &JsValue) {
+    pub(crate) fn start(&self, send: &Send, keepalive: bool, widget: u32, code: u32) {
         let mut lock = String::new();
         if !keepalive {
             // Not under the outbox prefix: a lease stored there would read as a bad entry.
@@ -211,7 +211,8 @@ impl Delivery {
             self.credentials,
             keepalive,
             self.timeout_ms,
-            done,
+            widget,
+            code,
         );
     }
 
@@ -274,7 +275,7 @@ impl Delivery {
     }
 
     /// Keeps the retry timer (it clears itself when replaced or dropped).
-    pub(crate) fn set_timer(&mut self, timer: Option<Timer>) {
+    pub(crate) fn set_timer(&mut self, timer: Option<Off>) {
         self.timer = timer;
     }
 }

@@ -1,11 +1,13 @@
 //! One widget instance in the page: mounts the card, turns DOM events into [`Survey`] events,
 //! renders the next step, hands deliveries to the outbox and tells the site through events.
 //!
-//! Listeners and timers are owned values that clean up on drop; closures hold only a `Weak`
-//! to the widget, so dropping the widget (on `destroy`) frees everything. Site callbacks run
-//! after our borrow is released, so a callback may call back into the widget.
+//! Listeners and timers are owned values that clean up on drop. The browser calls back through
+//! the page's one port with the widget's id and a [`wake`] code; a widget lives in [`LIVE`] from
+//! its start until `destroy()`, so a call for a destroyed widget finds nothing and does
+//! nothing. Site callbacks run after our borrow is released, so a callback may call back into
+//! the widget.
 
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -13,13 +15,12 @@ use core::cell::RefCell;
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::Element;
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
-    card, document, fetch_locale, load, log, metrics, now_iso, now_ms, page_hidden, page_languages,
-    page_search, page_url, random, random_bytes, referrer, store, window, Hook, Listener, Timer,
+    actor, card, emit, fetch_locale, hidden, load, log, metrics, now_iso, now_ms, open_port, page,
+    random, random_bytes, store, Off,
 };
 use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
@@ -35,6 +36,109 @@ static SHOWN_ON_PAGE: AtomicBool = AtomicBool::new(false);
 
 type Shared = Rc<RefCell<Widget>>;
 
+/// The widgets started and not yet destroyed, by id.
+struct Live(RefCell<Vec<(u32, Shared)>>);
+
+// SAFETY: the wasm32 target this module is compiled for has no threads; the `RefCell` still
+// checks every borrow.
+unsafe impl Sync for Live {}
+
+static LIVE: Live = Live(RefCell::new(Vec::new()));
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// The widget with this id, if it is alive.
+fn live(id: u32) -> Option<Handle> {
+    let list = LIVE.0.try_borrow().ok()?;
+    list.iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, w)| Handle(w.clone()))
+}
+
+/// What the browser wakes a widget for (the `code` of a port call).
+mod wake {
+    // 0..=4: the card's acts, in `card.js`'s order.
+    pub(super) const CHOOSE: u32 = 0;
+    pub(super) const SUBMIT: u32 = 1;
+    pub(super) const SKIP: u32 = 2;
+    pub(super) const CLOSE: u32 = 3;
+    pub(super) const REFERRAL: u32 = 4;
+    /// Back online: send everything.
+    pub(super) const ONLINE: u32 = 5;
+    /// `pagehide` or `visibilitychange` (the text is the event's type).
+    pub(super) const LEAVING: u32 = 6;
+    pub(super) const SCROLL: u32 = 7;
+    pub(super) const EXIT: u32 = 8;
+    pub(super) const ROUTE: u32 = 9;
+    /// Right after the constructor returned.
+    pub(super) const STARTED: u32 = 10;
+    /// The trigger's delay is over.
+    pub(super) const SHOW: u32 = 11;
+    /// A retry is due.
+    pub(super) const RETRY: u32 = 12;
+    /// The locale's strings arrived (the text; empty when they could not be fetched).
+    pub(super) const STRINGS: u32 = 13;
+    /// `SENT + n`: POST number `n` ended (the number is the status, the text `Retry-After`).
+    pub(super) const SENT: u32 = 64;
+}
+
+/// The port: routes a browser call to its widget.
+fn wake(id: u32, code: u32, number: u32, text: String) {
+    let Some(h) = live(id) else {
+        return;
+    };
+    match code {
+        wake::CHOOSE..=wake::REFERRAL => h.act(match code {
+            wake::CHOOSE => Act::Choose(number as u8),
+            wake::SUBMIT => Act::Submit(text, number != 0),
+            wake::SKIP => Act::Skip,
+            wake::CLOSE => Act::Close,
+            _ => Act::Referral,
+        }),
+        wake::ONLINE => h.run(|w, emits| w.flush(false, true, emits)),
+        wake::LEAVING => h.page_leaving(&text),
+        wake::SCROLL => h.run(|w, _| {
+            if let [top, viewport, height] = metrics()[..] {
+                w.page.scrolled = targeting::scroll_depth(top, viewport, height);
+            }
+            w.consider();
+        }),
+        wake::EXIT => h.run(|w, _| {
+            w.page.leaving = true;
+            w.consider();
+        }),
+        wake::ROUTE => h.run(|w, _| {
+            w.memory.page_views = w.memory.page_views.saturating_add(1);
+            w.remember();
+            w.consider();
+        }),
+        wake::STARTED => h.run(|w, emits| {
+            w.flush(false, true, emits);
+            let detail = Object::new();
+            let _ = Reflect::set(
+                &detail,
+                &"survey_id".into(),
+                &w.config.survey_id.as_str().into(),
+            );
+            emits.push(Emit::Event("ready", detail.into()));
+            w.consider();
+        }),
+        wake::SHOW => h.show(false),
+        wake::RETRY => h.run(|w, emits| w.flush(false, false, emits)),
+        wake::STRINGS => h.run(|w, emits| w.strings_loaded(&text, emits)),
+        _ => h.run(|w, emits| {
+            let n = code.wrapping_sub(wake::SENT);
+            let Some(i) = w.flights.iter().position(|(f, _)| *f == n) else {
+                return;
+            };
+            let (_, send) = w.flights.swap_remove(i);
+            if let Some(p) = w.delivery.done(&send, number as u16, &text) {
+                problem(emits, p);
+            }
+            w.flush(false, false, emits);
+        }),
+    }
+}
+
 /// What the site hears about, collected while the widget is borrowed and sent after.
 enum Emit {
     Event(&'static str, JsValue),
@@ -44,12 +148,13 @@ enum Emit {
 /// events are dispatched there) and the callback it reports actions through.
 struct Card {
     js: JsValue,
-    host: Element,
-    _act: Closure<dyn FnMut(u8, u8, String, bool)>,
+    host: JsValue,
 }
 
 /// One `NpsWidget` instance.
 pub(crate) struct Widget {
+    /// The id the browser wakes this widget with.
+    id: u32,
     config: Config,
     locale: String,
     strings: Strings,
@@ -60,20 +165,19 @@ pub(crate) struct Widget {
     survey: Option<Survey>,
     card: Option<Card>,
     delivery: Delivery,
+    /// POSTs under way, by number.
+    flights: Vec<(u32, Send)>,
+    next_flight: u32,
     handlers: Vec<(String, Function)>,
-    page_listeners: Vec<Listener>,
-    hooks: Vec<Hook>,
-    show_timer: Option<Timer>,
+    /// Page listeners and hooks (exit intent, route changes).
+    watching: Vec<Off>,
+    show_timer: Option<Off>,
     /// What we remember about this person for this survey (localStorage).
     memory: Memory,
     /// What the page is doing, for the trigger.
     page: Page,
     /// `?nps_preview=1`: targeting and throttling are off.
     preview: bool,
-    /// The widget keeps itself alive until `destroy()`: a page may drop its `NpsWidget` (or
-    /// never keep it) while the card, its listeners and the outbox still have work to do.
-    alive: Option<Shared>,
-    me: Weak<RefCell<Widget>>,
 }
 
 /// The handle the JS API holds.
@@ -84,7 +188,10 @@ impl Handle {
     /// Makes a widget for a validated config; flushes what earlier pages left in the outbox and
     /// arms the trigger.
     pub(crate) fn new(config: Config) -> Handle {
-        let [html_lang, nav_lang] = page_languages();
+        open_port(wake);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let page = page();
+        let (html_lang, nav_lang) = (page[0].as_str(), page[1].as_str());
         let added: Vec<&str> = config
             .strings
             .iter()
@@ -92,84 +199,53 @@ impl Handle {
             .filter(|t| !t.is_empty())
             .collect();
         let locale = choose_locale(
-            [
-                config.locale.as_deref().unwrap_or(""),
-                &html_lang,
-                &nav_lang,
-            ]
-            .into_iter()
-            .filter(|l| !l.is_empty()),
+            [config.locale.as_deref().unwrap_or(""), html_lang, nav_lang]
+                .into_iter()
+                .filter(|l| !l.is_empty()),
             &added,
         );
         let strings = Strings::new(&locale, &config.product, &config.strings, None);
         let fetch = ships_as_file(&locale);
-        let shared = Rc::new_cyclic(|me| {
-            RefCell::new(Widget {
-                delivery: Delivery::new(&config),
-                config,
-                strings_ready: !fetch,
-                pending_show: None,
-                locale,
-                strings,
-                survey: None,
-                card: None,
-                handlers: Vec::new(),
-                page_listeners: Vec::new(),
-                hooks: Vec::new(),
-                show_timer: None,
-                memory: Memory::default(),
-                page: Page::default(),
-                preview: targeting::is_preview(&page_search()),
-                alive: None,
-                me: me.clone(),
-            })
-        });
-        if let Ok(mut w) = shared.try_borrow_mut() {
-            w.alive = Some(shared.clone());
+        let shared = Rc::new(RefCell::new(Widget {
+            id,
+            delivery: Delivery::new(&config),
+            flights: Vec::new(),
+            next_flight: 0,
+            config,
+            strings_ready: !fetch,
+            pending_show: None,
+            locale,
+            strings,
+            survey: None,
+            card: None,
+            handlers: Vec::new(),
+            watching: vec![
+                Off::listen(false, "online", id, wake::ONLINE),
+                Off::listen(false, "pagehide", id, wake::LEAVING),
+                Off::listen(true, "visibilitychange", id, wake::LEAVING),
+            ],
+            show_timer: None,
+            memory: Memory::default(),
+            page: Page::default(),
+            preview: targeting::is_preview(&page[3]),
+        }));
+        if let Ok(mut live) = LIVE.0.try_borrow_mut() {
+            live.push((id, shared.clone()));
         }
         let handle = Handle(shared);
-        handle.wire_page();
-        if fetch {
-            handle.fetch_strings();
-        }
         handle.run(|w, _| {
+            if fetch {
+                // A locale that is not built in: `dist/locales/<tag>.json`.
+                fetch_locale(&w.locale, id, wake::STRINGS);
+            }
             w.recall();
             w.watch();
             // What earlier pages left goes out right after this call returns, so listeners
             // added next (the loader replays queued `on` calls) hear about any problem, and
             // about `ready`; then the trigger is looked at.
-            let me = w.me.clone();
-            w.delivery.set_timer(Some(Timer::new(0, move || {
-                if let Some(h) = me.upgrade() {
-                    Handle(h).run(|w, emits| {
-                        w.flush(false, true, emits);
-                        let detail = Object::new();
-                        let _ = Reflect::set(
-                            &detail,
-                            &"survey_id".into(),
-                            &w.config.survey_id.as_str().into(),
-                        );
-                        emits.push(Emit::Event("ready", detail.into()));
-                        w.consider();
-                    });
-                }
-            })));
+            w.delivery.set_timer(Some(Off::later(0, id, wake::STARTED)));
         });
         handle
-    }
-
-    /// Fetches the strings of a locale that is not built in (`dist/locales/<tag>.json`).
-    fn fetch_strings(&self) {
-        let Ok(w) = self.0.try_borrow() else {
-            return;
-        };
-        let me = w.me.clone();
-        let done = Closure::once_into_js(move |text: String| {
-            if let Some(h) = me.upgrade() {
-                Handle(h).run(|w, emits| w.strings_loaded(&text, emits));
-            }
-        });
-        fetch_locale(&w.locale, &done);
     }
 
     /// Runs `f` with the widget borrowed, then sends what it emitted. A re-entrant call (a site
@@ -197,39 +273,13 @@ impl Handle {
                 }
             }
             if let Some(host) = &host {
-                dispatch_dom_event(host, name, &detail);
+                emit(host, name, &detail);
             }
         }
     }
 
-    fn wire_page(&self) {
-        let weak = Rc::downgrade(&self.0);
-        let on = |target: &web_sys::EventTarget, name: &'static str, leaving: bool| {
-            let weak = weak.clone();
-            Listener::new(target, name, move |_| {
-                if let Some(h) = weak.upgrade() {
-                    let h = Handle(h);
-                    if leaving {
-                        h.page_leaving(name);
-                    } else {
-                        h.run(|w, emits| w.flush(false, true, emits));
-                    }
-                }
-            })
-        };
-        let win = window();
-        let listeners = vec![
-            on(&win, "online", false),
-            on(&win, "pagehide", true),
-            on(&document(), "visibilitychange", true),
-        ];
-        if let Ok(mut w) = self.0.try_borrow_mut() {
-            w.page_listeners = listeners;
-        }
-    }
-
     fn page_leaving(&self, event: &str) {
-        let hidden = event == "pagehide" || page_hidden();
+        let hidden = event == "pagehide" || hidden();
         self.run(|w, emits| {
             let Some(survey) = w.survey.as_mut() else {
                 if hidden {
@@ -262,18 +312,21 @@ impl Handle {
     /// Removes every node, listener and timer this widget added. The outbox stays: what was
     /// answered is still delivered, by this page's next widget or the next page.
     pub(crate) fn destroy(&self) {
-        let mut keep = None;
+        let mut id = 0;
         self.run(|w, _| {
             w.unmount(false);
-            w.page_listeners.clear();
-            w.hooks.clear();
+            w.watching.clear();
             w.show_timer = None;
             w.delivery.set_timer(None);
             w.handlers.clear();
-            keep = w.alive.take();
+            id = w.id;
         });
         // Dropped after the borrow ends; `self` still holds the widget here.
-        drop(keep);
+        let gone = LIVE.0.try_borrow_mut().ok().and_then(|mut live| {
+            let i = live.iter().position(|(i, _)| *i == id)?;
+            Some(live.swap_remove(i))
+        });
+        drop(gone);
     }
 
     /// Sets who is answering, for this and later responses.
@@ -356,38 +409,15 @@ impl Widget {
 
     /// Watches what the trigger needs: scrolling, exit intent, in-app route changes.
     fn watch(&mut self) {
-        let trigger = self.config.trigger;
-        let me = self.me.clone();
-        let on = move |f: fn(&mut Widget)| {
-            let me = me.clone();
-            move || {
-                if let Some(h) = me.upgrade() {
-                    Handle(h).run(|w, _| f(w));
-                }
-            }
-        };
+        let (trigger, id) = (self.config.trigger, self.id);
         if matches!(trigger, Trigger::Scroll(_)) {
-            let f = on(|w| {
-                let m = metrics();
-                if let [top, viewport, height] = m[..] {
-                    w.page.scrolled = targeting::scroll_depth(top, viewport, height);
-                }
-                w.consider();
-            });
-            self.page_listeners
-                .push(Listener::new(&window(), "scroll", move |_| f()));
+            self.watching
+                .push(Off::listen(false, "scroll", id, wake::SCROLL));
         }
         if trigger == Trigger::ExitIntent {
-            self.hooks.push(Hook::exit(on(|w| {
-                w.page.leaving = true;
-                w.consider();
-            })));
+            self.watching.push(Off::exit(id, wake::EXIT));
         }
-        self.hooks.push(Hook::routes(on(|w| {
-            w.memory.page_views = w.memory.page_views.saturating_add(1);
-            w.remember();
-            w.consider();
-        })));
+        self.watching.push(Off::routes(id, wake::ROUTE));
     }
 
     /// Arms the show timer when the trigger has fired and targeting allows it.
@@ -405,12 +435,7 @@ impl Widget {
         {
             return;
         }
-        let me = self.me.clone();
-        self.show_timer = Some(Timer::new(self.config.delay_ms, move || {
-            if let Some(h) = me.upgrade() {
-                Handle(h).show(false);
-            }
-        }));
+        self.show_timer = Some(Off::later(self.config.delay_ms, self.id, wake::SHOW));
     }
 
     /// Whether targeting and throttling allow a card now (a preview or `force` config skips
@@ -471,14 +496,10 @@ impl Widget {
             return;
         }
         let survey = Survey::new(
-            uuid_v4(random_bytes()),
+            uuid_v4(random_bytes().try_into().unwrap_or([7; 16])),
             &self.config.survey_id,
             self.config.user.clone(),
-            Context {
-                url: page_url(self.config.include_query),
-                locale: self.locale.clone(),
-                referrer: referrer(),
-            },
+            page_context(self.config.include_query, &self.locale),
             now_iso(),
         );
         if !self.mount(emits) {
@@ -530,21 +551,6 @@ impl Widget {
             .iter()
             .map(|t| JsValue::from_str(&self.strings.get(*t)))
             .collect();
-        let me = self.me.clone();
-        let act = Closure::<dyn FnMut(u8, u8, String, bool)>::new(
-            move |kind: u8, score: u8, comment: String, consent: bool| {
-                let act = match kind {
-                    0 => Act::Choose(score),
-                    1 => Act::Submit(comment, consent),
-                    2 => Act::Skip,
-                    3 => Act::Close,
-                    _ => Act::Referral,
-                };
-                if let Some(h) = me.upgrade() {
-                    Handle(h).act(act);
-                }
-            },
-        );
         let js = card::mount(
             target,
             position,
@@ -553,7 +559,7 @@ impl Widget {
             &self.locale,
             is_rtl(&self.locale),
             texts,
-            act.as_ref(),
+            &actor(self.id),
         );
         if js.is_null() {
             let mut m = String::from("target \"");
@@ -565,7 +571,6 @@ impl Widget {
         self.card = Some(Card {
             host: card::host(&js),
             js,
-            _act: act,
         });
         true
     }
@@ -631,7 +636,7 @@ impl Widget {
         };
         self.remember();
         if let Some(response) = delivered {
-            let detail = self.deliver(&response, page_hidden(), emits);
+            let detail = self.deliver(&response, hidden(), emits);
             emits.push(Emit::Event(event, detail.into()));
         }
         if redraw {
@@ -661,34 +666,20 @@ impl Widget {
             problem(emits, p);
         }
         for send in sends {
-            let me = self.me.clone();
-            let Send { id, body } = &send;
-            let (id, body) = (id.clone(), body.clone());
-            let done = Closure::once_into_js(move |status: u16, retry_after: String| {
-                if let Some(h) = me.upgrade() {
-                    Handle(h).run(|w, emits| {
-                        let send = Send { id, body };
-                        if let Some(p) = w.delivery.done(&send, status, &retry_after) {
-                            problem(emits, p);
-                        }
-                        w.flush(false, false, emits);
-                    });
-                }
-            });
-            self.delivery.start(&send, keepalive, &done);
+            let n = self.next_flight;
+            self.next_flight = n.wrapping_add(1) % 0x00ff_ffff;
+            self.delivery
+                .start(&send, keepalive, self.id, wake::SENT + n);
+            self.flights.push((n, send));
         }
         self.arm_retry();
     }
 
     fn arm_retry(&mut self) {
-        let timer = self.delivery.next_wait().map(|wait| {
-            let me = self.me.clone();
-            Timer::new(wait as u32 + 1, move || {
-                if let Some(h) = me.upgrade() {
-                    Handle(h).run(|w, emits| w.flush(false, false, emits));
-                }
-            })
-        });
+        let timer = self
+            .delivery
+            .next_wait()
+            .map(|wait| Off::later(wait as u32 + 1, self.id, wake::RETRY));
         self.delivery.set_timer(timer);
     }
 }
@@ -710,14 +701,17 @@ fn error(emits: &mut Vec<Emit>, message: &str, status: Option<u16>) {
     emits.push(Emit::Event("error", detail.into()));
 }
 
-fn dispatch_dom_event(host: &Element, name: &str, detail: &JsValue) {
-    let mut type_ = String::from("nps:");
-    type_.push_str(name);
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(detail);
-    init.set_bubbles(true);
-    init.set_composed(true);
-    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(&type_, &init) {
-        let _ = host.dispatch_event(&event);
+/// What `Context` needs from the page's address, now (in-app routes change it).
+fn page_context(include_query: bool, locale: &str) -> Context {
+    let mut page = page();
+    let mut url = core::mem::take(&mut page[2]);
+    if include_query {
+        url.push_str(&page[3]);
+    }
+    let referrer = core::mem::take(&mut page[4]);
+    Context {
+        url,
+        locale: locale.into(),
+        referrer: Some(referrer).filter(|r| !r.is_empty()),
     }
 }
