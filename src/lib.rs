@@ -44,9 +44,7 @@ pub use api::NpsWidget;
 /// The one `#[wasm_bindgen]` surface; errors become JS `Error`s here and nowhere else.
 #[cfg(target_arch = "wasm32")]
 mod api {
-    use alloc::string::String;
     use alloc::vec::Vec;
-    use js_sys::Function;
     use wasm_bindgen::prelude::*;
 
     use crate::config::{self, Source};
@@ -56,6 +54,8 @@ mod api {
     #[wasm_bindgen]
     pub struct NpsWidget {
         handle: Handle,
+        /// The site's listeners (no longer called after `destroy`).
+        hub: JsValue,
     }
 
     impl core::fmt::Debug for NpsWidget {
@@ -66,8 +66,10 @@ mod api {
 
     fn start(value: &config::Value, source: Source) -> Result<NpsWidget, JsValue> {
         let config = config::parse(value, source).map_err(|e| dom::error(&e.message()))?;
+        let handle = Handle::new(config);
         Ok(NpsWidget {
-            handle: Handle::new(config),
+            hub: handle.hub(),
+            handle,
         })
     }
 
@@ -141,19 +143,19 @@ mod api {
         /// Listens to `ready`, `shown`, `score`, `complete`, `dismiss`, `referral` or `error`.
         pub fn on(
             &self,
-            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: String,
-            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: Function,
+            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: JsValue,
+            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: JsValue,
         ) {
-            self.handle.on(event, listener);
+            dom::on(&self.hub, &event, &listener);
         }
 
         /// Stops listening.
         pub fn off(
             &self,
-            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: String,
-            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: Function,
+            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: JsValue,
+            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: JsValue,
         ) {
-            self.handle.off(&event, &listener);
+            dom::off(&self.hub, &event, &listener);
         }
     }
 }

@@ -241,13 +241,7 @@ async fn a_locale_whose_strings_cannot_be_fetched_falls_back_to_english() {
     let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         sink.push(&e);
     });
-    widget.on(
-        "error".into(),
-        on_error
-            .as_ref()
-            .unchecked_ref::<js_sys::Function>()
-            .clone(),
-    );
+    widget.on("error".into(), on_error.as_ref().clone());
     widget.show(force());
     assert_eq!(hosts(), 0, "the card waits for its strings");
     for _ in 0..50 {

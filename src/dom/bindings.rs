@@ -64,8 +64,12 @@ export function watch_routes(w, c) {
   addEventListener('popstate', f); addEventListener('nps:navigate', f);
   return () => { removeEventListener('popstate', f); removeEventListener('nps:navigate', f); };
 }
-export function emit(host, name, detail) {
-  host.dispatchEvent(new CustomEvent('nps:' + name, { detail, bubbles: true, composed: true }));
+export function hub() { return new Map(); }
+export function on(h, e, f) { h.set(e, [...h.get(e) || [], f]); }
+export function off(h, e, f) { h.set(e, (h.get(e) || []).filter(g => g != f)); }
+export function emit(h, host, name, detail) {
+  for (let f of h && h.get(name) || []) try { f(detail); } catch (e) {}
+  if (host) host.dispatchEvent(new CustomEvent('nps:' + name, { detail, bubbles: true, composed: true }));
 }
 export function page() {
   let d = document, l = location;
@@ -141,8 +145,20 @@ extern "C" {
     /// watching.
     fn watch_routes(widget: u32, code: u32) -> Function;
 
-    /// Dispatches `nps:<name>` on `host`, bubbling out of the page's shadow roots.
-    pub(crate) fn emit(host: &JsValue, name: &str, detail: &JsValue);
+    /// A widget's listeners: event name → functions.
+    pub(crate) fn hub() -> JsValue;
+
+    /// Adds a listener to a hub.
+    pub(crate) fn on(hub: &JsValue, event: &JsValue, f: &JsValue);
+
+    /// Removes a listener from a hub.
+    pub(crate) fn off(hub: &JsValue, event: &JsValue, f: &JsValue);
+
+    /// Calls the hub's listeners of `name`, if there is a hub (one that throws does not stop
+    /// the others, nor us),
+    /// then dispatches `nps:<name>` on `host` (when there is one), bubbling out of the page's
+    /// shadow roots.
+    pub(crate) fn emit(hub: &JsValue, host: &JsValue, name: &str, detail: &JsValue);
 
     /// `[<html lang>, navigator.language, origin + path, ?query, referrer]`.
     pub(crate) fn page() -> Vec<String>;

@@ -13,14 +13,14 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
-    actor, card, emit, fetch_locale, hidden, load, log, metrics, now_iso, now_ms, open_port, page,
-    random, random_bytes, store, Off,
+    actor, card, emit, fetch_locale, hidden, hub, load, log, metrics, now_iso, now_ms, open_port,
+    page, random, random_bytes, store, Off,
 };
 use super::convert::{stringify, to_js};
 use super::delivery::{Delivery, Problem, Send};
@@ -168,7 +168,8 @@ pub(crate) struct Widget {
     /// POSTs under way, by number.
     flights: Vec<(u32, Send)>,
     next_flight: u32,
-    handlers: Vec<(String, Function)>,
+    /// The site's listeners (`on`/`off` reach it without borrowing the widget).
+    hub: JsValue,
     /// Page listeners and hooks (exit intent, route changes).
     watching: Vec<Off>,
     show_timer: Option<Off>,
@@ -218,7 +219,7 @@ impl Handle {
             strings,
             survey: None,
             card: None,
-            handlers: Vec::new(),
+            hub: hub(),
             watching: vec![
                 Off::listen(false, "online", id, wake::ONLINE),
                 Off::listen(false, "pagehide", id, wake::LEAVING),
@@ -252,7 +253,7 @@ impl Handle {
     /// callback calling us while we are mid-update) is dropped rather than panicking.
     fn run(&self, f: impl FnOnce(&mut Widget, &mut Vec<Emit>)) {
         let mut emits = Vec::new();
-        let handlers = {
+        let (hub, host) = {
             let Ok(mut w) = self.0.try_borrow_mut() else {
                 return;
             };
@@ -263,18 +264,10 @@ impl Handle {
                 return;
             }
             let host = w.card.as_ref().map(|c| c.host.clone()).or(before);
-            (w.handlers.clone(), host)
+            (w.hub.clone(), host.unwrap_or(JsValue::NULL))
         };
-        let (handlers, host) = handlers;
         for Emit::Event(name, detail) in emits {
-            for (event, f) in &handlers {
-                if event == name {
-                    let _ = f.call1(&JsValue::NULL, &detail);
-                }
-            }
-            if let Some(host) = &host {
-                emit(host, name, &detail);
-            }
+            emit(&hub, &host, name, &detail);
         }
     }
 
@@ -318,7 +311,7 @@ impl Handle {
             w.watching.clear();
             w.show_timer = None;
             w.delivery.set_timer(None);
-            w.handlers.clear();
+            w.hub = JsValue::NULL;
             id = w.id;
         });
         // Dropped after the borrow ends; `self` still holds the widget here.
@@ -343,17 +336,9 @@ impl Handle {
         });
     }
 
-    /// Adds an event listener.
-    pub(crate) fn on(&self, event: String, f: Function) {
-        self.run(|w, _| w.handlers.push((event, f)));
-    }
-
-    /// Removes an event listener added with [`Handle::on`].
-    pub(crate) fn off(&self, event: &str, f: &Function) {
-        self.run(|w, _| {
-            w.handlers
-                .retain(|(e, g)| !(e == event && JsValue::from(g) == JsValue::from(f)))
-        });
+    /// The site's listeners, for `on` and `off`.
+    pub(crate) fn hub(&self) -> JsValue {
+        self.0.try_borrow().map_or(JsValue::NULL, |w| w.hub.clone())
     }
 
     /// Reports a problem the way every other problem is reported.
