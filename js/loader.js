@@ -25,6 +25,23 @@
       try { return inst[m].apply(inst, arguments); } catch (e) { fail(e); }
     };
   });
+  // data-* attributes (data-survey-id: survey_id) over data-config's JSON; data-user-id,
+  // data-account-id and data-user-email fill `user`. All text: the widget reads "0.5" and
+  // "true" as a number and a boolean (the `fromAttributes` rule).
+  function config() {
+    var c = {}, user = {}, k, u;
+    if (attrs.config) {
+      try { c = JSON.parse(attrs.config); } catch (e) { throw new Error('"data-config" must be valid JSON'); }
+      if (!c || typeof c != 'object') throw new Error('"data-config" must be a JSON object');
+    }
+    for (k in attrs) {
+      u = { 'user-id': 'id', 'account-id': 'account_id', 'user-email': 'email' }[k];
+      if (u) user[u] = attrs[k];
+      else if (k != 'config') c[k.replace(/-/g, '_')] = attrs[k];
+    }
+    if (Object.keys(user).length) c.user = Object.assign(c.user && typeof c.user == 'object' ? c.user : {}, user);
+    return c;
+  }
   for (i = 0; i < s.attributes.length; i++) {
     a = s.attributes[i];
     if (a.name.indexOf('data-') == 0) attrs[a.name.slice(5)] = a.value;
@@ -48,7 +65,7 @@
       performance.mark && performance.mark('nps:ready');
       api.create = function (c) { return m.NpsWidget.create(c); };
       if (!attrs.endpoint && !attrs.config) return;
-      inst = m.NpsWidget.fromAttributes(attrs);
+      inst = m.NpsWidget.fromAttributes(config());
       api.instance = inst;
       queue.forEach(function (c) { api[c[0]].apply(api, c[1]); });
       return inst;

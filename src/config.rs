@@ -432,46 +432,6 @@ pub fn parse_user(value: &Value) -> Result<User, ConfigError> {
     .user("user", value)
 }
 
-/// Turns a script tag's `data-*` attributes (names without `data-`, kebab-case) into a config
-/// object: `survey-id` → `survey_id`; `user-id`, `account-id`, `user-email` fill `user`;
-/// `config` (already parsed from JSON) is the base the other attributes override.
-pub fn from_attributes(attributes: Vec<(String, String)>, base: Option<Value>) -> Value {
-    let mut entries = match base {
-        Some(Value::Map(entries)) => entries,
-        _ => Vec::new(),
-    };
-    let mut user: Vec<(String, Value)> = Vec::new();
-    for (name, value) in attributes {
-        let user_key = match name.as_str() {
-            "config" => continue,
-            "user-id" => Some("id"),
-            "account-id" => Some("account_id"),
-            "user-email" => Some("email"),
-            _ => None,
-        };
-        if let Some(key) = user_key {
-            user.push((key.to_owned(), Value::Text(value)));
-            continue;
-        }
-        let key = name.replace('-', "_");
-        entries.retain(|(k, _)| *k != key);
-        entries.push((key, Value::Text(value)));
-    }
-    if !user.is_empty() {
-        match entries.iter_mut().find(|(k, _)| k == "user") {
-            Some((_, Value::Map(existing))) => {
-                existing.retain(|(k, _)| !user.iter().any(|(u, _)| u == k));
-                existing.extend(user);
-            }
-            _ => {
-                entries.retain(|(k, _)| k != "user");
-                entries.push(("user".to_owned(), Value::Map(user)));
-            }
-        }
-    }
-    Value::Map(entries)
-}
-
 /// `fr`, `pt-BR`, `zh-Hant`: letters, then optional `-` subtags.
 fn is_locale_tag(tag: &str) -> bool {
     let mut parts = tag.split(['-', '_']);
@@ -1051,39 +1011,32 @@ mod tests {
     }
 
     #[test]
-    fn script_tag_attributes_become_a_config() {
-        let attrs = vec![
-            ("endpoint".to_owned(), "/v1/responses".to_owned()),
-            ("survey-id".to_owned(), "onboarding".to_owned()),
-            ("sample-rate".to_owned(), "0.5".to_owned()),
-            ("user-id".to_owned(), "u7".to_owned()),
-            ("account-id".to_owned(), "acme".to_owned()),
-            (
-                "config".to_owned(),
-                "ignored, parsed by the caller".to_owned(),
-            ),
-        ];
-        let base = value(r#"{"product": "Acme", "survey_id": "old", "user": {"email": "a@b.c"}}"#);
-        let config = parse(&from_attributes(attrs, Some(base)), Source::Attributes).unwrap();
-        assert_eq!(config.endpoint, "/v1/responses");
-        assert_eq!(
-            config.survey_id, "onboarding",
-            "attributes override data-config"
+    fn attribute_text_is_read_as_numbers_and_booleans() {
+        // What the loader makes of `data-endpoint`, `data-sample-rate`, `data-user-id`, ….
+        let attrs = value(
+            r#"{"product": "Acme", "endpoint": "/v1/responses", "sample_rate": "0.5",
+                "force": "", "include_query": "false", "user": {"id": "u7", "email": "a@b.c"}}"#,
         );
+        let config = parse(&attrs, Source::Attributes).unwrap();
+        assert_eq!(config.endpoint, "/v1/responses");
         assert_eq!(config.product, "Acme");
         assert_eq!(config.sample_rate, 0.5);
+        assert!(config.force, "a bare boolean attribute is true");
+        assert!(!config.include_query);
         assert_eq!(config.user.id.as_deref(), Some("u7"));
-        assert_eq!(config.user.account_id.as_deref(), Some("acme"));
         assert_eq!(config.user.email.as_deref(), Some("a@b.c"));
+        let as_object = value(r#"{"endpoint": "/x", "sample_rate": "0.5"}"#);
+        let err = parse(&as_object, Source::Object).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "\"sample_rate\" must be a number from 0 to 1, got \"0.5\""
+        );
     }
 
     #[test]
     fn misspelt_attribute_is_named_in_snake_case() {
-        let attrs = vec![
-            ("endpoint".to_owned(), "/x".to_owned()),
-            ("sample-rat".to_owned(), "1".to_owned()),
-        ];
-        let err = parse(&from_attributes(attrs, None), Source::Attributes).unwrap_err();
+        let attrs = value(r#"{"endpoint": "/x", "sample_rat": "1"}"#);
+        let err = parse(&attrs, Source::Attributes).unwrap_err();
         assert_eq!(
             err.message(),
             "unknown key \"sample_rat\", did you mean \"sample_rate\"?"

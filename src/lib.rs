@@ -44,7 +44,6 @@ pub use api::NpsWidget;
 /// The one `#[wasm_bindgen]` surface; errors become JS `Error`s here and nowhere else.
 #[cfg(target_arch = "wasm32")]
 mod api {
-    use alloc::vec::Vec;
     use wasm_bindgen::prelude::*;
 
     use crate::config::{self, Source};
@@ -82,26 +81,13 @@ mod api {
             start(&dom::from_js(&config), Source::Object)
         }
 
-        /// Used by the script-tag loader: `attributes` maps `data-*` names (without `data-`)
-        /// to their text; `data-config` holds a whole JSON config.
+        /// Used by the script-tag loader: a config made of the tag's `data-*` attributes, all
+        /// text (`"0.5"` is read as a number, `"true"` as a boolean).
         #[wasm_bindgen(js_name = fromAttributes)]
-        pub fn from_attributes(attributes: JsValue) -> Result<NpsWidget, JsValue> {
-            let config::Value::Map(pairs) = dom::from_js(&attributes) else {
-                return Err(dom::error("attributes must be an object"));
-            };
-            let mut base = None;
-            let mut texts = Vec::new();
-            for (name, value) in pairs {
-                if let config::Value::Text(text) = value {
-                    if name == "config" {
-                        let parsed = js_sys::JSON::parse(&text)
-                            .map_err(|_| dom::error("\"data-config\" must be valid JSON"))?;
-                        base = Some(dom::from_js(&parsed));
-                    }
-                    texts.push((name, text));
-                }
-            }
-            start(&config::from_attributes(texts, base), Source::Attributes)
+        pub fn from_attributes(
+            #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] config: JsValue,
+        ) -> Result<NpsWidget, JsValue> {
+            start(&dom::from_js(&config), Source::Attributes)
         }
 
         /// Shows the card now. `{ force: true }` skips targeting and throttling (previews).
