@@ -468,7 +468,7 @@ fn invalid(key: &str, expected: &'static str, got: &str) -> ConfigError {
 
 /// The known key within a small edit distance of `key`, if any: typos, not guesses.
 pub fn nearest(key: &str, known: &[&'static str]) -> Option<&'static str> {
-    let limit = (key.chars().count() / 3).clamp(1, 3);
+    let limit = (key.len() / 3).clamp(1, 3);
     known
         .iter()
         .map(|k| (edit_distance(key, k), *k))
@@ -477,11 +477,12 @@ pub fn nearest(key: &str, known: &[&'static str]) -> Option<&'static str> {
         .map(|(_, k)| k)
 }
 
-/// Levenshtein distance over chars, one row at a time.
+/// Levenshtein distance over bytes (keys are ASCII; a non-ASCII typo only counts as more
+/// edits), one row at a time.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
+    let b = b.as_bytes();
     let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.bytes().enumerate() {
         let mut diagonal = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
@@ -581,6 +582,22 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
         value += f64::from(b - b'0') * scale;
     }
     Some(if negative { -value } else { value })
+}
+
+/// Reads a whole number written in decimal digits only (no sign, no spaces), as we write
+/// them; by hand, as `str::parse` is generic code the wasm would carry once per type.
+pub fn parse_uint(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    Some(n)
 }
 
 /// Appends a whole number in decimal.
@@ -1031,6 +1048,19 @@ mod tests {
             err.message(),
             "\"sample_rate\" must be a number from 0 to 1, got \"0.5\""
         );
+    }
+
+    #[test]
+    fn whole_numbers_are_digits_only() {
+        assert_eq!(parse_uint("0"), Some(0));
+        assert_eq!(parse_uint("1700000000000"), Some(1_700_000_000_000));
+        assert_eq!(
+            parse_uint("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for bad in ["", "+1", "-1", " 1", "1.5", "1e3", "12345678901234567890"] {
+            assert_eq!(parse_uint(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

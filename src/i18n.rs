@@ -333,21 +333,51 @@ impl Strings {
             .find(|(t, _)| *t == text)
             .map(|(_, s)| s.as_str());
         let raw = match raw {
-            Some(s) => s.to_owned(),
+            Some(s) => s,
             None => match self.table.get(text as usize) {
-                Some(s) => s.clone(),
+                Some(s) => s.as_str(),
                 // Per-segment placeholders fall back to the common one.
                 None => return self.get(Text::Placeholder),
             },
         };
-        raw.replace("{product}", &self.product)
+        fill(raw, &self.product)
     }
+}
+
+/// `raw` with every `{product}` replaced: by hand, as `str::replace` with a string pattern
+/// brings a substring searcher of about 1.5 KB into the wasm.
+fn fill(raw: &str, product: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + product.len());
+    let mut rest = raw;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        match after.strip_prefix("product}") {
+            Some(tail) => {
+                out.push_str(product);
+                rest = tail;
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 // The other locales' tables exist natively only.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn product_fills_every_placeholder_and_other_braces_stay() {
+        assert_eq!(fill("{product} & {product}", "Acme"), "Acme & Acme");
+        assert_eq!(fill("{ {prod} {product", "Acme"), "{ {prod} {product");
+        assert_eq!(fill("x{product}", "{product}"), "x{product}");
+        assert_eq!(fill("", "Acme"), "");
+    }
 
     #[test]
     fn locale_comes_from_the_first_candidate_we_speak() {

@@ -3,6 +3,7 @@
 //! Pure: the browser layer stores entries (one localStorage key each, via [`Entry::encode`]),
 //! does the `fetch`, and reports outcomes here. Time and randomness come in as arguments.
 
+use crate::config::parse_uint;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 /// Most entries kept; past this the oldest goes (and the site is told).
 pub const MAX_ENTRIES: usize = 100;
@@ -43,9 +44,10 @@ impl Entry {
     /// The inverse of [`Entry::encode`]; `None` for anything we did not write.
     pub fn decode(id: &str, text: &str) -> Option<Entry> {
         let mut parts = text.splitn(3, ' ');
-        let rank: u8 = parts.next()?.parse().ok()?;
-        let queued_ms = parts.next()?.parse().ok()?;
+        let rank = parse_uint(parts.next()?)?;
+        let queued_ms = parse_uint(parts.next()?)?;
         let body = parts.next()?;
+        let rank = u8::try_from(rank).ok()?;
         if rank > 2 || !body.starts_with('{') || !crate::response::is_uuid(id) {
             return None;
         }
@@ -105,11 +107,9 @@ pub fn backoff_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64
 
 /// `Retry-After` as delay-seconds (the form 429s use); HTTP dates are left to the backoff.
 pub fn parse_retry_after(header: &str) -> Option<f64> {
-    header
-        .trim()
-        .parse::<u32>()
-        .ok()
-        .map(|s| f64::from(s) * 1000.0)
+    parse_uint(header.trim())
+        .filter(|s| *s <= u64::from(u32::MAX))
+        .map(|s| s as f64 * 1000.0)
 }
 
 /// What [`plan_put`] decides for a new delivery, given what is already queued.

@@ -52,7 +52,7 @@ impl Memory {
             let Some((key, value)) = part.split_once('=') else {
                 continue;
             };
-            let number = || value.parse::<u64>().ok();
+            let number = || crate::config::parse_uint(value);
             match key {
                 "v" => m.page_views = number().map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
                 "s" => {

@@ -525,7 +525,9 @@ impl Widget {
             css.push_str(":host{");
             for (name, value) in &self.config.style {
                 css.push_str("--nps-");
-                css.push_str(&name.replace('_', "-"));
+                for c in name.chars() {
+                    css.push(if c == '_' { '-' } else { c });
+                }
                 css.push(':');
                 css.push_str(value);
                 css.push(';');
