@@ -41,7 +41,7 @@ export function listen(doc, type, w, c) {
 export function later(ms, w, c) { let t = setTimeout(() => call(w, c), ms); return () => clearTimeout(t); }
 export function fetch_locale(tag, w, c) {
   let done = t => call(w, c, 0, t);
-  fetch(new URL('../../locales/' + tag + '.json', import.meta.url)).then(r => r.ok ? r.text() : '').then(done, () => done());
+  fetch(new URL('locales/' + tag + '.json', import.meta.url)).then(r => r.ok ? r.text() : '').then(done, () => done());
 }
 export function metrics() { return [scrollY, innerHeight, document.documentElement.scrollHeight]; }
 export function watch_exit(w, c) {
@@ -129,8 +129,8 @@ extern "C" {
     /// `setTimeout`; returns the function that clears it.
     fn later(ms: u32, widget: u32, code: u32) -> Function;
 
-    /// Fetches `locales/<tag>.json` next to the widget's files and wakes once with its text
-    /// (`""` when it could not).
+    /// Fetches `locales/<tag>.json` next to the widget's module (`cargo xtask dist` folds this
+    /// snippet into it) and wakes once with its text (`""` when it could not).
     pub(crate) fn fetch_locale(tag: &str, widget: u32, code: u32);
 
     /// `[scrollY, innerHeight, scrollHeight]`, for the scroll trigger.

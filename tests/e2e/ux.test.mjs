@@ -327,6 +327,13 @@ test('where WebAssembly is missing, the fallback runs too; where it runs, no fal
   assert.deepEqual(page.errors, []);
   await page.context().close();
 
+  // The fallback's strings of a locale that is not built in come from fallback/locales/.
+  const ar = await open('theme=light&locale=ar&nowasm');
+  assert.ok(ar.fetched.includes('/fallback/locales/ar.json'), 'the fallback fetches its own locale file');
+  assert.equal(await ar.locator('.q').textContent(), 'ما مدى احتمال أن توصي بـAcme لصديق أو زميل؟');
+  assert.deepEqual(ar.errors, []);
+  await ar.context().close();
+
   const normal = await open('theme=light&locale=en');
   await normal.locator('[data-score="9"]').click();
   await normal.locator('textarea').waitFor();
