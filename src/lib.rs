@@ -95,11 +95,7 @@ mod api {
             &self,
             #[wasm_bindgen(unchecked_optional_param_type = "{ force?: boolean }")] options: JsValue,
         ) {
-            let force = js_sys::Reflect::get(&options, &"force".into())
-                .ok()
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
-            self.handle.show(force);
+            self.handle.show(dom::is_true(&options, "force"));
         }
 
         /// Hides the card; an answer already given stands, nothing counts as a dismissal.

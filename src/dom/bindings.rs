@@ -9,7 +9,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -82,6 +81,20 @@ export function random_bytes() {
   try { crypto.getRandomValues(b); } catch (e) { for (let i = 0; i < 16; i++) b[i] = Math.random() * 256; }
   return b;
 }
+export function stop(f) { f(); }
+export function now_ms() { return Date.now(); }
+export function random() { return Math.random(); }
+export function object() { return {}; }
+export function set(o, k, v) { o[k] = v; }
+export function stringify(o) { return JSON.stringify(o); }
+export function strings_in(text) {
+  try { let v = JSON.parse(text); if (Array.isArray(v)) return v.filter(s => typeof s == 'string'); } catch (e) {}
+  return [];
+}
+export function is_array(v) { return Array.isArray(v); }
+export function children(v) { return Array.isArray(v) ? v : Object.entries(v).flat(); }
+export function error_of(message) { return new Error(message); }
+export function is_true(o, k) { return !!o && o[k] === true; }
 export function load(k) { try { return ls().getItem(k); } catch (e) { return null; } }
 export function store(k, v) { try { ls().setItem(k, v); return true; } catch (e) { return false; } }
 export function unstore(k) { try { ls().removeItem(k); } catch (e) {} }
@@ -124,10 +137,10 @@ extern "C" {
 
     /// `addEventListener` on the document (or the window), waking with the event's type;
     /// returns the function that removes it again.
-    fn listen(document: bool, kind: &str, widget: u32, code: u32) -> Function;
+    fn listen(document: bool, kind: &str, widget: u32, code: u32) -> JsValue;
 
     /// `setTimeout`; returns the function that clears it.
-    fn later(ms: u32, widget: u32, code: u32) -> Function;
+    fn later(ms: u32, widget: u32, code: u32) -> JsValue;
 
     /// Fetches `locales/<tag>.json` next to the widget's module (`cargo xtask dist` folds this
     /// snippet into it) and wakes once with its text (`""` when it could not).
@@ -138,12 +151,12 @@ extern "C" {
 
     /// Wakes on exit intent: the pointer leaving toward the top, or on touch screens a fast
     /// scroll up. Returns the function that stops watching.
-    fn watch_exit(widget: u32, code: u32) -> Function;
+    fn watch_exit(widget: u32, code: u32) -> JsValue;
 
     /// Wakes on in-app route changes (`pushState`/`replaceState` to a new URL, `popstate`).
     /// The two history methods are wrapped once, transparently. Returns the function that stops
     /// watching.
-    fn watch_routes(widget: u32, code: u32) -> Function;
+    fn watch_routes(widget: u32, code: u32) -> JsValue;
 
     /// A widget's listeners: event name → functions.
     pub(crate) fn hub() -> JsValue;
@@ -184,6 +197,39 @@ extern "C" {
 
     /// Every localStorage key that starts with `prefix`, each followed by its value.
     fn stored(prefix: &str) -> Vec<String>;
+
+    /// Calls an `off` function (the ones `listen`, `later` and the watchers return).
+    fn stop(off: &JsValue);
+
+    /// Now, in milliseconds since the epoch.
+    pub(crate) fn now_ms() -> f64;
+
+    /// Uniform in [0, 1), for jitter.
+    pub(crate) fn random() -> f64;
+
+    /// A new empty object.
+    pub(crate) fn object() -> JsValue;
+
+    /// `o[key] = value`.
+    pub(crate) fn set(o: &JsValue, key: &str, value: &JsValue);
+
+    /// `JSON.stringify`.
+    pub(crate) fn stringify(o: &JsValue) -> String;
+
+    /// The strings of a JSON array; empty when `text` is not one.
+    pub(crate) fn strings_in(text: &str) -> Vec<String>;
+
+    /// `Array.isArray`.
+    pub(crate) fn is_array(v: &JsValue) -> bool;
+
+    /// An array's items, or an object's keys and values, alternating.
+    pub(crate) fn children(v: &JsValue) -> Vec<JsValue>;
+
+    /// `new Error(message)`.
+    fn error_of(message: &str) -> JsValue;
+
+    /// Whether `o[key]` is `true`.
+    pub(crate) fn is_true(o: &JsValue, key: &str) -> bool;
 }
 
 /// Makes the page's port once: `wake(widget, code, number, text)`. It lives as long as the
@@ -197,7 +243,7 @@ pub(crate) fn open_port(wake: fn(u32, u32, u32, String)) {
 }
 
 /// Something we watch (a listener, a timer, exit intent, route changes) until dropped.
-pub(crate) struct Off(Function);
+pub(crate) struct Off(JsValue);
 
 impl Off {
     /// Listens to `kind` events on the document (or the window).
@@ -223,7 +269,7 @@ impl Off {
 
 impl Drop for Off {
     fn drop(&mut self) {
-        let _ = self.0.call0(&JsValue::NULL);
+        stop(&self.0);
     }
 }
 
@@ -275,16 +321,6 @@ pub(crate) mod card {
     }
 }
 
-/// Now, in milliseconds since the epoch.
-pub(crate) fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-/// Uniform in [0, 1), for jitter.
-pub(crate) fn random() -> f64 {
-    js_sys::Math::random()
-}
-
 /// Every localStorage key that starts with `prefix`, with its value.
 pub(crate) fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
     let mut flat = stored(prefix).into_iter();
@@ -299,5 +335,5 @@ pub(crate) fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
 pub(crate) fn error(message: &str) -> JsValue {
     let mut text = String::from("nps-widget: ");
     text.push_str(message);
-    js_sys::Error::new(&text).into()
+    error_of(&text)
 }

@@ -3,8 +3,10 @@
 //! would cost more bytes than the card itself.
 
 use alloc::string::String;
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use alloc::vec::Vec;
+use wasm_bindgen::JsValue;
+
+use super::bindings::{children, is_array, object, set, stringify};
 
 use crate::config::Value;
 use crate::response::{Response, TraitValue};
@@ -24,28 +26,24 @@ fn read(value: &JsValue, depth: u8) -> Value {
         Value::Text(s)
     } else if depth > 4 || value.is_null() || value.is_undefined() || value.is_function() {
         Value::Null
-    } else if Array::is_array(value) {
-        let list: &Array = value.unchecked_ref();
-        Value::List(list.iter().map(|v| read(&v, depth + 1)).collect())
+    } else if is_array(value) {
+        Value::List(children(value).iter().map(|v| read(v, depth + 1)).collect())
     } else if value.is_object() {
-        let entries = Object::entries(value.unchecked_ref());
-        Value::Map(
-            entries
-                .iter()
-                .filter_map(|pair| {
-                    let pair: Array = pair.unchecked_into();
-                    let key = pair.get(0).as_string()?;
-                    Some((key, read(&pair.get(1), depth + 1)))
-                })
-                .collect(),
-        )
+        let mut flat = children(value).into_iter();
+        let mut entries = Vec::new();
+        while let (Some(k), Some(v)) = (flat.next(), flat.next()) {
+            if let Some(key) = k.as_string() {
+                entries.push((key, read(&v, depth + 1)));
+            }
+        }
+        Value::Map(entries)
     } else {
         Value::Null
     }
 }
 
-fn put(obj: &Object, key: &str, value: JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value);
+fn put(obj: &JsValue, key: &str, value: JsValue) {
+    set(obj, key, &value);
 }
 
 fn text(value: &Option<String>) -> JsValue {
@@ -53,8 +51,8 @@ fn text(value: &Option<String>) -> JsValue {
 }
 
 /// The response as a plain JS object with the schema's field names.
-pub(crate) fn to_js(r: &Response) -> Object {
-    let o = Object::new();
+pub(crate) fn to_js(r: &Response) -> JsValue {
+    let o = object();
     put(&o, "schema", JsValue::from(r.schema));
     put(&o, "id", JsValue::from_str(&r.id));
     put(&o, "survey_id", JsValue::from_str(&r.survey_id));
@@ -74,7 +72,7 @@ pub(crate) fn to_js(r: &Response) -> Object {
     }
     put(&o, "state", JsValue::from_str(r.state.as_str()));
 
-    let user = Object::new();
+    let user = object();
     for (key, value) in [
         ("id", &r.user.id),
         ("account_id", &r.user.account_id),
@@ -85,7 +83,7 @@ pub(crate) fn to_js(r: &Response) -> Object {
         }
     }
     if !r.user.traits.is_empty() {
-        let traits = Object::new();
+        let traits = object();
         for (key, value) in &r.user.traits {
             let v = match value {
                 TraitValue::Bool(b) => JsValue::from(*b),
@@ -94,17 +92,17 @@ pub(crate) fn to_js(r: &Response) -> Object {
             };
             put(&traits, key, v);
         }
-        put(&user, "traits", traits.into());
+        put(&user, "traits", traits);
     }
-    put(&o, "user", user.into());
+    put(&o, "user", user);
 
-    let context = Object::new();
+    let context = object();
     put(&context, "url", JsValue::from_str(&r.context.url));
     put(&context, "locale", JsValue::from_str(&r.context.locale));
     if r.context.referrer.is_some() {
         put(&context, "referrer", text(&r.context.referrer));
     }
-    put(&o, "context", context.into());
+    put(&o, "context", context);
 
     put(&o, "shown_at", JsValue::from_str(&r.shown_at));
     put(&o, "answered_at", text(&r.answered_at));
@@ -113,9 +111,6 @@ pub(crate) fn to_js(r: &Response) -> Object {
 }
 
 /// The JSON body to POST, from the object [`to_js`] made.
-pub(crate) fn stringify(object: &Object) -> String {
-    js_sys::JSON::stringify(object)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default()
+pub(crate) fn to_json(object: &JsValue) -> String {
+    stringify(object)
 }

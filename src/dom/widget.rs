@@ -13,16 +13,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
-    actor, card, emit, fetch_locale, hidden, hub, load, log, metrics, now_iso, now_ms, open_port,
-    page, random, random_bytes, store, Off,
+    actor, card, emit, fetch_locale, hidden, hub, load, log, metrics, now_iso, now_ms, object,
+    open_port, page, random, random_bytes, set, store, strings_in, Off,
 };
-use super::convert::{stringify, to_js};
+use super::convert::{to_js, to_json};
 use super::delivery::{Delivery, Problem, Send};
 use crate::config::{Config, Position, Theme, Trigger};
 use crate::flow::{Step, Survey};
@@ -113,13 +112,9 @@ fn wake(id: u32, code: u32, number: u32, text: String) {
         }),
         wake::STARTED => h.run(|w, emits| {
             w.flush(false, true, emits);
-            let detail = Object::new();
-            let _ = Reflect::set(
-                &detail,
-                &"survey_id".into(),
-                &w.config.survey_id.as_str().into(),
-            );
-            emits.push(Emit::Event("ready", detail.into()));
+            let detail = object();
+            set(&detail, "survey_id", &w.config.survey_id.as_str().into());
+            emits.push(Emit::Event("ready", detail));
             w.consider();
         }),
         wake::SHOW => h.show(false),
@@ -439,16 +434,8 @@ impl Widget {
 
     /// The fetched strings arrived (or did not: then English, and an `error` event).
     fn strings_loaded(&mut self, text: &str, emits: &mut Vec<Emit>) {
-        let list: Option<Vec<String>> = js_sys::JSON::parse(text)
-            .ok()
-            .filter(js_sys::Array::is_array)
-            .map(|v| {
-                js_sys::Array::from(&v)
-                    .iter()
-                    .filter_map(|s| s.as_string())
-                    .collect()
-            });
-        match list {
+        let list = strings_in(text);
+        match Some(list).filter(|l| !l.is_empty()) {
             Some(list) => {
                 self.strings = Strings::new(
                     &self.locale,
@@ -490,17 +477,13 @@ impl Widget {
         if !self.mount(emits) {
             return;
         }
-        let detail = Object::new();
-        let _ = Reflect::set(&detail, &"id".into(), &survey.response().id.as_str().into());
-        let _ = Reflect::set(
-            &detail,
-            &"survey_id".into(),
-            &self.config.survey_id.as_str().into(),
-        );
+        let detail = object();
+        set(&detail, "id", &survey.response().id.as_str().into());
+        set(&detail, "survey_id", &self.config.survey_id.as_str().into());
         self.survey = Some(survey);
         SHOWN_ON_PAGE.store(true, Ordering::Relaxed);
         self.render();
-        emits.push(Emit::Event("shown", detail.into()));
+        emits.push(Emit::Event("shown", detail));
     }
 
     /// Mounts the card frame. False (with an error event) when an inline target is missing.
@@ -624,7 +607,7 @@ impl Widget {
         self.remember();
         if let Some(response) = delivered {
             let detail = self.deliver(&response, hidden(), emits);
-            emits.push(Emit::Event(event, detail.into()));
+            emits.push(Emit::Event(event, detail));
         }
         if redraw {
             self.render();
@@ -634,9 +617,9 @@ impl Widget {
     /// Queues a response in the outbox and starts sending it; with `leaving` (the page is
     /// being hidden or unloaded) at once, with `keepalive`. Returns the JS object the body was
     /// made from, which is also what event listeners receive.
-    fn deliver(&mut self, response: &Response, leaving: bool, emits: &mut Vec<Emit>) -> Object {
+    fn deliver(&mut self, response: &Response, leaving: bool, emits: &mut Vec<Emit>) -> JsValue {
         let object = to_js(response);
-        let body = stringify(&object);
+        let body = to_json(&object);
         for p in self.delivery.queue(&response.id, response.rank(), body) {
             problem(emits, p);
         }
@@ -680,12 +663,12 @@ fn error(emits: &mut Vec<Emit>, message: &str, status: Option<u16>) {
     let mut line = String::from("nps-widget: ");
     line.push_str(message);
     log(&line);
-    let detail = Object::new();
-    let _ = Reflect::set(&detail, &"message".into(), &message.into());
+    let detail = object();
+    set(&detail, "message", &message.into());
     if let Some(s) = status {
-        let _ = Reflect::set(&detail, &"status".into(), &JsValue::from(s));
+        set(&detail, "status", &JsValue::from(s));
     }
-    emits.push(Emit::Event("error", detail.into()));
+    emits.push(Emit::Event("error", detail));
 }
 
 /// What `Context` needs from the page's address, now (in-app routes change it).
