@@ -368,9 +368,12 @@ pub fn parse(value: &Value, source: Source) -> Result<Config, ConfigError> {
                     if !valid_name {
                         return Err(invalid(key, "an object of HTTP header names", name));
                     }
-                    config
-                        .headers
-                        .push((name.clone(), r.text(&nested(key, name), v)?));
+                    let path = nested(key, name);
+                    let text = r.text(&path, v)?;
+                    if text.contains(['\0', '\r', '\n']) {
+                        return Err(invalid(&path, "a header value on one line", &describe(v)));
+                    }
+                    config.headers.push((name.clone(), text));
                 }
             }
             "credentials" => {
@@ -956,6 +959,14 @@ mod tests {
             vec![("Authorization".into(), "Bearer t".into())]
         );
         assert_eq!(config.referral.unwrap().url, "https://g2.com/acme");
+    }
+
+    #[test]
+    fn header_values_stay_on_one_line() {
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "headers": {"X-Token": "a\r\nSet-Cookie: b"}}"#),
+            "\"headers.X-Token\" must be a header value on one line, got \"a\r\nSet-Cookie: b\""
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ export function actor(w) { return (c, n, t) => call(w, c, n, t); }
 export function post(lock, url, body, headers, credentials, keepalive, timeout, w, c) {
   let done = (s, r) => call(w, c, s, r), send = () => {
     let a = new AbortController(), t = setTimeout(() => a.abort(), timeout), h = { 'Content-Type': 'application/json' };
+    headers = headers ? headers.split('\0') : [];
     for (let i = 0; i < headers.length; i += 2) h[headers[i]] = headers[i + 1];
     return fetch(url, { method: 'POST', body, headers: h, credentials, keepalive, signal: a.signal, mode: 'cors' })
       .then(r => done(r.status, r.headers.get('Retry-After')), () => done(0))
@@ -72,7 +73,7 @@ export function emit(h, host, name, detail) {
 }
 export function page() {
   let d = document, l = location;
-  return [d.documentElement.lang, navigator.language, l.origin + l.pathname, l.search, d.referrer];
+  return [d.documentElement.lang, navigator.language, l.origin + l.pathname, l.search, d.referrer].join('\0');
 }
 export function hidden() { return document.hidden; }
 export function now_iso() { return new Date().toISOString(); }
@@ -88,8 +89,8 @@ export function object() { return {}; }
 export function set(o, k, v) { o[k] = v; }
 export function stringify(o) { return JSON.stringify(o); }
 export function strings_in(text) {
-  try { let v = JSON.parse(text); if (Array.isArray(v)) return v.filter(s => typeof s == 'string'); } catch (e) {}
-  return [];
+  try { let v = JSON.parse(text); if (Array.isArray(v)) return v.filter(s => typeof s == 'string').join('\0'); } catch (e) {}
+  return '';
 }
 export function is_array(v) { return Array.isArray(v); }
 export function children(v) { return Array.isArray(v) ? v : Object.entries(v).flat(); }
@@ -104,7 +105,7 @@ export function stored(prefix) {
     let s = ls();
     for (let i = 0; i < s.length; i++) { let k = s.key(i); if (k.startsWith(prefix)) out.push(k, s.getItem(k)); }
   } catch (e) {}
-  return out;
+  return out.join('\0');
 }
 "#)]
 extern "C" {
@@ -124,7 +125,7 @@ extern "C" {
         lock: &str,
         url: &str,
         body: &str,
-        headers: Vec<JsValue>,
+        headers: &str,
         credentials: &str,
         keepalive: bool,
         timeout_ms: u32,
@@ -173,8 +174,9 @@ extern "C" {
     /// shadow roots.
     pub(crate) fn emit(hub: &JsValue, host: &JsValue, name: &str, detail: &JsValue);
 
-    /// `[<html lang>, navigator.language, origin + path, ?query, referrer]`.
-    pub(crate) fn page() -> Vec<String>;
+    /// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer, joined
+    /// by NUL (one string crosses into the wasm more cheaply than a list).
+    fn page() -> String;
 
     /// Whether the page is hidden (tab in the background, being left).
     pub(crate) fn hidden() -> bool;
@@ -195,8 +197,9 @@ extern "C" {
     /// Removes one localStorage value.
     pub(crate) fn unstore(key: &str);
 
-    /// Every localStorage key that starts with `prefix`, each followed by its value.
-    fn stored(prefix: &str) -> Vec<String>;
+    /// Every localStorage key that starts with `prefix`, each followed by its value, joined by
+    /// NUL.
+    fn stored(prefix: &str) -> String;
 
     /// Calls an `off` function (the ones `listen`, `later` and the watchers return).
     fn stop(off: &JsValue);
@@ -216,8 +219,8 @@ extern "C" {
     /// `JSON.stringify`.
     pub(crate) fn stringify(o: &JsValue) -> String;
 
-    /// The strings of a JSON array; empty when `text` is not one.
-    pub(crate) fn strings_in(text: &str) -> Vec<String>;
+    /// The strings of a JSON array, joined by NUL; empty when `text` is not one.
+    fn strings_in(text: &str) -> String;
 
     /// `Array.isArray`.
     pub(crate) fn is_array(v: &JsValue) -> bool;
@@ -321,9 +324,24 @@ pub(crate) mod card {
     }
 }
 
+/// The parts of a NUL-joined string.
+fn parts(joined: String) -> Vec<String> {
+    joined.split('\0').map(String::from).collect()
+}
+
+/// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer.
+pub(crate) fn page_facts() -> Vec<String> {
+    parts(page())
+}
+
+/// The strings of a locale file (a JSON array); none when it is not one.
+pub(crate) fn strings_of(text: &str) -> Option<Vec<String>> {
+    Some(strings_in(text)).filter(|s| !s.is_empty()).map(parts)
+}
+
 /// Every localStorage key that starts with `prefix`, with its value.
 pub(crate) fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
-    let mut flat = stored(prefix).into_iter();
+    let mut flat = parts(stored(prefix)).into_iter();
     let mut out = Vec::new();
     while let (Some(k), Some(v)) = (flat.next(), flat.next()) {
         out.push((k, v));

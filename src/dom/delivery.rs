@@ -7,7 +7,6 @@
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasm_bindgen::prelude::*;
 
 use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore, Off};
 use crate::config::Config;
@@ -35,7 +34,8 @@ struct Pending {
 pub(crate) struct Delivery {
     prefix: String,
     endpoint: String,
-    headers: Vec<JsValue>,
+    /// Names and values, joined by NUL (header values cannot hold one).
+    headers: String,
     credentials: &'static str,
     timeout_ms: u32,
     pending: Vec<Pending>,
@@ -62,11 +62,18 @@ impl Delivery {
         Delivery {
             prefix,
             endpoint: config.endpoint.clone(),
-            headers: config
-                .headers
-                .iter()
-                .flat_map(|(k, v)| [JsValue::from_str(k), JsValue::from_str(v)])
-                .collect(),
+            headers: {
+                let mut joined = String::new();
+                for (i, (name, value)) in config.headers.iter().enumerate() {
+                    if i > 0 {
+                        joined.push('\0');
+                    }
+                    joined.push_str(name);
+                    joined.push('\0');
+                    joined.push_str(value);
+                }
+                joined
+            },
             credentials: config.credentials.as_str(),
             timeout_ms: config.timeout_ms,
             pending: Vec::new(),
@@ -207,7 +214,7 @@ impl Delivery {
             &lock,
             &self.endpoint,
             &send.body,
-            self.headers.clone(),
+            &self.headers,
             self.credentials,
             keepalive,
             self.timeout_ms,

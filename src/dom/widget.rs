@@ -19,7 +19,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
     actor, card, emit, fetch_locale, hidden, hub, load, log, metrics, now_iso, now_ms, object,
-    open_port, page, random, random_bytes, set, store, strings_in, Off,
+    open_port, page_facts, random, random_bytes, set, store, strings_of, Off,
 };
 use super::convert::{to_js, to_json};
 use super::delivery::{Delivery, Problem, Send};
@@ -186,7 +186,7 @@ impl Handle {
     pub(crate) fn new(config: Config) -> Handle {
         open_port(wake);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let page = page();
+        let page = page_facts();
         let (html_lang, nav_lang) = (page[0].as_str(), page[1].as_str());
         let added: Vec<&str> = config
             .strings
@@ -434,8 +434,7 @@ impl Widget {
 
     /// The fetched strings arrived (or did not: then English, and an `error` event).
     fn strings_loaded(&mut self, text: &str, emits: &mut Vec<Emit>) {
-        let list = strings_in(text);
-        match Some(list).filter(|l| !l.is_empty()) {
+        match strings_of(text) {
             Some(list) => {
                 self.strings = Strings::new(
                     &self.locale,
@@ -673,7 +672,7 @@ fn error(emits: &mut Vec<Emit>, message: &str, status: Option<u16>) {
 
 /// What `Context` needs from the page's address, now (in-app routes change it).
 fn page_context(include_query: bool, locale: &str) -> Context {
-    let mut page = page();
+    let mut page = page_facts();
     let mut url = core::mem::take(&mut page[2]);
     if include_query {
         url.push_str(&page[3]);

@@ -18,6 +18,7 @@ nps-widget, [data-nps-widget] { display: none !important; opacity: 0 !important;
 :focus { outline: none !important; }
 `;
 const received = [];
+const headersOf = new Map();
 let fallbackMissing = false;
 let server, base, browser;
 
@@ -45,7 +46,9 @@ before(async () => {
     if (url.pathname === '/v1/responses' && req.method === 'POST') {
       let body = '';
       for await (const chunk of req) body += chunk;
-      received.push(JSON.parse(body));
+      const response = JSON.parse(body);
+      received.push(response);
+      headersOf.set(response.id, req.headers);
       res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
       return;
     }
@@ -246,8 +249,11 @@ test('screenshots of each state: light, dark, right-to-left', async () => {
   }
 });
 
-test('a promoter\'s referral click is recorded under the same id', async () => {
-  const referral = JSON.stringify({ referral: { url: 'https://reviews.example/acme', text: 'Review Acme' } });
+test('a promoter\'s referral click is recorded under the same id; configured headers go along', async () => {
+  const referral = JSON.stringify({
+    referral: { url: 'https://reviews.example/acme', text: 'Review Acme' },
+    headers: { 'X-Site-Token': 't0k3n', 'X-Tenant': 'acme' },
+  });
   const page = await open(`theme=light&locale=en&config=${encodeURIComponent(referral)}`);
   await page.locator('[data-score="10"]').click();
   await page.locator('[data-act=submit]').click();
@@ -263,6 +269,9 @@ test('a promoter\'s referral click is recorded under the same id', async () => {
   assert.equal(clicked.state, 'complete');
   assert.equal(clicked.segment, 'promoter');
   assertSchemaV1(clicked);
+  assert.equal(headersOf.get(clicked.id)['x-site-token'], 't0k3n');
+  assert.equal(headersOf.get(clicked.id)['x-tenant'], 'acme');
+  assert.equal(headersOf.get(clicked.id)['content-type'], 'application/json');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
