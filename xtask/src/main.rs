@@ -116,16 +116,8 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Installs what the build and tests need, where it can; says what to install where it cannot.
-fn setup() -> Result {
-    let targets = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("rustup is needed to add the wasm32 target: {e}"))?;
-    if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-unknown-unknown") {
-        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
-    }
-    // The shipped wasm builds `core` and `alloc` from source (see `shipped_build`).
+/// The shipped wasm builds `core` and `alloc` from source (see `shipped_build`).
+fn ensure_rust_src() -> Result {
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
@@ -135,6 +127,19 @@ fn setup() -> Result {
     if !src.exists() {
         run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
     }
+    Ok(())
+}
+
+/// Installs what the build and tests need, where it can; says what to install where it cannot.
+fn setup() -> Result {
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed to add the wasm32 target: {e}"))?;
+    if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    ensure_rust_src()?;
     if !have("npm") {
         return Err(
             "Node.js and npm are needed: install them (e.g. apt-get install nodejs npm)".into(),
@@ -239,6 +244,7 @@ fn dist(enforce: bool) -> Result<Built> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
     let shipped_target = target_dir.join("shipped");
+    ensure_rust_src()?;
     run(&mut shipped_build(&shipped_target))?;
     let wasm = shipped_target.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");
     let bindgen = target_dir.join("bindgen");
