@@ -81,7 +81,9 @@ test('a bad config logs one named error, shows nothing, and leaves the host page
 
 test('corrupt outbox data is discarded with an error event; a 4xx is final and reported with its status', async () => {
   const page = await openPage(browser);
-  await page.goto(`${base}/outbox.html`);
+  // Planted on a page without the widget: a widget on this page would find the entry first
+  // (at start-up, or as the page goes away) and report it here instead of on the next page.
+  await page.goto(`${base}/blank.html`);
   await page.evaluate(() => {
     localStorage.clear();
     localStorage.setItem('nps-widget:outbox:default:left-by-something-else', 'not an entry');

@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod bundle;
 mod fallback;
+mod minify;
 
 /// The size budget for everything a page downloads for the widget.
 const BUDGET_GZIP: u64 = 30 * 1024;
@@ -272,6 +273,7 @@ fn dist(enforce: bool) -> Result<Built> {
     let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
     opt.arg(bindgen.join("nps_widget_bg.wasm")).args([
         "-Oz",
+        "--minify-imports-and-exports-and-modules",
         "--strip-producers",
         "--strip-target-features",
     ]);
@@ -280,7 +282,32 @@ fn dist(enforce: bool) -> Result<Built> {
     } else {
         opt.arg("-g");
     }
-    run(opt.arg("-o").arg(dist.join("nps_widget_bg.wasm")))?;
+    let shipped_wasm = dist.join("nps_widget_bg.wasm");
+    opt.arg("-o").arg(&shipped_wasm);
+    eprintln!("$ {opt:?}");
+    let printed = opt.output().map_err(|e| format!("wasm-opt: {e}"))?;
+    if !printed.status.success() {
+        return Err(format!(
+            "wasm-opt failed: {}",
+            String::from_utf8_lossy(&printed.stderr)
+        ));
+    }
+    let renames = minify::parse(&String::from_utf8_lossy(&printed.stdout))?;
+    let modules = Command::new("node")
+        .args([
+            "-e",
+            "const fs = require('fs'); const m = new WebAssembly.Module(fs.readFileSync(process.argv[1])); \
+             console.log([...new Set(WebAssembly.Module.imports(m).map((i) => i.module))].join(' '))",
+        ])
+        .arg(&shipped_wasm)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let modules = String::from_utf8_lossy(&modules.stdout).trim().to_owned();
+    if modules.is_empty() || modules.contains(' ') {
+        return Err(format!(
+            "minify: expected one import module, found {modules:?}"
+        ));
+    }
     let mut downloads = vec![dist.join("nps-widget.js"), dist.join("nps_widget.js")];
     terser(
         &root.join("js/loader.js"),
@@ -290,12 +317,14 @@ fn dist(enforce: bool) -> Result<Built> {
     // One module instead of the glue and its snippets: one gzip stream and two requests fewer.
     let bundled = bindgen.join("bundled.js");
     let glue = fs::read_to_string(bindgen.join("nps_widget.js")).map_err(|e| e.to_string())?;
+    let glue = minify::patch_glue(&glue, &renames, &modules)?;
     fs::write(&bundled, bundle::inline_snippets(&glue, &bindgen)?).map_err(|e| e.to_string())?;
     terser(&bundled, &dist.join("nps_widget.js"), true)?;
     downloads.push(dist.join("nps_widget_bg.wasm"));
 
-    let mut types =
-        fs::read_to_string(bindgen.join("nps_widget.d.ts")).map_err(|e| e.to_string())?;
+    let mut types = minify::patch_types(
+        &fs::read_to_string(bindgen.join("nps_widget.d.ts")).map_err(|e| e.to_string())?,
+    )?;
     types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
     fs::write(dist.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
     fs::write(dist.join("package.json"), package_json()).map_err(|e| e.to_string())?;
