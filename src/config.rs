@@ -819,7 +819,11 @@ mod tests {
     }
 
     fn error(json: &str) -> String {
-        parse(&value(json), Source::Object).unwrap_err().message()
+        error_in(json, Source::Object)
+    }
+
+    fn error_in(json: &str, source: Source) -> String {
+        parse(&value(json), source).unwrap_err().message()
     }
 
     #[test]
@@ -1053,11 +1057,10 @@ mod tests {
         assert!(!config.include_query);
         assert_eq!(config.user.id.as_deref(), Some("u7"));
         assert_eq!(config.user.email.as_deref(), Some("a@b.c"));
-        let as_object = value(r#"{"endpoint": "/x", "sample_rate": "0.5"}"#);
-        let err = parse(&as_object, Source::Object).unwrap_err();
         assert_eq!(
-            err.message(),
-            "\"sample_rate\" must be a number from 0 to 1, got \"0.5\""
+            error(r#"{"endpoint": "/x", "sample_rate": "0.5"}"#),
+            "\"sample_rate\" must be a number from 0 to 1, got \"0.5\"",
+            "in a JS object, text is not a number"
         );
     }
 
@@ -1076,10 +1079,11 @@ mod tests {
 
     #[test]
     fn misspelt_attribute_is_named_in_snake_case() {
-        let attrs = value(r#"{"endpoint": "/x", "sample_rat": "1"}"#);
-        let err = parse(&attrs, Source::Attributes).unwrap_err();
         assert_eq!(
-            err.message(),
+            error_in(
+                r#"{"endpoint": "/x", "sample_rat": "1"}"#,
+                Source::Attributes
+            ),
             "unknown key \"sample_rat\", did you mean \"sample_rate\"?"
         );
     }
