@@ -198,8 +198,8 @@ extern "C" {
     pub(crate) fn unstore(key: &str);
 
     /// Every localStorage key that starts with `prefix`, each followed by its value, joined by
-    /// NUL.
-    fn stored(prefix: &str) -> String;
+    /// NUL (keys and stored entries hold none: bodies are JSON, which escapes it).
+    pub(crate) fn stored(prefix: &str) -> String;
 
     /// Calls an `off` function (the ones `listen`, `later` and the watchers return).
     fn stop(off: &JsValue);
@@ -284,7 +284,6 @@ impl core::fmt::Debug for Off {
 
 /// The card's DOM, drawn by `card.js` (which says why it is JS).
 pub(crate) mod card {
-    use alloc::vec::Vec;
     use wasm_bindgen::prelude::*;
 
     #[wasm_bindgen(module = "/src/dom/card.js")]
@@ -300,7 +299,7 @@ pub(crate) mod card {
             css: &str,
             lang: &str,
             rtl: bool,
-            texts: Vec<JsValue>,
+            texts: &str,
             act: &JsValue,
         ) -> JsValue;
 
@@ -337,16 +336,6 @@ pub(crate) fn page_facts() -> Vec<String> {
 /// The strings of a locale file (a JSON array); none when it is not one.
 pub(crate) fn strings_of(text: &str) -> Option<Vec<String>> {
     Some(strings_in(text)).filter(|s| !s.is_empty()).map(parts)
-}
-
-/// Every localStorage key that starts with `prefix`, with its value.
-pub(crate) fn stored_with_prefix(prefix: &str) -> Vec<(String, String)> {
-    let mut flat = parts(stored(prefix)).into_iter();
-    let mut out = Vec::new();
-    while let (Some(k), Some(v)) = (flat.next(), flat.next()) {
-        out.push((k, v));
-    }
-    out
 }
 
 /// A new `Error` carrying our prefix, for the JS API to throw.

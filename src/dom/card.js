@@ -62,9 +62,11 @@ function el(parent, tag, attrs, text) {
 }
 
 // Mounts an empty card and returns it, or null when the inline `target` matches nothing.
-// `texts` are the 18 strings in `Text` order; `act(kind, number, comment)` hears the person:
+// `texts` are the 18 strings in `Text` order, joined by NUL; `act(kind, number, comment)` hears
+// the person:
 // the number is the score for a choice (kind 0), the consent box (1 or 0) for a submit (kind 1).
 export function mount(target, position, theme, css, lang, rtl, texts, act) {
+  texts = texts.split('\0');
   const parent = target ? document.querySelector(target) : document.body;
   if (!parent) return null;
   const host = document.createElement('nps-widget');

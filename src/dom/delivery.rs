@@ -8,7 +8,7 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::bindings::{load, now_ms, post, random, store, stored_with_prefix, unstore, Off};
+use super::bindings::{load, now_ms, post, random, store, stored, unstore, Off};
 use crate::config::Config;
 use crate::outbox::{self, Entry, Outcome};
 
@@ -85,18 +85,20 @@ impl Delivery {
     /// Everything in the outbox for this survey. Entries we cannot read are removed and
     /// reported: they are not ours to send, and must not block the rest.
     fn entries(&self, problems: &mut Vec<Problem>) -> Vec<Entry> {
-        stored_with_prefix(&self.prefix)
-            .into_iter()
-            .filter_map(|(key, value)| {
-                let id = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
-                let entry = Entry::decode(id, &value);
-                if entry.is_none() {
-                    unstore(&key);
+        let flat = stored(&self.prefix);
+        let mut parts = flat.split('\0');
+        let mut entries = Vec::new();
+        while let (Some(key), Some(value)) = (parts.next(), parts.next()) {
+            let id = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
+            match Entry::decode(id, value) {
+                Some(entry) => entries.push(entry),
+                None => {
+                    unstore(key);
                     problems.push(problem("discarded unreadable outbox entry ", id, None));
                 }
-                entry
-            })
-            .collect()
+            }
+        }
+        entries
     }
 
     /// The retry state of a response, made fresh (due now) the first time it is seen.

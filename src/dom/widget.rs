@@ -516,10 +516,14 @@ impl Widget {
             }
             css.push('}');
         }
-        let texts: Vec<JsValue> = Text::ALL
-            .iter()
-            .map(|t| JsValue::from_str(&self.strings.get(*t)))
-            .collect();
+        // One NUL-joined string: a NUL in a site's text would be dropped by the page anyway.
+        let mut texts = String::new();
+        for (i, t) in Text::ALL.iter().enumerate() {
+            if i > 0 {
+                texts.push('\0');
+            }
+            texts.extend(self.strings.get(*t).chars().filter(|c| *c != '\0'));
+        }
         let js = card::mount(
             target,
             position,
@@ -527,7 +531,7 @@ impl Widget {
             &css,
             &self.locale,
             is_rtl(&self.locale),
-            texts,
+            &texts,
             &actor(self.id),
         );
         if js.is_null() {
