@@ -437,11 +437,26 @@ pub fn parse_user(value: &Value) -> Result<User, ConfigError> {
 
 /// `fr`, `pt-BR`, `zh-Hant`: letters, then optional `-` subtags.
 fn is_locale_tag(tag: &str) -> bool {
-    let mut parts = tag.split(['-', '_']);
-    parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()))
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    // Over bytes, one subtag at a time: a `split` with two separators is generic code of its own.
+    let (mut first, mut len) = (true, 0);
+    for b in tag.bytes().chain([b'-']) {
+        if b == b'-' || b == b'_' {
+            let fits = if first {
+                (2..=3).contains(&len)
+            } else {
+                (2..=8).contains(&len)
+            };
+            if !fits {
+                return false;
+            }
+            (first, len) = (false, 0);
+        } else if b.is_ascii_alphabetic() || (!first && b.is_ascii_digit()) {
+            len += 1;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 fn nested(parent: &str, key: &str) -> String {
@@ -1062,6 +1077,27 @@ mod tests {
             "\"sample_rate\" must be a number from 0 to 1, got \"0.5\"",
             "in a JS object, text is not a number"
         );
+    }
+
+    #[test]
+    fn locale_tags_are_letters_then_subtags() {
+        for good in ["fr", "pt-BR", "zh-Hant", "es-419", "pt_BR", "gsw"] {
+            assert!(is_locale_tag(good), "{good}");
+        }
+        for bad in [
+            "",
+            "f",
+            "fran",
+            "fr-",
+            "-fr",
+            "f1",
+            "pt-B",
+            "en-toolongsub",
+            "fr--CA",
+            "fr CA",
+        ] {
+            assert!(!is_locale_tag(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -262,7 +262,11 @@ pub fn ships_as_file(locale: &str) -> bool {
 const RTL: [&str; 4] = ["ar", "he", "fa", "ur"];
 
 fn primary(tag: &str) -> &str {
-    tag.split(['-', '_']).next().unwrap_or_default()
+    let end = tag
+        .bytes()
+        .position(|b| b == b'-' || b == b'_')
+        .unwrap_or(tag.len());
+    tag.get(..end).unwrap_or_default()
 }
 
 /// Picks the first candidate (config, `<html lang>`, `navigator.language`, in that order) whose

@@ -43,7 +43,7 @@ export function fetch_locale(tag, w, c) {
   let done = t => call(w, c, 0, t);
   fetch(new URL('locales/' + tag + '.json', import.meta.url)).then(r => r.ok ? r.text() : '').then(done, () => done());
 }
-export function metrics() { return [scrollY, innerHeight, document.documentElement.scrollHeight]; }
+export function metric(i) { return [scrollY, innerHeight, document.documentElement.scrollHeight][i]; }
 export function watch_exit(w, c) {
   let y = scrollY, t = performance.now(), touch = 'ontouchstart' in window, f = () => call(w, c);
   let out = e => { if (!e.relatedTarget && e.clientY <= 0) f(); };
@@ -147,8 +147,9 @@ extern "C" {
     /// snippet into it) and wakes once with its text (`""` when it could not).
     pub(crate) fn fetch_locale(tag: &str, widget: u32, code: u32);
 
-    /// `[scrollY, innerHeight, scrollHeight]`, for the scroll trigger.
-    pub(crate) fn metrics() -> Vec<f64>;
+    /// `scrollY` (0), `innerHeight` (1) or the document's `scrollHeight` (2), for the scroll
+    /// trigger.
+    fn metric(which: u32) -> f64;
 
     /// Wakes on exit intent: the pointer leaving toward the top, or on touch screens a fast
     /// scroll up. Returns the function that stops watching.
@@ -321,6 +322,11 @@ pub(crate) mod card {
         /// The card's host element.
         pub(crate) fn host(card: &JsValue) -> JsValue;
     }
+}
+
+/// How far down the page has been scrolled (0–1), for the scroll trigger.
+pub(crate) fn scrolled() -> f64 {
+    crate::targeting::scroll_depth(metric(0), metric(1), metric(2))
 }
 
 /// The parts of a NUL-joined string.

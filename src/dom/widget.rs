@@ -18,8 +18,8 @@ use wasm_bindgen::prelude::*;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
-    actor, card, emit, fetch_locale, hidden, hub, load, log, metrics, now_iso, now_ms, object,
-    open_port, page_facts, random, random_bytes, set, store, strings_of, Off,
+    actor, card, emit, fetch_locale, hidden, hub, load, log, now_iso, now_ms, object, open_port,
+    page_facts, random, random_bytes, scrolled, set, store, strings_of, Off,
 };
 use super::convert::{to_js, to_json};
 use super::delivery::{Delivery, Problem, Send};
@@ -96,9 +96,7 @@ fn wake(id: u32, code: u32, number: u32, text: String) {
         wake::ONLINE => h.run(|w, emits| w.flush(false, true, emits)),
         wake::LEAVING => h.page_leaving(&text),
         wake::SCROLL => h.run(|w, _| {
-            if let [top, viewport, height] = metrics()[..] {
-                w.page.scrolled = targeting::scroll_depth(top, viewport, height);
-            }
+            w.page.scrolled = scrolled();
             w.consider();
         }),
         wake::EXIT => h.run(|w, _| {
@@ -406,9 +404,7 @@ impl Widget {
             return;
         }
         if matches!(self.config.trigger, Trigger::Scroll(_)) && self.page.scrolled == 0.0 {
-            if let [top, viewport, height] = metrics()[..] {
-                self.page.scrolled = targeting::scroll_depth(top, viewport, height);
-            }
+            self.page.scrolled = scrolled();
         }
         if !targeting::fired(self.config.trigger, self.memory.page_views, &self.page)
             || !self.allowed()
