@@ -77,10 +77,8 @@ export function page() {
 }
 export function hidden() { return document.hidden; }
 export function now_iso() { return new Date().toISOString(); }
-export function random_bytes() {
-  let b = new Uint8Array(16);
-  try { crypto.getRandomValues(b); } catch (e) { for (let i = 0; i < 16; i++) b[i] = Math.random() * 256; }
-  return b;
+export function random32() {
+  try { return crypto.getRandomValues(new Uint32Array(1))[0]; } catch (e) { return Math.random() * 2 ** 32 >>> 0; }
 }
 export function stop(f) { f(); }
 export function now_ms() { return Date.now(); }
@@ -185,9 +183,9 @@ extern "C" {
     /// Now, as RFC 3339 UTC text.
     pub(crate) fn now_iso() -> String;
 
-    /// 16 bytes from the browser's CSPRNG, for UUIDs; `Math.random` where `crypto` is missing
-    /// (very old or locked-down browsers), which is still unique enough for an id.
-    pub(crate) fn random_bytes() -> Vec<u8>;
+    /// 32 bits from the browser's CSPRNG; `Math.random` where `crypto` is missing (very old
+    /// or locked-down browsers), which is still unique enough for an id.
+    fn random32() -> u32;
 
     /// Reads one localStorage value (none where storage is refused).
     pub(crate) fn load(key: &str) -> Option<String>;
@@ -322,6 +320,15 @@ pub(crate) mod card {
         /// The card's host element.
         pub(crate) fn host(card: &JsValue) -> JsValue;
     }
+}
+
+/// 16 random bytes, for UUIDs (four calls: cheaper across the boundary than a byte array).
+pub(crate) fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0; 16];
+    for chunk in bytes.chunks_exact_mut(4) {
+        chunk.copy_from_slice(&random32().to_le_bytes());
+    }
+    bytes
 }
 
 /// How far down the page has been scrolled (0–1), for the scroll trigger.

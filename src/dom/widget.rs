@@ -463,7 +463,7 @@ impl Widget {
             return;
         }
         let survey = Survey::new(
-            uuid_v4(random_bytes().try_into().unwrap_or([7; 16])),
+            uuid_v4(random_bytes()),
             &self.config.survey_id,
             self.config.user.clone(),
             page_context(self.config.include_query, &self.locale),
