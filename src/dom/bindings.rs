@@ -3,7 +3,7 @@
 //! same jobs, and they hide the browser's exceptions (storage refused, no `crypto`).
 //!
 //! Nothing in the browser holds a Rust closure but one: the page's *port*, made once. Timers,
-//! listeners, fetches and the card call it with the widget's id and a [`Wake`] code, and
+//! listeners, fetches and the card call it with the widget's id and a wake code, and
 //! `widget.rs` routes the call. One closure instead of one per callback keeps bindgen's closure
 //! code (in the wasm and in the glue) to a single instance.
 
@@ -17,10 +17,10 @@ let call = (w, c, n, t) => port(w, c, n || 0, t || '');
 export function set_port(f) { port = f; }
 export function actor(w) { return (c, n, t) => call(w, c, n, t); }
 export function post(lock, url, body, headers, credentials, keepalive, timeout, w, c) {
+  let h = { 'Content-Type': 'application/json' }, list = headers ? headers.split('\0') : [];
+  for (let i = 0; i < list.length; i += 2) h[list[i]] = list[i + 1];
   let done = (s, r) => call(w, c, s, r), send = () => {
-    let a = new AbortController(), t = setTimeout(() => a.abort(), timeout), h = { 'Content-Type': 'application/json' };
-    headers = headers ? headers.split('\0') : [];
-    for (let i = 0; i < headers.length; i += 2) h[headers[i]] = headers[i + 1];
+    let a = new AbortController(), t = setTimeout(() => a.abort(), timeout);
     return fetch(url, { method: 'POST', body, headers: h, credentials, keepalive, signal: a.signal, mode: 'cors' })
       .then(r => done(r.status, r.headers.get('Retry-After')), () => done(0))
       .finally(() => clearTimeout(t));
@@ -85,7 +85,7 @@ export function now_ms() { return Date.now(); }
 export function random() { return Math.random(); }
 export function object() { return {}; }
 export function set(o, k, v) { o[k] = v; }
-export function stringify(o) { return JSON.stringify(o); }
+export function to_json(o) { return JSON.stringify(o); }
 export function strings_in(text) {
   try { let v = JSON.parse(text); if (Array.isArray(v)) return v.filter(s => typeof s == 'string').join('\0'); } catch (e) {}
   return '';
@@ -216,7 +216,7 @@ extern "C" {
     pub(crate) fn set(o: &JsValue, key: &str, value: &JsValue);
 
     /// `JSON.stringify`.
-    pub(crate) fn stringify(o: &JsValue) -> String;
+    pub(crate) fn to_json(o: &JsValue) -> String;
 
     /// The strings of a JSON array, joined by NUL; empty when `text` is not one.
     fn strings_in(text: &str) -> String;

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
-use super::bindings::{children, is_array, object, set, stringify};
+use super::bindings::{children, is_array, object, set};
 
 use crate::config::Value;
 use crate::response::{Response, TraitValue};
@@ -108,9 +108,4 @@ pub(crate) fn to_js(r: &Response) -> JsValue {
     put(&o, "answered_at", text(&r.answered_at));
     put(&o, "completed_at", text(&r.completed_at));
     o
-}
-
-/// The JSON body to POST, from the object [`to_js`] made.
-pub(crate) fn to_json(object: &JsValue) -> String {
-    stringify(object)
 }

@@ -19,9 +19,9 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
     actor, card, emit, fetch_locale, hidden, hub, load, log, now_iso, now_ms, object, open_port,
-    page_facts, random, random_bytes, scrolled, set, store, strings_of, Off,
+    page_facts, random, random_bytes, scrolled, set, store, strings_of, to_json, Off,
 };
-use super::convert::{to_js, to_json};
+use super::convert::to_js;
 use super::delivery::{Delivery, Problem, Send};
 use crate::config::{Config, Position, Theme, Trigger};
 use crate::flow::{Step, Survey};
