@@ -202,9 +202,10 @@ impl Delivery {
         sends
     }
 
-    /// Starts one POST, which wakes `(widget, code)` with `(status, retry_after)`. Under the entry's lock, so
-    /// two tabs never send it at once; but not as the page goes away (a lock is granted
-    /// asynchronously, too late for `pagehide`; the idempotent upsert makes a double harmless).
+    /// Starts one POST, which wakes `(widget, code)` with `(status, retry_after)`. Under the
+    /// entry's lock, so two tabs never send it at once; but not as the page goes away (a lock is
+    /// granted asynchronously, too late for `pagehide`; the idempotent upsert makes a double
+    /// harmless).
     pub(crate) fn start(&self, send: &Send, keepalive: bool, widget: u32, code: u32) {
         let mut lock = String::new();
         if !keepalive {

@@ -137,8 +137,8 @@ enum Emit {
     Event(&'static str, JsValue),
 }
 
-/// The card on screen, when there is one: the JS object `card.js` drew, its host element (site
-/// events are dispatched there) and the callback it reports actions through.
+/// The card on screen, when there is one: the JS object `card.js` drew and its host element
+/// (site events are dispatched there). It reports actions through the port.
 struct Card {
     js: JsValue,
     host: JsValue,
@@ -513,6 +513,8 @@ impl Widget {
             css.push('}');
         }
         // One NUL-joined string: a NUL in a site's text would be dropped by the page anyway.
+        // (Written out here and for the headers in `Delivery::new`: a shared helper measured
+        // 310 B gzip more, its generic code copied per caller.)
         let mut texts = String::new();
         for (i, t) in Text::ALL.iter().enumerate() {
             if i > 0 {
