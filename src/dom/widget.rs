@@ -246,22 +246,13 @@ impl Handle {
     /// callback calling us while we are mid-update) is dropped rather than panicking.
     fn run(&self, f: impl FnOnce(&mut Widget, &mut Vec<Emit>)) {
         let mut emits = Vec::new();
-        let (hub, host) = {
-            let Ok(mut w) = self.0.try_borrow_mut() else {
-                return;
-            };
-            // Kept from before `f`, so `dismiss` still reaches the host it is removing.
-            let before = w.card.as_ref().map(|c| c.host.clone());
-            f(&mut w, &mut emits);
-            if emits.is_empty() {
-                return;
-            }
-            let host = w.card.as_ref().map(|c| c.host.clone()).or(before);
-            (w.hub.clone(), host.unwrap_or(JsValue::NULL))
+        let Ok(mut w) = self.0.try_borrow_mut() else {
+            return;
         };
-        for Emit::Event(name, detail) in emits {
-            emit(&hub, &host, name, &detail);
-        }
+        // Kept from before `f`, so `dismiss` still reaches the host it is removing.
+        let before = w.card.as_ref().map(|c| c.host.clone());
+        f(&mut w, &mut emits);
+        Widget::send(w, before, emits);
     }
 
     fn page_leaving(&self, event: &str) {
@@ -354,6 +345,21 @@ enum Act {
 }
 
 impl Widget {
+    /// Sends what a [`Handle::run`] emitted, after releasing the borrow (kept out of `run`,
+    /// which is copied for each caller).
+    #[inline(never)]
+    fn send(w: core::cell::RefMut<'_, Widget>, before: Option<JsValue>, emits: Vec<Emit>) {
+        if emits.is_empty() {
+            return;
+        }
+        let host = w.card.as_ref().map(|c| c.host.clone()).or(before);
+        let (hub, host) = (w.hub.clone(), host.unwrap_or(JsValue::NULL));
+        drop(w);
+        for Emit::Event(name, detail) in emits {
+            emit(&hub, &host, name, &detail);
+        }
+    }
+
     fn rules(&self) -> Rules {
         Rules {
             sample_rate: self.config.sample_rate,
