@@ -6,7 +6,7 @@
 //! whole card, and this module's errors say more ("did you mean …").
 
 use alloc::borrow::Cow;
-use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
 
 use crate::i18n::Text;
 use crate::response::TraitValue;
@@ -281,10 +281,18 @@ pub enum Source {
     Attributes,
 }
 
+/// An error on its way out: boxed, so each `?` in the parser moves a pointer, not the whole
+/// error (the parser's code was a third smaller).
+type Failed = Box<ConfigError>;
+
 /// Validates a config object over the defaults.
 pub fn parse(value: &Value, source: Source) -> Result<Config, ConfigError> {
+    parse_boxed(value, source).map_err(|e| *e)
+}
+
+fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
     let Value::Map(entries) = value else {
-        return Err(ConfigError::NotAnObject);
+        return Err(Box::new(ConfigError::NotAnObject));
     };
     let mut config = Config::new("");
     let mut endpoint = None;
@@ -433,6 +441,7 @@ pub fn parse_user(value: &Value) -> Result<User, ConfigError> {
         source: Source::Object,
     }
     .user("user", value)
+    .map_err(|e| *e)
 }
 
 /// `fr`, `pt-BR`, `zh-Hant`: letters, then optional `-` subtags.
@@ -469,19 +478,19 @@ fn nested(parent: &str, key: &str) -> String {
     }
 }
 
-fn unknown(parent: &str, key: &str, known: &[&'static str]) -> ConfigError {
-    ConfigError::UnknownKey {
+fn unknown(parent: &str, key: &str, known: &[&'static str]) -> Failed {
+    Box::new(ConfigError::UnknownKey {
         key: nested(parent, key),
         suggestion: nearest(key, known).map(|k| nested(parent, k)),
-    }
+    })
 }
 
-fn invalid(key: &str, expected: &'static str, got: &str) -> ConfigError {
-    ConfigError::Invalid {
+fn invalid(key: &str, expected: &'static str, got: &str) -> Failed {
+    Box::new(ConfigError::Invalid {
         key: key.to_owned(),
         expected: Cow::Borrowed(expected),
         got: got.to_owned(),
-    }
+    })
 }
 
 /// The known key within a small edit distance of `key`, if any: typos, not guesses.
@@ -640,14 +649,14 @@ struct Reader {
 }
 
 impl Reader {
-    fn text(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+    fn text(&self, key: &str, value: &Value) -> Result<String, Failed> {
         match value {
             Value::Text(s) if s.len() <= 2000 => Ok(s.clone()),
             _ => Err(invalid(key, "text up to 2000 characters", &describe(value))),
         }
     }
 
-    fn id(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+    fn id(&self, key: &str, value: &Value) -> Result<String, Failed> {
         match value {
             Value::Text(s) if !s.is_empty() && s.len() <= 128 => Ok(s.clone()),
             Value::Number(n) if is_whole(*n) && *n >= 0.0 => Ok(number_text(*n)),
@@ -659,7 +668,7 @@ impl Reader {
         }
     }
 
-    fn url(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+    fn url(&self, key: &str, value: &Value) -> Result<String, Failed> {
         const EXPECTED: &str = "an http(s) URL or a path";
         let text = match value {
             Value::Text(s) => s.trim(),
@@ -675,7 +684,7 @@ impl Reader {
 
     /// CSS values go into `style.setProperty`, which ignores anything that is not one value;
     /// rejecting `;{}` here makes a typo an error instead of a silent no-op.
-    fn css(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+    fn css(&self, key: &str, value: &Value) -> Result<String, Failed> {
         let text = match value {
             Value::Number(n) => number_text(*n),
             _ => self.text(key, value)?,
@@ -692,7 +701,7 @@ impl Reader {
         value: &Value,
         options: &[&str],
         expected: &'static str,
-    ) -> Result<usize, ConfigError> {
+    ) -> Result<usize, Failed> {
         match value {
             Value::Text(s) => options.iter().position(|o| o == s),
             _ => None,
@@ -708,7 +717,7 @@ impl Reader {
         }
     }
 
-    fn whole(&self, key: &str, value: &Value, min: u32, max: u32) -> Result<u32, ConfigError> {
+    fn whole(&self, key: &str, value: &Value, min: u32, max: u32) -> Result<u32, Failed> {
         match self.number(value) {
             Some(n) if is_whole(n) && n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
             _ => {
@@ -716,23 +725,23 @@ impl Reader {
                 push_uint(&mut expected, u64::from(min));
                 expected.push_str(" to ");
                 push_uint(&mut expected, u64::from(max));
-                Err(ConfigError::Invalid {
+                Err(Box::new(ConfigError::Invalid {
                     key: key.to_owned(),
                     expected: Cow::Owned(expected),
                     got: describe(value),
-                })
+                }))
             }
         }
     }
 
-    fn fraction(&self, key: &str, value: &Value) -> Result<f64, ConfigError> {
+    fn fraction(&self, key: &str, value: &Value) -> Result<f64, Failed> {
         match self.number(value) {
             Some(n) if (0.0..=1.0).contains(&n) => Ok(n),
             _ => Err(invalid(key, "a number from 0 to 1", &describe(value))),
         }
     }
 
-    fn boolean(&self, key: &str, value: &Value) -> Result<bool, ConfigError> {
+    fn boolean(&self, key: &str, value: &Value) -> Result<bool, Failed> {
         match (value, self.source) {
             (Value::Bool(b), _) => Ok(*b),
             (Value::Text(s), Source::Attributes) if s == "true" || s.is_empty() => Ok(true),
@@ -741,14 +750,14 @@ impl Reader {
         }
     }
 
-    fn map<'v>(&self, key: &str, value: &'v Value) -> Result<&'v [(String, Value)], ConfigError> {
+    fn map<'v>(&self, key: &str, value: &'v Value) -> Result<&'v [(String, Value)], Failed> {
         match value {
             Value::Map(entries) => Ok(entries),
             _ => Err(invalid(key, "an object", &describe(value))),
         }
     }
 
-    fn user(&self, key: &str, value: &Value) -> Result<User, ConfigError> {
+    fn user(&self, key: &str, value: &Value) -> Result<User, Failed> {
         let mut user = User::default();
         for (name, v) in self.map(key, value)? {
             let path = nested(key, name);
@@ -786,7 +795,7 @@ impl Reader {
         Ok(user)
     }
 
-    fn referral(&self, key: &str, value: &Value) -> Result<Referral, ConfigError> {
+    fn referral(&self, key: &str, value: &Value) -> Result<Referral, Failed> {
         let mut url = None;
         let mut text = None;
         for (name, v) in self.map(key, value)? {
