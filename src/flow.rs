@@ -70,7 +70,7 @@ impl Survey {
 
     /// A score was chosen: classify, move to the follow-up, deliver `partial` at once so an
     /// abandoned follow-up loses nothing. Only while asking.
-    pub fn choose(&mut self, score: Score, now: String) -> Option<Response> {
+    pub fn choose(&mut self, score: Score, now: String) -> Option<&Response> {
         if self.step != Step::Asking {
             return None;
         }
@@ -79,12 +79,12 @@ impl Survey {
         self.response.segment = segment;
         self.response.answered_at = Some(now);
         self.step = Step::FollowUp(segment);
-        Some(self.response.clone())
+        Some(&self.response)
     }
 
     /// The follow-up was sent. An empty comment is no comment; consent only counts for
     /// detractors, the only ones asked.
-    pub fn submit(&mut self, comment: &str, consent: bool, now: String) -> Option<Response> {
+    pub fn submit(&mut self, comment: &str, consent: bool, now: String) -> Option<&Response> {
         let Step::FollowUp(segment) = self.step else {
             return None;
         };
@@ -99,32 +99,32 @@ impl Survey {
     }
 
     /// The follow-up was skipped: still `complete`, without a comment.
-    pub fn skip(&mut self, now: String) -> Option<Response> {
+    pub fn skip(&mut self, now: String) -> Option<&Response> {
         let Step::FollowUp(segment) = self.step else {
             return None;
         };
         Some(self.finish(segment, now))
     }
 
-    fn finish(&mut self, segment: Segment, now: String) -> Response {
+    fn finish(&mut self, segment: Segment, now: String) -> &Response {
         self.response.state = State::Complete;
         self.response.completed_at = Some(now);
         self.step = Step::Thanks(segment);
-        self.response.clone()
+        &self.response
     }
 
     /// The promoter followed the referral link: an update under the same id.
-    pub fn referral_clicked(&mut self) -> Option<Response> {
+    pub fn referral_clicked(&mut self) -> Option<&Response> {
         if self.step != Step::Thanks(Segment::Promoter) {
             return None;
         }
         self.response.referral_clicked = Some(true);
-        Some(self.response.clone())
+        Some(&self.response)
     }
 
     /// The close button or Escape. Before a score that makes the person silent (`dismissed`);
     /// during the follow-up the partial already delivered stands, so nothing more is sent.
-    pub fn close(&mut self, now: String) -> Option<Response> {
+    pub fn close(&mut self, now: String) -> Option<&Response> {
         let was = self.step;
         self.step = Step::Closed;
         match was {
@@ -135,20 +135,20 @@ impl Survey {
 
     /// The page is being hidden or left while the card is shown: unanswered means silent
     /// (`ignored`). The card stays, in case the person comes back to it.
-    pub fn leave(&mut self, now: String) -> Option<Response> {
+    pub fn leave(&mut self, now: String) -> Option<&Response> {
         if self.step != Step::Asking || self.response.silent_reason.is_some() {
             return None;
         }
         Some(self.silence(SilentReason::Ignored, now))
     }
 
-    fn silence(&mut self, reason: SilentReason, now: String) -> Response {
+    fn silence(&mut self, reason: SilentReason, now: String) -> &Response {
         self.response.segment = Segment::Silent;
         self.response.silent_reason = Some(reason);
         self.response.state = State::Complete;
         self.response.answered_at = Some(now.clone());
         self.response.completed_at = Some(now);
-        self.response.clone()
+        &self.response
     }
 
     /// The person came back to a card they had left and answered after all: forget the
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn submitting_completes_under_the_same_id_with_the_comment() {
         let mut s = survey();
-        let partial = s.choose(score(9), t(3)).unwrap();
+        let partial = s.choose(score(9), t(3)).unwrap().clone();
         let complete = s.submit("  Love the speed  ", false, t(9)).unwrap();
         assert_eq!(complete.id, partial.id);
         assert_eq!(complete.state, State::Complete);

@@ -26,7 +26,7 @@ use super::delivery::{Delivery, Problem, Send};
 use crate::config::{Config, Position, Theme, Trigger};
 use crate::flow::{Step, Survey};
 use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings, Text};
-use crate::response::{uuid_v4, Context, Response, User};
+use crate::response::{uuid_v4, Context, User};
 use crate::segment::{Score, Segment};
 use crate::targeting::{self, Memory, Page, Rules};
 
@@ -268,8 +268,8 @@ impl Handle {
                 survey.resume();
                 return;
             }
-            if let Some(r) = survey.leave(now_iso()) {
-                w.deliver(&r, true, emits);
+            if survey.leave(now_iso()).is_some() {
+                w.deliver(true, emits);
             }
             w.flush(true, false, emits);
         });
@@ -597,14 +597,16 @@ impl Widget {
                 };
                 survey.resume();
                 self.memory.answered_ms = Some(now_ms());
-                (survey.choose(score, now), "score")
+                (survey.choose(score, now).is_some(), "score")
             }
-            Act::Submit(comment, consent) => (survey.submit(&comment, consent, now), "complete"),
-            Act::Skip => (survey.skip(now), "complete"),
-            Act::Referral => (survey.referral_clicked(), "referral"),
+            Act::Submit(comment, consent) => {
+                (survey.submit(&comment, consent, now).is_some(), "complete")
+            }
+            Act::Skip => (survey.skip(now).is_some(), "complete"),
+            Act::Referral => (survey.referral_clicked().is_some(), "referral"),
             Act::Close => {
-                let sent = survey.close(now);
-                if sent.is_some() {
+                let sent = survey.close(now).is_some();
+                if sent {
                     self.memory.dismissed_ms = Some(now_ms());
                 }
                 self.unmount(true);
@@ -612,8 +614,8 @@ impl Widget {
             }
         };
         self.remember();
-        if let Some(response) = delivered {
-            let detail = self.deliver(&response, hidden(), emits);
+        if delivered {
+            let detail = self.deliver(hidden(), emits);
             emits.push(Emit::Event(event, detail));
         }
         if redraw {
@@ -621,10 +623,14 @@ impl Widget {
         }
     }
 
-    /// Queues a response in the outbox and starts sending it; with `leaving` (the page is
-    /// being hidden or unloaded) at once, with `keepalive`. Returns the JS object the body was
-    /// made from, which is also what event listeners receive.
-    fn deliver(&mut self, response: &Response, leaving: bool, emits: &mut Vec<Emit>) -> JsValue {
+    /// Queues the survey's response as it stands in the outbox and starts sending it; with
+    /// `leaving` (the page is being hidden or unloaded) at once, with `keepalive`. Returns the
+    /// JS object the body was made from, which is also what event listeners receive.
+    fn deliver(&mut self, leaving: bool, emits: &mut Vec<Emit>) -> JsValue {
+        let Some(survey) = &self.survey else {
+            return JsValue::NULL;
+        };
+        let response = survey.response();
         let object = to_js(response);
         let body = to_json(&object);
         for p in self.delivery.queue(&response.id, response.rank(), body) {
