@@ -378,7 +378,7 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
                     }
                     let path = nested(key, name);
                     let text = r.text(&path, v)?;
-                    if text.contains(['\0', '\r', '\n']) {
+                    if text.bytes().any(|b| matches!(b, b'\0' | b'\r' | b'\n')) {
                         return Err(invalid(&path, "a header value on one line", &describe(v)));
                     }
                     config.headers.push((name.clone(), text));
@@ -584,12 +584,12 @@ pub fn number_text(n: f64) -> String {
 /// Reads `-12`, `0.25`, `1500` from an attribute, without `core`'s float parser (its tables
 /// and code would be a tenth of the widget); exponents and other exotica are refused.
 pub fn parse_decimal(text: &str) -> Option<f64> {
-    let text = text.trim();
-    let (negative, digits) = match text.strip_prefix('-') {
+    let text = text.trim_ascii();
+    let (negative, digits) = match text.strip_prefix("-") {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let (whole, fraction) = crate::text::cut(digits, b'.').unwrap_or((digits, ""));
     if whole.is_empty() && fraction.is_empty() || whole.len() + fraction.len() > 15 {
         return None;
     }
@@ -671,12 +671,13 @@ impl Reader {
     fn url(&self, key: &str, value: &Value) -> Result<String, Failed> {
         const EXPECTED: &str = "an http(s) URL or a path";
         let text = match value {
-            Value::Text(s) => s.trim(),
+            Value::Text(s) => s.trim_ascii(),
             _ => return Err(invalid(key, EXPECTED, &describe(value))),
         };
         let scheme_ok = text.starts_with("https://") || text.starts_with("http://");
-        let relative = !text.contains(':') || text.starts_with('/');
-        if text.is_empty() || text.contains(char::is_whitespace) || !(scheme_ok || relative) {
+        let relative = !text.bytes().any(|b| b == b':') || text.starts_with("/");
+        let spaced = text.bytes().any(|b| b.is_ascii_whitespace());
+        if text.is_empty() || spaced || !(scheme_ok || relative) {
             return Err(invalid(key, EXPECTED, &describe(value)));
         }
         Ok(text.to_owned())
@@ -689,7 +690,7 @@ impl Reader {
             Value::Number(n) => number_text(*n),
             _ => self.text(key, value)?,
         };
-        if text.contains([';', '{', '}', '<']) {
+        if text.bytes().any(|b| matches!(b, b';' | b'{' | b'}' | b'<')) {
             return Err(invalid(key, "a single CSS value", &describe(value)));
         }
         Ok(text)

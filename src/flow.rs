@@ -83,12 +83,13 @@ impl Survey {
     }
 
     /// The follow-up was sent. An empty comment is no comment; consent only counts for
-    /// detractors, the only ones asked.
+    /// detractors, the only ones asked. ASCII spaces are trimmed here; the card also trims
+    /// Unicode's (`String.prototype.trim`), which keeps core's Unicode tables out of the wasm.
     pub fn submit(&mut self, comment: &str, consent: bool, now: String) -> Option<&Response> {
         let Step::FollowUp(segment) = self.step else {
             return None;
         };
-        let comment = comment.trim();
+        let comment = comment.trim_ascii();
         if !comment.is_empty() {
             self.response.comment = Some(comment.to_owned());
         }

@@ -353,7 +353,7 @@ impl Strings {
 fn fill(raw: &str, product: &str) -> String {
     let mut out = String::with_capacity(raw.len() + product.len());
     let mut rest = raw;
-    while let Some((before, after)) = rest.split_once('{') {
+    while let Some((before, after)) = crate::text::cut(rest, b'{') {
         out.push_str(before);
         match after.strip_prefix("product}") {
             Some(tail) => {

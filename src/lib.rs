@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod response;
 pub mod segment;
 pub mod targeting;
+mod text;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;

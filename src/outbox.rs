@@ -107,7 +107,7 @@ pub fn backoff_ms(attempt: u32, random: f64, retry_after_ms: Option<f64>) -> f64
 
 /// `Retry-After` as delay-seconds (the form 429s use); HTTP dates are left to the backoff.
 pub fn parse_retry_after(header: &str) -> Option<f64> {
-    parse_uint(header.trim())
+    parse_uint(header.trim_ascii())
         .filter(|s| *s <= u64::from(u32::MAX))
         .map(|s| s as f64 * 1000.0)
 }

@@ -48,8 +48,8 @@ impl Memory {
     /// Reads the stored text; anything unreadable is forgotten, field by field.
     pub fn decode(text: &str) -> Memory {
         let mut m = Memory::default();
-        for part in text.split(';') {
-            let Some((key, value)) = part.split_once('=') else {
+        for part in crate::text::parts(text, b';') {
+            let Some((key, value)) = crate::text::cut(part, b'=') else {
                 continue;
             };
             let number = || crate::config::parse_uint(value);
@@ -159,9 +159,8 @@ pub fn scroll_depth(scroll_top: f64, viewport: f64, height: f64) -> f64 {
 
 /// Whether a `?nps_preview=1` (or `&nps_preview=1`) query asks to skip targeting.
 pub fn is_preview(search: &str) -> bool {
-    search
-        .trim_start_matches('?')
-        .split('&')
+    let search = search.strip_prefix("?").unwrap_or(search);
+    crate::text::parts(search, b'&')
         .any(|p| p == "nps_preview=1" || p == "nps_preview=true")
 }
 

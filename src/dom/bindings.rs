@@ -338,7 +338,7 @@ pub(crate) fn scrolled() -> f64 {
 
 /// The parts of a NUL-joined string.
 fn parts(joined: String) -> Vec<String> {
-    joined.split('\0').map(String::from).collect()
+    crate::text::parts(&joined, 0).map(String::from).collect()
 }
 
 /// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer.

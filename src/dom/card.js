@@ -92,7 +92,7 @@ export function mount(target, position, theme, css, lang, rtl, texts, act) {
     if (score) control.setAttribute('aria-checked', 'true');
     const kind = score ? 0 : ACTS.indexOf(control.getAttribute('data-act'));
     const comment = root.querySelector('#c'), consent = root.querySelector('#k');
-    if (kind >= 0) act(kind, kind ? +!!(consent && consent.checked) : +score, comment ? comment.value : '');
+    if (kind >= 0) act(kind, kind ? +!!(consent && consent.checked) : +score, comment ? comment.value.trim() : '');
   });
   root.addEventListener('keydown', (e) => {
     if (e.key == 'Escape') return act(3);

@@ -86,7 +86,7 @@ impl Delivery {
     /// reported: they are not ours to send, and must not block the rest.
     fn entries(&self, problems: &mut Vec<Problem>) -> Vec<Entry> {
         let flat = stored(&self.prefix);
-        let mut parts = flat.split('\0');
+        let mut parts = crate::text::parts(&flat, 0);
         let mut entries = Vec::new();
         while let (Some(key), Some(value)) = (parts.next(), parts.next()) {
             let id = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
