@@ -4,6 +4,7 @@
 //! does the `fetch`, and reports outcomes here. Time and randomness come in as arguments.
 
 use crate::config::parse_uint;
+use crate::text::cut;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 /// Most entries kept; past this the oldest goes (and the site is told).
 pub const MAX_ENTRIES: usize = 100;
@@ -43,17 +44,15 @@ impl Entry {
 
     /// The inverse of [`Entry::encode`]; `None` for anything we did not write.
     pub fn decode(id: &str, text: &str) -> Option<Entry> {
-        let mut parts = text.splitn(3, ' ');
-        let rank = parse_uint(parts.next()?)?;
-        let queued_ms = parse_uint(parts.next()?)?;
-        let body = parts.next()?;
-        let rank = u8::try_from(rank).ok()?;
-        if rank > 2 || !body.starts_with('{') || !crate::response::is_uuid(id) {
+        let (rank, rest) = cut(text, b' ')?;
+        let (queued_ms, body) = cut(rest, b' ')?;
+        let (rank, queued_ms) = (parse_uint(rank)?, parse_uint(queued_ms)?);
+        if rank > 2 || !body.starts_with("{") || !crate::response::is_uuid(id) {
             return None;
         }
         Some(Entry {
             id: id.to_owned(),
-            rank,
+            rank: rank as u8,
             queued_ms,
             body: body.to_owned(),
         })

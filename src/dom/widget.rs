@@ -526,7 +526,9 @@ impl Widget {
             if i > 0 {
                 texts.push('\0');
             }
-            texts.extend(self.strings.get(*t).chars().filter(|c| *c != '\0'));
+            for part in crate::text::parts(&self.strings.get(*t), 0) {
+                texts.push_str(part);
+            }
         }
         let js = card::mount(
             target,
