@@ -786,7 +786,7 @@ impl Reader {
                                 ))
                             }
                         };
-                        user.traits.retain(|(k, _)| k != trait_name);
+                        // A JS object's keys are unique: no need to look for an earlier one.
                         user.traits.push((trait_name.clone(), trait_value));
                     }
                 }

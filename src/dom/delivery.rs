@@ -139,7 +139,9 @@ impl Delivery {
         let plan = outbox::plan_put(&queued, &entry);
         for old in &plan.evict {
             unstore(&self.key(old));
-            self.pending.retain(|p| &p.id != old);
+            if let Some(i) = self.pending.iter().position(|p| &p.id == old) {
+                self.pending.remove(i);
+            }
             problems.push(problem("outbox full: dropped response ", old, None));
         }
         if plan.store {
@@ -150,7 +152,7 @@ impl Delivery {
                     id,
                     None,
                 ));
-                self.memory.retain(|e| e.id != entry.id);
+                self.forget_memory(id);
                 self.memory.push(entry);
             }
             let p = self.pending_mut(id);
@@ -239,15 +241,14 @@ impl Delivery {
                 .is_none_or(|e| e.body == send.body);
         let i = self.pending.iter().position(|p| p.id == send.id)?;
         self.pending[i].in_flight = false;
-        match outbox::classify(status) {
-            Outcome::Delivered => {
-                if still_same {
-                    unstore(&key);
-                    self.memory.retain(|e| e.id != send.id);
-                    self.pending.remove(i);
-                }
-                None
-            }
+        let outcome = outbox::classify(status);
+        if still_same && matches!(outcome, Outcome::Delivered | Outcome::Rejected) {
+            unstore(&key);
+            self.forget_memory(&send.id);
+            self.pending.remove(i);
+        }
+        match outcome {
+            Outcome::Delivered => None,
             Outcome::Retry => {
                 let p = &mut self.pending[i];
                 p.attempts += 1;
@@ -263,14 +264,14 @@ impl Delivery {
                 self.pending[i].next_ms = now_ms() + outbox::busy_wait_ms(random());
                 None
             }
-            Outcome::Rejected => {
-                if still_same {
-                    unstore(&key);
-                    self.memory.retain(|e| e.id != send.id);
-                    self.pending.remove(i);
-                }
-                Some(problem("endpoint rejected response ", &send.id, status))
-            }
+            Outcome::Rejected => Some(problem("endpoint rejected response ", &send.id, status)),
+        }
+    }
+
+    /// Drops the in-memory copy of a response, if there is one (ids are unique there).
+    fn forget_memory(&mut self, id: &str) {
+        if let Some(i) = self.memory.iter().position(|e| e.id == id) {
+            self.memory.remove(i);
         }
     }
 
