@@ -270,18 +270,20 @@ fn primary(tag: &str) -> &str {
 }
 
 /// Picks the first candidate (config, `<html lang>`, `navigator.language`, in that order) whose
-/// primary language has strings: built in, or given by the site (`extra`, the locales of its
-/// per-locale `strings`). English otherwise. Returns the primary subtag, lower case.
-pub fn choose_locale<'a>(candidates: impl IntoIterator<Item = &'a str>, extra: &[&str]) -> String {
-    candidates
-        .into_iter()
-        .map(primary)
-        .find(|p| {
-            LOCALES.iter().any(|l| l.eq_ignore_ascii_case(p))
-                || extra.iter().any(|e| primary(e).eq_ignore_ascii_case(p))
-        })
-        .unwrap_or("en")
-        .to_ascii_lowercase()
+/// primary language has strings: built in, or given by the site (the locales of its per-locale
+/// `overrides`). English otherwise. Returns the primary subtag, lower case.
+pub fn choose_locale(candidates: &[&str], overrides: &[(String, Text, String)]) -> String {
+    for candidate in candidates {
+        let p = primary(candidate);
+        let mut known = LOCALES.iter().any(|l| l.eq_ignore_ascii_case(p));
+        for (tag, _, _) in overrides {
+            known |= !tag.is_empty() && primary(tag).eq_ignore_ascii_case(p);
+        }
+        if known {
+            return p.to_ascii_lowercase();
+        }
+    }
+    "en".into()
 }
 
 /// Whether text in `locale` runs right to left.
@@ -385,16 +387,17 @@ mod tests {
 
     #[test]
     fn locale_comes_from_the_first_candidate_we_speak() {
-        assert_eq!(choose_locale(["fr-CA", "de"], &[]), "fr");
-        assert_eq!(choose_locale(["", "zz", "PT_br"], &[]), "pt");
-        assert_eq!(choose_locale(["ko", "sw"], &[]), "en");
-        assert_eq!(choose_locale([], &[]), "en");
+        assert_eq!(choose_locale(&["fr-CA", "de"], &[]), "fr");
+        assert_eq!(choose_locale(&["", "zz", "PT_br"], &[]), "pt");
+        assert_eq!(choose_locale(&["ko", "sw"], &[]), "en");
+        assert_eq!(choose_locale(&[], &[]), "en");
     }
 
     #[test]
     fn a_site_can_add_a_language_through_its_strings() {
-        assert_eq!(choose_locale(["he-IL", "en"], &["he"]), "he");
-        assert_eq!(choose_locale(["he-IL", "en"], &[]), "en");
+        let he = ("he".to_owned(), Text::Question, "?".to_owned());
+        assert_eq!(choose_locale(&["he-IL", "en"], &[he]), "he");
+        assert_eq!(choose_locale(&["he-IL", "en"], &[]), "en");
         let overrides = [
             (String::new(), Text::Submit, "Send it".to_owned()),
             ("he".to_owned(), Text::Question, "?עד כמה".to_owned()),

@@ -186,17 +186,9 @@ impl Handle {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let page = page_facts();
         let (html_lang, nav_lang) = (page[0].as_str(), page[1].as_str());
-        let added: Vec<&str> = config
-            .strings
-            .iter()
-            .map(|(tag, _, _)| tag.as_str())
-            .filter(|t| !t.is_empty())
-            .collect();
         let locale = choose_locale(
-            [config.locale.as_deref().unwrap_or(""), html_lang, nav_lang]
-                .into_iter()
-                .filter(|l| !l.is_empty()),
-            &added,
+            &[config.locale.as_deref().unwrap_or(""), html_lang, nav_lang],
+            &config.strings,
         );
         let strings = Strings::new(&locale, &config.product, &config.strings, None);
         let fetch = ships_as_file(&locale);
