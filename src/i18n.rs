@@ -294,7 +294,9 @@ pub fn is_rtl(locale: &str) -> bool {
 /// The strings a card shows: a locale's table with the site's overrides on top.
 #[derive(Debug, Clone)]
 pub struct Strings {
-    table: Vec<String>,
+    /// A table fetched from `dist/locales/`; empty for a built-in one.
+    loaded: Vec<String>,
+    built_in: &'static Table,
     overrides: Vec<(Text, String)>,
     product: String,
 }
@@ -313,35 +315,40 @@ impl Strings {
         let built_in = table(locale).unwrap_or(&EN);
         #[cfg(target_arch = "wasm32")]
         let built_in = &EN;
-        let table = loaded
-            .filter(|t| t.len() == EN.len())
-            .unwrap_or_else(|| built_in.iter().map(|s| (*s).to_owned()).collect());
-        let general = overrides.iter().filter(|(tag, _, _)| tag.is_empty());
-        let own = overrides
-            .iter()
-            .filter(|(tag, _, _)| !tag.is_empty() && primary(tag).eq_ignore_ascii_case(locale));
+        let mut ordered = Vec::new();
+        // Two passes, so a locale's own overrides come after (and win over) the general ones.
+        for own in [false, true] {
+            for (tag, text, s) in overrides {
+                if !tag.is_empty() == own && (!own || primary(tag).eq_ignore_ascii_case(locale)) {
+                    ordered.push((*text, s.clone()));
+                }
+            }
+        }
         Strings {
-            table,
-            overrides: general
-                .chain(own)
-                .map(|(_, t, s)| (*t, s.clone()))
-                .collect(),
+            loaded: loaded.filter(|t| t.len() == EN.len()).unwrap_or_default(),
+            built_in,
+            overrides: ordered,
             product: product.to_owned(),
         }
     }
 
     /// The text to show, with `{product}` filled in.
     pub fn get(&self, text: Text) -> String {
-        let raw = self
-            .overrides
-            .iter()
-            .rev()
-            .find(|(t, _)| *t == text)
-            .map(|(_, s)| s.as_str());
+        let mut raw = None;
+        for (t, s) in &self.overrides {
+            if *t == text {
+                raw = Some(s.as_str());
+            }
+        }
+        let i = text as usize;
         let raw = match raw {
             Some(s) => s,
-            None => match self.table.get(text as usize) {
+            None if !self.loaded.is_empty() => match self.loaded.get(i) {
                 Some(s) => s.as_str(),
+                None => return self.get(Text::Placeholder),
+            },
+            None => match self.built_in.get(i) {
+                Some(s) => s,
                 // Per-segment placeholders fall back to the common one.
                 None => return self.get(Text::Placeholder),
             },
