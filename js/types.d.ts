@@ -1,3 +1,27 @@
+/** An NPS survey in the page. */
+export class NpsWidget {
+  private constructor();
+  /** Validates `config` and starts the widget; throws an `Error` naming the bad key. */
+  static create(config: NpsConfig): NpsWidget;
+  /**
+   * Used by the script-tag loader: a config made of the tag's `data-*` attributes, all text
+   * (`"0.5"` is read as a number, `"true"` as a boolean).
+   */
+  static fromAttributes(config: Record<string, unknown>): NpsWidget;
+  /** Shows the card now. `{ force: true }` skips targeting and throttling (previews). */
+  show(options?: { force?: boolean }): void;
+  /** Hides the card; an answer already given stands, nothing counts as a dismissal. */
+  hide(): void;
+  /** Removes every node, listener and timer the widget added. */
+  destroy(): void;
+  /** Sets who is answering: `{ id, account_id, email, traits }`. */
+  identify(user: NpsUser): void;
+  /** Listens to `ready`, `shown`, `score`, `complete`, `dismiss`, `referral` or `error`. */
+  on<K extends keyof NpsEventMap>(event: K, listener: (detail: NpsEventMap[K]) => void): void;
+  /** Stops listening. */
+  off<K extends keyof NpsEventMap>(event: K, listener: (detail: NpsEventMap[K]) => void): void;
+}
+
 
 /** Configuration accepted by `NpsWidget.create` and `data-config` (snake_case keys). */
 export interface NpsConfig {

@@ -319,7 +319,7 @@ impl Strings {
         // Two passes, so a locale's own overrides come after (and win over) the general ones.
         for own in [false, true] {
             for (tag, text, s) in overrides {
-                if !tag.is_empty() == own && (!own || primary(tag).eq_ignore_ascii_case(locale)) {
+                if tag.is_empty() != own && (!own || primary(tag).eq_ignore_ascii_case(locale)) {
                     ordered.push((*text, s.clone()));
                 }
             }

@@ -40,9 +40,12 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use api::NpsWidget;
+pub use api::{destroy, hide, identify, show, start};
 
-/// The one `#[wasm_bindgen]` surface; errors become JS `Error`s here and nowhere else.
+/// What the JS class `NpsWidget` (`js/api.js`, added to the glue by `cargo xtask dist`) calls: a
+/// widget is a number here, and its listeners live in JS. A class exported by wasm-bindgen would
+/// bring a borrow-checked wrapper per method and a finalizer for each instance, which
+/// measured about 700 B gzip more.
 #[cfg(target_arch = "wasm32")]
 mod api {
     use wasm_bindgen::prelude::*;
@@ -50,95 +53,66 @@ mod api {
     use crate::config::{self, Source};
     use crate::dom::{self, Handle};
 
-    /// An NPS survey in the page.
-    #[wasm_bindgen]
-    pub struct NpsWidget {
-        handle: Handle,
-        /// The site's listeners (no longer called after `destroy`).
-        hub: JsValue,
+    /// Validates `config` and starts a widget whose site listeners are `hub` (event name →
+    /// functions); returns its id, or throws an `Error` naming the bad key. With `attributes`,
+    /// the config is the script tag's `data-*` attributes, all text (`"0.5"` is read as a
+    /// number, `"true"` as a boolean).
+    #[wasm_bindgen(js_name = nps_start, skip_typescript)]
+    pub fn start(config: JsValue, attributes: bool, hub: JsValue) -> Result<u32, JsValue> {
+        let source = if attributes {
+            Source::Attributes
+        } else {
+            Source::Object
+        };
+        let config =
+            config::parse(&dom::from_js(&config), source).map_err(|e| dom::error(&e.message()))?;
+        Ok(Handle::start(config, hub))
     }
 
-    impl core::fmt::Debug for NpsWidget {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("NpsWidget")
+    /// Shows the card now; `force` skips targeting and throttling (previews).
+    #[wasm_bindgen(js_name = nps_show, skip_typescript)]
+    pub fn show(id: u32, force: bool) {
+        if let Some(h) = dom::live(id) {
+            h.show(force);
         }
     }
 
-    fn start(value: &config::Value, source: Source) -> Result<NpsWidget, JsValue> {
-        let config = config::parse(value, source).map_err(|e| dom::error(&e.message()))?;
-        let handle = Handle::new(config);
-        Ok(NpsWidget {
-            hub: handle.hub(),
-            handle,
-        })
+    /// Hides the card; an answer already given stands, nothing counts as a dismissal.
+    #[wasm_bindgen(js_name = nps_hide, skip_typescript)]
+    pub fn hide(id: u32) {
+        if let Some(h) = dom::live(id) {
+            h.hide();
+        }
     }
 
-    #[wasm_bindgen]
-    impl NpsWidget {
-        /// Validates `config` and starts the widget; throws an `Error` naming the bad key.
-        pub fn create(
-            #[wasm_bindgen(unchecked_param_type = "NpsConfig")] config: JsValue,
-        ) -> Result<NpsWidget, JsValue> {
-            start(&dom::from_js(&config), Source::Object)
+    /// Removes every node, listener and timer the widget added; its listeners are not called
+    /// again.
+    #[wasm_bindgen(js_name = nps_destroy, skip_typescript)]
+    pub fn destroy(id: u32) {
+        if let Some(h) = dom::live(id) {
+            h.destroy();
         }
+    }
 
-        /// Used by the script-tag loader: a config made of the tag's `data-*` attributes, all
-        /// text (`"0.5"` is read as a number, `"true"` as a boolean).
-        #[wasm_bindgen(js_name = fromAttributes)]
-        pub fn from_attributes(
-            #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] config: JsValue,
-        ) -> Result<NpsWidget, JsValue> {
-            start(&dom::from_js(&config), Source::Attributes)
-        }
-
-        /// Shows the card now. `{ force: true }` skips targeting and throttling (previews).
-        pub fn show(
-            &self,
-            #[wasm_bindgen(unchecked_optional_param_type = "{ force?: boolean }")] options: JsValue,
-        ) {
-            self.handle.show(dom::is_true(&options, "force"));
-        }
-
-        /// Hides the card; an answer already given stands, nothing counts as a dismissal.
-        pub fn hide(&self) {
-            self.handle.hide();
-        }
-
-        /// Removes every node, listener and timer the widget added.
-        pub fn destroy(&self) {
-            self.handle.destroy();
-        }
-
-        /// Sets who is answering: `{ id, account_id, email, traits }`.
-        pub fn identify(
-            &self,
-            #[wasm_bindgen(unchecked_param_type = "NpsUser")] user: JsValue,
-        ) -> Result<(), JsValue> {
-            let user = config::parse_user(&dom::from_js(&user)).map_err(|e| {
+    /// Sets who is answering: `{ id, account_id, email, traits }`; throws an `Error` (and
+    /// reports an `error` event) naming the bad key.
+    #[wasm_bindgen(js_name = nps_identify, skip_typescript)]
+    pub fn identify(id: u32, user: JsValue) -> Result<(), JsValue> {
+        let h = dom::live(id);
+        match config::parse_user(&dom::from_js(&user)) {
+            Ok(user) => {
+                if let Some(h) = h {
+                    h.identify(user);
+                }
+                Ok(())
+            }
+            Err(e) => {
                 let message = e.message();
-                self.handle.report(&message);
-                dom::error(&message)
-            })?;
-            self.handle.identify(user);
-            Ok(())
-        }
-
-        /// Listens to `ready`, `shown`, `score`, `complete`, `dismiss`, `referral` or `error`.
-        pub fn on(
-            &self,
-            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: JsValue,
-            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: JsValue,
-        ) {
-            dom::on(&self.hub, &event, &listener);
-        }
-
-        /// Stops listening.
-        pub fn off(
-            &self,
-            #[wasm_bindgen(unchecked_param_type = "keyof NpsEventMap")] event: JsValue,
-            #[wasm_bindgen(unchecked_param_type = "(detail: any) => void")] listener: JsValue,
-        ) {
-            dom::off(&self.hub, &event, &listener);
+                if let Some(h) = h {
+                    h.report(&message);
+                }
+                Err(dom::error(&message))
+            }
         }
     }
 }

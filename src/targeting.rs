@@ -160,8 +160,7 @@ pub fn scroll_depth(scroll_top: f64, viewport: f64, height: f64) -> f64 {
 /// Whether a `?nps_preview=1` (or `&nps_preview=1`) query asks to skip targeting.
 pub fn is_preview(search: &str) -> bool {
     let search = search.strip_prefix("?").unwrap_or(search);
-    crate::text::parts(search, b'&')
-        .any(|p| p == "nps_preview=1" || p == "nps_preview=true")
+    crate::text::parts(search, b'&').any(|p| p == "nps_preview=1" || p == "nps_preview=true")
 }
 
 #[cfg(test)]

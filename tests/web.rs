@@ -4,7 +4,6 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Reflect};
-use nps_widget::NpsWidget;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit, ShadowRoot};
@@ -52,11 +51,38 @@ async fn sleep(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
-/// `{ force: true }`: one page runs every test, and targeting allows one card per page.
-fn force() -> JsValue {
-    let o = Object::new();
-    Reflect::set(&o, &"force".into(), &true.into()).unwrap();
-    o.into()
+/// A widget through the wasm's exports, as the JS class `NpsWidget` (js/api.js) drives them:
+/// an id, and the site's listeners in a `Map`.
+#[derive(Debug)]
+struct NpsWidget {
+    id: u32,
+    listeners: js_sys::Map,
+}
+
+impl NpsWidget {
+    fn create(config: JsValue) -> Result<NpsWidget, JsValue> {
+        let listeners = js_sys::Map::new();
+        let id = nps_widget::start(config, false, listeners.clone().into())?;
+        Ok(NpsWidget { id, listeners })
+    }
+
+    fn show(&self, force: bool) {
+        nps_widget::show(self.id, force);
+    }
+
+    fn destroy(&self) {
+        nps_widget::destroy(self.id);
+    }
+
+    fn on(&self, event: &str, listener: JsValue) {
+        self.listeners
+            .set(&event.into(), &js_sys::Array::of1(&listener));
+    }
+}
+
+/// One page runs every test, and targeting allows one card per page: shows are forced.
+fn force() -> bool {
+    true
 }
 
 fn shown(extra: &[(&str, &str)]) -> (NpsWidget, ShadowRoot) {
@@ -241,7 +267,7 @@ async fn a_locale_whose_strings_cannot_be_fetched_falls_back_to_english() {
     let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         sink.push(&e);
     });
-    widget.on("error".into(), on_error.as_ref().clone());
+    widget.on("error", on_error.as_ref().clone());
     widget.show(force());
     assert_eq!(hosts(), 0, "the card waits for its strings");
     for _ in 0..50 {

@@ -64,9 +64,6 @@ export function watch_routes(w, c) {
   addEventListener('popstate', f); addEventListener('nps:navigate', f);
   return () => { removeEventListener('popstate', f); removeEventListener('nps:navigate', f); };
 }
-export function hub() { return new Map(); }
-export function on(h, e, f) { h.set(e, [...h.get(e) || [], f]); }
-export function off(h, e, f) { h.set(e, (h.get(e) || []).filter(g => g != f)); }
 export function emit(h, host, name, detail) {
   for (let f of h && h.get(name) || []) try { f(detail); } catch (e) {}
   if (host) host.dispatchEvent(new CustomEvent('nps:' + name, { detail, bubbles: true, composed: true }));
@@ -93,7 +90,6 @@ export function strings_in(text) {
 export function is_array(v) { return Array.isArray(v); }
 export function children(v) { return Array.isArray(v) ? v : Object.entries(v).flat(); }
 export function error_of(message) { return new Error(message); }
-export function is_true(o, k) { return !!o && o[k] === true; }
 export function load(k) { try { return ls().getItem(k); } catch (e) { return null; } }
 export function store(k, v) { try { ls().setItem(k, v); return true; } catch (e) { return false; } }
 export function unstore(k) { try { ls().removeItem(k); } catch (e) {} }
@@ -158,15 +154,6 @@ extern "C" {
     /// watching.
     fn watch_routes(widget: u32, code: u32) -> JsValue;
 
-    /// A widget's listeners: event name → functions.
-    pub(crate) fn hub() -> JsValue;
-
-    /// Adds a listener to a hub.
-    pub(crate) fn on(hub: &JsValue, event: &JsValue, f: &JsValue);
-
-    /// Removes a listener from a hub.
-    pub(crate) fn off(hub: &JsValue, event: &JsValue, f: &JsValue);
-
     /// Calls the hub's listeners of `name`, if there is a hub (one that throws does not stop
     /// the others, nor us),
     /// then dispatches `nps:<name>` on `host` (when there is one), bubbling out of the page's
@@ -229,9 +216,6 @@ extern "C" {
 
     /// `new Error(message)`.
     fn error_of(message: &str) -> JsValue;
-
-    /// Whether `o[key]` is `true`.
-    pub(crate) fn is_true(o: &JsValue, key: &str) -> bool;
 }
 
 /// Makes the page's port once: `wake(widget, code, number, text)`. It lives as long as the

@@ -6,6 +6,6 @@ mod convert;
 mod delivery;
 mod widget;
 
-pub(crate) use bindings::{error, is_true, off, on};
+pub(crate) use bindings::error;
 pub(crate) use convert::from_js;
-pub(crate) use widget::Handle;
+pub(crate) use widget::{live, Handle};

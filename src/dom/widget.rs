@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
-    actor, card, emit, fetch_locale, hidden, hub, load, log, now_iso, now_ms, object, open_port,
+    actor, card, emit, fetch_locale, hidden, load, log, now_iso, now_ms, object, open_port,
     page_facts, random, random_bytes, scrolled, set, store, strings_of, to_json, Off,
 };
 use super::convert::to_js;
@@ -46,7 +46,7 @@ static LIVE: Live = Live(RefCell::new(Vec::new()));
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// The widget with this id, if it is alive.
-fn live(id: u32) -> Option<Handle> {
+pub(crate) fn live(id: u32) -> Option<Handle> {
     let list = LIVE.0.try_borrow().ok()?;
     list.iter()
         .find(|(i, _)| *i == id)
@@ -179,9 +179,9 @@ pub(crate) struct Widget {
 pub(crate) struct Handle(Shared);
 
 impl Handle {
-    /// Makes a widget for a validated config; flushes what earlier pages left in the outbox and
-    /// arms the trigger.
-    pub(crate) fn new(config: Config) -> Handle {
+    /// Starts a widget for a validated config, with the site's listeners in `hub`; flushes what
+    /// earlier pages left in the outbox and arms the trigger. Returns the widget's id.
+    pub(crate) fn start(config: Config, hub: JsValue) -> u32 {
         open_port(wake);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let page = page_facts();
@@ -204,7 +204,7 @@ impl Handle {
             strings,
             survey: None,
             card: None,
-            hub: hub(),
+            hub,
             watching: vec![
                 Off::listen(false, "online", id, wake::ONLINE),
                 Off::listen(false, "pagehide", id, wake::LEAVING),
@@ -231,7 +231,7 @@ impl Handle {
             // about `ready`; then the trigger is looked at.
             w.delivery.set_timer(Some(Off::later(0, id, wake::STARTED)));
         });
-        handle
+        id
     }
 
     /// Runs `f` with the widget borrowed, then sends what it emitted. A re-entrant call (a site
@@ -310,11 +310,6 @@ impl Handle {
                 s.identify(user);
             }
         });
-    }
-
-    /// The site's listeners, for `on` and `off`.
-    pub(crate) fn hub(&self) -> JsValue {
-        self.0.try_borrow().map_or(JsValue::NULL, |w| w.hub.clone())
     }
 
     /// Reports a problem the way every other problem is reported.

@@ -136,7 +136,6 @@ export async function memoryOverCycles(page, n = 100) {
       const w = window.NpsModule.create({ endpoint: '/v1/responses', survey_id: 'memory', trigger: 'manual' });
       w.show({ force: true });
       w.destroy();
-      w.free();
     }
   }, count);
   const measure = async () => {

@@ -87,6 +87,31 @@ fn scope(index: usize, path: &str, source: &str) -> Result<String> {
     ))
 }
 
+/// The wasm exports the class in `js/api.js` calls; nothing else may call them.
+const API_EXPORTS: [&str; 5] = [
+    "nps_start",
+    "nps_show",
+    "nps_hide",
+    "nps_destroy",
+    "nps_identify",
+];
+
+/// Adds the public class (`js/api.js`) to a glue module and makes the wasm exports it wraps
+/// private to the module (so the minifier may rename them). Fails when the glue does not export
+/// each of them exactly once.
+pub(crate) fn add_api(glue: &str, api: &str) -> Result<String> {
+    let mut out = glue.to_owned();
+    for name in API_EXPORTS {
+        let exported = format!("export function {name}(");
+        if out.matches(&exported).count() != 1 {
+            return Err(format!("bundle: the glue does not export {name} once"));
+        }
+        out = out.replace(&exported, &exported["export ".len()..]);
+    }
+    out.push_str(api);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +144,20 @@ mod tests {
         let err = inline_snippets("import { z } from 'https://cdn/z.js';\n", &dir).unwrap_err();
         assert!(err.contains("not a snippet"), "{err}");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_api_class_is_added_and_the_raw_exports_made_private() {
+        let mut glue = String::new();
+        for name in API_EXPORTS {
+            glue.push_str(&format!("export function {name}(id) {{ wasm.x(id); }}\n"));
+        }
+        glue.push_str("export { initSync };\n");
+        let out = add_api(&glue, "export class NpsWidget {}\n").unwrap();
+        assert!(!out.contains("export function nps_"), "{out}");
+        assert!(out.contains("function nps_show(id)"));
+        assert!(out.ends_with("export { initSync };\nexport class NpsWidget {}\n"));
+        let err = add_api("export function nps_start(c) {}\n", "").unwrap_err();
+        assert!(err.contains("nps_show"), "{err}");
     }
 }

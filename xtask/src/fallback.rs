@@ -72,10 +72,22 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
     if !entry.contains("\"./nps_widget_bg.wasm\"") {
         return Err("the bindgen entry no longer imports \"./nps_widget_bg.wasm\"".into());
     }
+    // The entry re-exports the raw exports; the module's API is the class `add_api` appends.
+    const RAW_EXPORTS: &str = "export {\n    nps_destroy, nps_hide, nps_identify, nps_show, nps_start\n} from \"./nps_widget_bg.js\";";
+    if !entry.contains(RAW_EXPORTS) {
+        return Err(
+            "the bindgen entry exports something else now: update xtask/src/fallback.rs".into(),
+        );
+    }
     let entry_js = bindgen.join("entry.js");
     fs::write(
         &entry_js,
-        entry.replace("\"./nps_widget_bg.wasm\"", "\"./nps_widget_bg.wasm.js\""),
+        entry
+            .replace("\"./nps_widget_bg.wasm\"", "\"./nps_widget_bg.wasm.js\"")
+            .replace(
+                RAW_EXPORTS,
+                "export { NpsWidget } from \"./nps_widget_bg.js\";",
+            ),
     )
     .map_err(|e| e.to_string())?;
     // wasm-bindgen notices memory growth by the old buffer being detached; wasm2js grows by
@@ -91,18 +103,17 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
             .into());
     }
     let glue_js = bindgen.join("glue.js");
-    fs::write(
-        &glue_js,
-        glue.replace(
+    let glue = glue
+        .replace(
             data_view,
             "cachedDataViewMemory0.buffer !== wasm.memory.buffer",
         )
         .replace(
             bytes,
             "cachedUint8ArrayMemory0.buffer !== wasm.memory.buffer",
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+        );
+    let api = fs::read_to_string(root.join("js/api.js")).map_err(|e| e.to_string())?;
+    fs::write(&glue_js, crate::bundle::add_api(&glue, &api)?).map_err(|e| e.to_string())?;
     let mut files = Vec::new();
     for (from, to) in [
         (entry_js, out.join("nps_widget.js")),

@@ -318,7 +318,9 @@ fn dist(enforce: bool) -> Result<Built> {
     let bundled = bindgen.join("bundled.js");
     let glue = fs::read_to_string(bindgen.join("nps_widget.js")).map_err(|e| e.to_string())?;
     let glue = minify::patch_glue(&glue, &renames, &modules)?;
-    fs::write(&bundled, bundle::inline_snippets(&glue, &bindgen)?).map_err(|e| e.to_string())?;
+    let api = fs::read_to_string(root.join("js/api.js")).map_err(|e| e.to_string())?;
+    let glue = bundle::add_api(&bundle::inline_snippets(&glue, &bindgen)?, &api)?;
+    fs::write(&bundled, glue).map_err(|e| e.to_string())?;
     terser(&bundled, &dist.join("nps_widget.js"), true)?;
     downloads.push(dist.join("nps_widget_bg.wasm"));
 

@@ -1,0 +1,43 @@
+// The public class. `cargo xtask dist` appends this file to wasm-bindgen's glue, where
+// `nps_start`, `nps_show`, `nps_hide`, `nps_destroy` and `nps_identify` are the wasm's exports
+// (then no longer exported from the module). A widget is a number in the wasm; its site
+// listeners live here, in a Map the wasm calls through.
+
+export class NpsWidget {
+  constructor(id, listeners) {
+    this.i = id;
+    this.l = listeners;
+  }
+  /** Validates `config` and starts the widget; throws an `Error` naming the bad key. */
+  static create(config) {
+    return start(config, false);
+  }
+  /** The script-tag loader's: a config of `data-*` attribute texts ("0.5" is a number). */
+  static fromAttributes(config) {
+    return start(config, true);
+  }
+  show(options) {
+    nps_show(this.i, !!options && options.force === true);
+  }
+  hide() {
+    nps_hide(this.i);
+  }
+  destroy() {
+    nps_destroy(this.i);
+    this.l.clear();
+  }
+  identify(user) {
+    nps_identify(this.i, user);
+  }
+  on(event, listener) {
+    this.l.set(event, [...(this.l.get(event) || []), listener]);
+  }
+  off(event, listener) {
+    this.l.set(event, (this.l.get(event) || []).filter((f) => f != listener));
+  }
+}
+
+function start(config, attributes) {
+  const listeners = new Map();
+  return new NpsWidget(nps_start(config, attributes, listeners), listeners);
+}
