@@ -40,7 +40,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use api::{destroy, hide, identify, show, start};
+pub use api::{destroy, hide, identify, show, start, wake};
 
 /// What the JS class `NpsWidget` (`js/api.js`, added to the glue by `cargo xtask dist`) calls: a
 /// widget is a number here, and its listeners live in JS. A class exported by wasm-bindgen would
@@ -48,6 +48,7 @@ pub use api::{destroy, hide, identify, show, start};
 /// measured about 700 B gzip more.
 #[cfg(target_arch = "wasm32")]
 mod api {
+    use alloc::string::String;
     use wasm_bindgen::prelude::*;
 
     use crate::config::{self, Source};
@@ -56,9 +57,14 @@ mod api {
     /// Validates `config` and starts a widget whose site listeners are `hub` (event name →
     /// functions); returns its id, or throws an `Error` naming the bad key. With `attributes`,
     /// the config is the script tag's `data-*` attributes, all text (`"0.5"` is read as a
-    /// number, `"true"` as a boolean).
+    /// number, `"true"` as a boolean). `port` is a JS function that calls [`wake`].
     #[wasm_bindgen(js_name = nps_start, skip_typescript)]
-    pub fn start(config: JsValue, attributes: bool, hub: JsValue) -> Result<u32, JsValue> {
+    pub fn start(
+        config: JsValue,
+        attributes: bool,
+        hub: JsValue,
+        port: JsValue,
+    ) -> Result<u32, JsValue> {
         let source = if attributes {
             Source::Attributes
         } else {
@@ -66,7 +72,14 @@ mod api {
         };
         let config =
             config::parse(&dom::from_js(&config), source).map_err(|e| dom::error(&e.message()))?;
-        Ok(Handle::start(config, hub))
+        Ok(Handle::start(config, hub, &port))
+    }
+
+    /// The browser calling back: a timer, listener, fetch or the card wakes widget `id` for
+    /// `code` (see `dom::widget`), with a number and a text.
+    #[wasm_bindgen(js_name = nps_wake, skip_typescript)]
+    pub fn wake(id: u32, code: u32, number: u32, text: String) {
+        dom::wake(id, code, number, text);
     }
 
     /// Shows the card now; `force` skips targeting and throttling (previews).

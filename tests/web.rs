@@ -62,7 +62,11 @@ struct NpsWidget {
 impl NpsWidget {
     fn create(config: JsValue) -> Result<NpsWidget, JsValue> {
         let listeners = js_sys::Map::new();
-        let id = nps_widget::start(config, false, listeners.clone().into())?;
+        // What the JS class passes: a function that calls the `nps_wake` export.
+        let port =
+            wasm_bindgen::closure::Closure::<dyn Fn(u32, u32, u32, String)>::new(nps_widget::wake)
+                .into_js_value();
+        let id = nps_widget::start(config, false, listeners.clone().into(), port)?;
         Ok(NpsWidget { id, listeners })
     }
 

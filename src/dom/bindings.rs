@@ -2,10 +2,10 @@
 //! terms. A few lines of JS each, in the snippet below: smaller than web-sys bindings for the
 //! same jobs, and they hide the browser's exceptions (storage refused, no `crypto`).
 //!
-//! Nothing in the browser holds a Rust closure but one: the page's *port*, made once. Timers,
-//! listeners, fetches and the card call it with the widget's id and a wake code, and
-//! `widget.rs` routes the call. One closure instead of one per callback keeps bindgen's closure
-//! code (in the wasm and in the glue) to a single instance.
+//! Nothing in the browser holds a Rust closure. Timers, listeners, fetches and the card call the
+//! page's *port* with the widget's id and a wake code, and `widget.rs` routes the call. The port
+//! is the wasm's export `nps_wake`, which the JS class hands in with every start: no closure,
+//! so none of bindgen's closure code (in the wasm and in the glue).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -104,7 +104,7 @@ export function stored(prefix) {
 "#)]
 extern "C" {
     /// Sets the page's port: `port(widget, code, number, text)`.
-    fn set_port(port: JsValue);
+    fn set_port(port: &JsValue);
 
     /// The card's `act(code, number, text)`: the port, bound to one widget.
     pub(crate) fn actor(widget: u32) -> JsValue;
@@ -218,14 +218,10 @@ extern "C" {
     fn error_of(message: &str) -> JsValue;
 }
 
-/// Makes the page's port once: `wake(widget, code, number, text)`. It lives as long as the
-/// page, like the module. `Fn`, not `FnMut`: a call may come while another is running (a
-/// site's event listener calling `show()`), which bindgen refuses for `FnMut` closures.
-pub(crate) fn open_port(wake: fn(u32, u32, u32, String)) {
-    static OPEN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-    if !OPEN.swap(true, core::sync::atomic::Ordering::Relaxed) {
-        set_port(Closure::<dyn Fn(u32, u32, u32, String)>::new(wake).into_js_value());
-    }
+/// Sets the page's port: a JS function `(widget, code, number, text)` that calls
+/// [`super::widget::wake`] (the export `nps_wake`). Every start hands in the same one.
+pub(crate) fn open_port(port: &JsValue) {
+    set_port(port);
 }
 
 /// Something we watch (a listener, a timer, exit intent, route changes) until dropped.

@@ -8,4 +8,4 @@ mod widget;
 
 pub(crate) use bindings::error;
 pub(crate) use convert::from_js;
-pub(crate) use widget::{live, Handle};
+pub(crate) use widget::{live, wake, Handle};

@@ -81,7 +81,7 @@ mod wake {
 }
 
 /// The port: routes a browser call to its widget.
-fn wake(id: u32, code: u32, number: u32, text: String) {
+pub(crate) fn wake(id: u32, code: u32, number: u32, text: String) {
     let Some(h) = live(id) else {
         return;
     };
@@ -179,10 +179,11 @@ pub(crate) struct Widget {
 pub(crate) struct Handle(Shared);
 
 impl Handle {
-    /// Starts a widget for a validated config, with the site's listeners in `hub`; flushes what
+    /// Starts a widget for a validated config, with the site's listeners in `hub` and the page's
+    /// port (see [`wake`]); flushes what
     /// earlier pages left in the outbox and arms the trigger. Returns the widget's id.
-    pub(crate) fn start(config: Config, hub: JsValue) -> u32 {
-        open_port(wake);
+    pub(crate) fn start(config: Config, hub: JsValue, port: &JsValue) -> u32 {
+        open_port(port);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let page = page_facts();
         let (html_lang, nav_lang) = (page[0].as_str(), page[1].as_str());

@@ -73,7 +73,7 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         return Err("the bindgen entry no longer imports \"./nps_widget_bg.wasm\"".into());
     }
     // The entry re-exports the raw exports; the module's API is the class `add_api` appends.
-    const RAW_EXPORTS: &str = "export {\n    nps_destroy, nps_hide, nps_identify, nps_show, nps_start\n} from \"./nps_widget_bg.js\";";
+    const RAW_EXPORTS: &str = "export {\n    nps_destroy, nps_hide, nps_identify, nps_show, nps_start, nps_wake\n} from \"./nps_widget_bg.js\";";
     if !entry.contains(RAW_EXPORTS) {
         return Err(
             "the bindgen entry exports something else now: update xtask/src/fallback.rs".into(),
