@@ -9,6 +9,7 @@ use alloc::borrow::Cow;
 use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
 
 use crate::i18n::Text;
+use crate::text::any_of;
 use crate::response::TraitValue;
 use crate::response::User;
 
@@ -378,7 +379,7 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
                     }
                     let path = nested(key, name);
                     let text = r.text(&path, v)?;
-                    if text.bytes().any(|b| matches!(b, b'\0' | b'\r' | b'\n')) {
+                    if any_of(&text, b"\0\r\n") {
                         return Err(invalid(&path, "a header value on one line", &describe(v)));
                     }
                     config.headers.push((name.clone(), text));
@@ -681,8 +682,8 @@ impl Reader {
             _ => return Err(invalid(key, EXPECTED, &describe(value))),
         };
         let scheme_ok = text.starts_with("https://") || text.starts_with("http://");
-        let relative = !text.bytes().any(|b| b == b':') || text.starts_with("/");
-        let spaced = text.bytes().any(|b| b.is_ascii_whitespace());
+        let relative = !any_of(text, b":") || text.starts_with("/");
+        let spaced = any_of(text, b" \t\n\r\x0c");
         if text.is_empty() || spaced || !(scheme_ok || relative) {
             return Err(invalid(key, EXPECTED, &describe(value)));
         }
@@ -696,7 +697,7 @@ impl Reader {
             Value::Number(n) => number_text(*n),
             _ => self.text(key, value)?,
         };
-        if text.bytes().any(|b| matches!(b, b';' | b'{' | b'}' | b'<')) {
+        if any_of(&text, b";{}<") {
             return Err(invalid(key, "a single CSS value", &describe(value)));
         }
         Ok(text)

@@ -262,10 +262,7 @@ pub fn ships_as_file(locale: &str) -> bool {
 const RTL: [&str; 4] = ["ar", "he", "fa", "ur"];
 
 fn primary(tag: &str) -> &str {
-    let end = tag
-        .bytes()
-        .position(|b| b == b'-' || b == b'_')
-        .unwrap_or(tag.len());
+    let end = crate::text::find_any(tag, b"-_").unwrap_or(tag.len());
     tag.get(..end).unwrap_or_default()
 }
 
