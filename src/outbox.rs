@@ -129,11 +129,14 @@ pub fn plan_put(queued: &[Entry], new: &Entry) -> Put {
             evict: Vec::new(),
         };
     }
-    let others: Vec<&Entry> = queued.iter().filter(|e| e.id != new.id).collect();
+    let others = oldest_first(queued, &new.id);
     let mut count = others.len() + 1;
-    let mut bytes: usize = others.iter().map(|e| e.body.len()).sum::<usize>() + new.body.len();
+    let mut bytes = new.body.len();
+    for e in &others {
+        bytes += e.body.len();
+    }
     let mut evict = Vec::new();
-    for oldest in oldest_first(others) {
+    for oldest in others {
         if count <= MAX_ENTRIES && bytes <= MAX_BYTES {
             break;
         }
@@ -144,33 +147,37 @@ pub fn plan_put(queued: &[Entry], new: &Entry) -> Put {
     Put { store: true, evict }
 }
 
-/// Orders by `queued_ms` with an insertion sort: at most a hundred entries, and a fraction of
-/// the bytes of `slice::sort`'s generic code in the wasm.
-fn oldest_first(mut entries: Vec<&Entry>) -> Vec<&Entry> {
-    for i in 1..entries.len() {
-        let mut j = i;
-        while j > 0 && entries[j - 1].queued_ms > entries[j].queued_ms {
-            entries.swap(j - 1, j);
-            j -= 1;
+/// The entries but the one with id `except`, by `queued_ms` (stable): an insertion sort, as
+/// there are at most a hundred, and a fraction of the bytes of `slice::sort`'s generic code
+/// (and of iterator adapters) in the wasm.
+fn oldest_first<'a>(entries: &'a [Entry], except: &str) -> Vec<&'a Entry> {
+    let mut sorted: Vec<&Entry> = Vec::new();
+    for e in entries {
+        if e.id == except {
+            continue;
         }
+        let mut at = sorted.len();
+        while at > 0 && sorted[at - 1].queued_ms > e.queued_ms {
+            at -= 1;
+        }
+        sorted.insert(at, e);
     }
-    entries
+    sorted
 }
 
 /// Picks the entries to send with `keepalive` while the page goes away: oldest first, within
 /// the browser's 64 KB in-flight budget.
 pub fn keepalive_batch(queued: &[Entry]) -> Vec<&Entry> {
     let mut used = 0;
-    oldest_first(queued.iter().collect())
-        .into_iter()
-        .filter(|e| {
-            let fits = used + e.body.len() <= KEEPALIVE_BUDGET;
-            if fits {
-                used += e.body.len();
-            }
-            fits
-        })
-        .collect()
+    let mut batch = oldest_first(queued, "");
+    batch.retain(|e| {
+        let fits = used + e.body.len() <= KEEPALIVE_BUDGET;
+        if fits {
+            used += e.body.len();
+        }
+        fits
+    });
+    batch
 }
 
 #[cfg(test)]
