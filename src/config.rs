@@ -5,7 +5,6 @@
 //! run serde in the wasm: its generic code and `core::fmt` messages would cost more bytes than the
 //! whole card, and this module's errors say more ("did you mean …").
 
-use alloc::borrow::Cow;
 use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
 
 use crate::i18n::Text;
@@ -216,55 +215,29 @@ const STYLE_KEYS: [&str; 7] = [
     "z_index",
 ];
 
-/// A config that cannot be used, with the key at fault.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConfigError {
-    /// The config is not an object.
-    NotAnObject,
-    /// A key we do not know, and the nearest one we do.
-    UnknownKey {
-        /// The key as written, with its parent (`user.acount_id`).
-        key: String,
-        /// The known key it most resembles, with its parent.
-        suggestion: Option<String>,
-    },
-    /// A required key is absent.
-    Missing {
-        /// The key.
-        key: &'static str,
-    },
-    /// A value of the wrong type or out of range.
-    Invalid {
-        /// The key, with its parent.
-        key: String,
-        /// What would have been accepted.
-        expected: Cow<'static, str>,
-        /// What was given, as the site wrote it.
-        got: String,
-    },
-}
+/// A config that cannot be used: one sentence for the console that names the key at fault,
+/// e.g. `unknown key "endpont", did you mean "endpoint"?`. Written when the problem is found:
+/// an enum of the cases, formatted later, was twice the code in the wasm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
 
 impl ConfigError {
-    /// One sentence for the console, e.g. `unknown key "endpont", did you mean "endpoint"?`.
-    pub fn message(&self) -> String {
-        let mut m = String::new();
-        match self {
-            ConfigError::NotAnObject => m.push_str("config must be an object"),
-            ConfigError::UnknownKey { key, suggestion } => {
-                push_all(&mut m, &["unknown key \"", key, "\""]);
-                if let Some(s) = suggestion {
-                    push_all(&mut m, &[", did you mean \"", s, "\"?"]);
-                }
-            }
-            ConfigError::Missing { key } => {
-                push_all(&mut m, &["\"", key, "\" is required"]);
-            }
-            ConfigError::Invalid { key, expected, got } => {
-                push_all(&mut m, &["\"", key, "\" must be ", expected, ", got ", got]);
-            }
-        }
-        m
+    /// The sentence.
+    pub fn message(&self) -> &str {
+        &self.0
     }
+}
+
+/// A config that is not an object.
+fn not_an_object() -> ConfigError {
+    ConfigError("config must be an object".into())
+}
+
+/// A required key is absent.
+fn missing(key: &str) -> ConfigError {
+    let mut m = String::new();
+    push_all(&mut m, &["\"", key, "\" is required"]);
+    ConfigError(m)
 }
 
 fn push_all(out: &mut String, parts: &[&str]) {
@@ -282,18 +255,17 @@ pub enum Source {
     Attributes,
 }
 
-/// An error on its way out: boxed, so each `?` in the parser moves a pointer, not the whole
-/// error (the parser's code was a third smaller).
-type Failed = Box<ConfigError>;
-
 /// Validates a config object over the defaults.
 pub fn parse(value: &Value, source: Source) -> Result<Config, ConfigError> {
     parse_boxed(value, source).map_err(|e| *e)
 }
 
+/// An error on its way out: boxed, so each `?` in the parser moves a pointer.
+type Failed = Box<ConfigError>;
+
 fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
     let Value::Map(entries) = value else {
-        return Err(Box::new(ConfigError::NotAnObject));
+        return Err(Box::new(not_an_object()));
     };
     let mut config = Config::new("");
     let mut endpoint = None;
@@ -421,9 +393,9 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
             other => return Err(unknown("", other, &KEYS)),
         }
     }
-    config.endpoint = endpoint.ok_or(ConfigError::Missing { key: "endpoint" })?;
+    config.endpoint = endpoint.ok_or_else(|| missing("endpoint"))?;
     if config.position == Position::Inline(String::new()) {
-        let selector = target.ok_or(ConfigError::Missing { key: "target" })?;
+        let selector = target.ok_or_else(|| missing("target"))?;
         config.position = Position::Inline(selector);
     }
     config.trigger = match trigger_name {
@@ -480,18 +452,18 @@ fn nested(parent: &str, key: &str) -> String {
 }
 
 fn unknown(parent: &str, key: &str, known: &[&'static str]) -> Failed {
-    Box::new(ConfigError::UnknownKey {
-        key: nested(parent, key),
-        suggestion: nearest(key, known).map(|k| nested(parent, k)),
-    })
+    let mut m = String::new();
+    push_all(&mut m, &["unknown key \"", &nested(parent, key), "\""]);
+    if let Some(k) = nearest(key, known) {
+        push_all(&mut m, &[", did you mean \"", &nested(parent, k), "\"?"]);
+    }
+    Box::new(ConfigError(m))
 }
 
-fn invalid(key: &str, expected: &'static str, got: &str) -> Failed {
-    Box::new(ConfigError::Invalid {
-        key: key.to_owned(),
-        expected: Cow::Borrowed(expected),
-        got: got.to_owned(),
-    })
+fn invalid(key: &str, expected: &str, got: &str) -> Failed {
+    let mut m = String::new();
+    push_all(&mut m, &["\"", key, "\" must be ", expected, ", got ", got]);
+    Box::new(ConfigError(m))
 }
 
 /// The known key within a small edit distance of `key`, if any: typos, not guesses. The first
@@ -733,11 +705,7 @@ impl Reader {
                 push_uint(&mut expected, u64::from(min));
                 expected.push_str(" to ");
                 push_uint(&mut expected, u64::from(max));
-                Err(Box::new(ConfigError::Invalid {
-                    key: key.to_owned(),
-                    expected: Cow::Owned(expected),
-                    got: describe(value),
-                }))
+                Err(invalid(key, &expected, &describe(value)))
             }
         }
     }
@@ -821,9 +789,7 @@ impl Reader {
             }
         }
         Ok(Referral {
-            url: url.ok_or(ConfigError::Missing {
-                key: "referral.url",
-            })?,
+            url: url.ok_or_else(|| missing("referral.url"))?,
             text,
         })
     }
@@ -855,7 +821,7 @@ mod tests {
     }
 
     fn error_in(json: &str, source: Source) -> String {
-        parse(&value(json), source).unwrap_err().message()
+        parse(&value(json), source).unwrap_err().message().to_owned()
     }
 
     #[test]
@@ -1157,7 +1123,7 @@ mod tests {
     fn not_an_object_is_an_error() {
         assert_eq!(
             parse(&Value::Text("x".into()), Source::Object).unwrap_err(),
-            ConfigError::NotAnObject
+            not_an_object()
         );
     }
 
