@@ -8,9 +8,9 @@
 use alloc::{borrow::ToOwned, boxed::Box, string::String, vec::Vec};
 
 use crate::i18n::Text;
-use crate::text::any_of;
 use crate::response::TraitValue;
 use crate::response::User;
+use crate::text::any_of;
 
 /// A JSON-like value, as read from a JS object or an attribute.
 #[derive(Debug, Clone, PartialEq)]
@@ -821,7 +821,10 @@ mod tests {
     }
 
     fn error_in(json: &str, source: Source) -> String {
-        parse(&value(json), source).unwrap_err().message().to_owned()
+        parse(&value(json), source)
+            .unwrap_err()
+            .message()
+            .to_owned()
     }
 
     #[test]

@@ -71,7 +71,7 @@ mod api {
             Source::Object
         };
         let config =
-            config::parse(&dom::from_js(&config), source).map_err(|e| dom::error(&e.message()))?;
+            config::parse(&dom::from_js(&config), source).map_err(|e| dom::error(e.message()))?;
         Ok(Handle::start(config, hub, &port))
     }
 
@@ -122,9 +122,9 @@ mod api {
             Err(e) => {
                 let message = e.message();
                 if let Some(h) = h {
-                    h.report(&message);
+                    h.report(message);
                 }
-                Err(dom::error(&message))
+                Err(dom::error(message))
             }
         }
     }

@@ -165,10 +165,18 @@ mod tests {
 
     #[test]
     fn every_cut_must_find_its_text() {
-        let glue: String = CUTS.iter().map(|(from, _)| format!("{from}\n// between\n")).collect();
+        let glue: String = CUTS
+            .iter()
+            .map(|(from, _)| format!("{from}\n// between\n"))
+            .collect();
         let out = init(&glue).unwrap();
-        assert!(!out.contains("initSync") && !out.contains("console.warn"), "{out}");
-        assert!(out.contains("module.bodyUsed") && out.contains("export { __wbg_init as default };"));
+        assert!(
+            !out.contains("initSync") && !out.contains("console.warn"),
+            "{out}"
+        );
+        assert!(
+            out.contains("module.bodyUsed") && out.contains("export { __wbg_init as default };")
+        );
         let err = init(&glue.replace("function initSync", "function initSyncX")).unwrap_err();
         assert!(err.contains("function initSync(module)"), "{err}");
         let types_in: String = TYPE_CUTS.concat();
