@@ -150,7 +150,7 @@ pub fn plan_put(queued: &[Entry], new: &Entry) -> Put {
 /// The entries but the one with id `except`, by `queued_ms` (stable): an insertion sort, as
 /// there are at most a hundred, and a fraction of the bytes of `slice::sort`'s generic code
 /// (and of iterator adapters) in the wasm.
-fn oldest_first<'a>(entries: &'a [Entry], except: &str) -> Vec<&'a Entry> {
+pub fn oldest_first<'a>(entries: &'a [Entry], except: &str) -> Vec<&'a Entry> {
     let mut sorted: Vec<&Entry> = Vec::new();
     for e in entries {
         if e.id == except {
@@ -169,14 +169,13 @@ fn oldest_first<'a>(entries: &'a [Entry], except: &str) -> Vec<&'a Entry> {
 /// the browser's 64 KB in-flight budget.
 pub fn keepalive_batch(queued: &[Entry]) -> Vec<&Entry> {
     let mut used = 0;
-    let mut batch = oldest_first(queued, "");
-    batch.retain(|e| {
-        let fits = used + e.body.len() <= KEEPALIVE_BUDGET;
-        if fits {
+    let mut batch = Vec::new();
+    for e in oldest_first(queued, "") {
+        if used + e.body.len() <= KEEPALIVE_BUDGET {
             used += e.body.len();
+            batch.push(e);
         }
-        fits
-    });
+    }
     batch
 }
 

@@ -180,12 +180,19 @@ impl Delivery {
             }
         }
         // Entries another tab delivered (or evicted) are gone from storage: forget them.
-        self.pending
-            .retain(|p| p.in_flight || all.iter().any(|e| e.id == p.id));
-        let batch: Vec<&Entry> = if keepalive {
+        let mut i = 0;
+        while i < self.pending.len() {
+            let p = &self.pending[i];
+            if p.in_flight || all.iter().any(|e| e.id == p.id) {
+                i += 1;
+            } else {
+                self.pending.remove(i);
+            }
+        }
+        let batch = if keepalive {
             outbox::keepalive_batch(&all)
         } else {
-            all.iter().collect()
+            outbox::oldest_first(&all, "")
         };
         let mut sends = Vec::new();
         for entry in batch {
