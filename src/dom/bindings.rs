@@ -316,9 +316,13 @@ pub(crate) fn scrolled() -> f64 {
     crate::targeting::scroll_depth(metric(0), metric(1), metric(2))
 }
 
-/// The parts of a NUL-joined string.
+/// The parts of a NUL-joined string (a loop: `collect` was a copy of core's generic code).
 fn parts(joined: String) -> Vec<String> {
-    crate::text::parts(&joined, 0).map(String::from).collect()
+    let mut list = Vec::new();
+    for part in crate::text::parts(&joined, 0) {
+        list.push(String::from(part));
+    }
+    list
 }
 
 /// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer.
