@@ -27,7 +27,11 @@ fn read(value: &JsValue, depth: u8) -> Value {
     } else if depth > 4 || value.is_null() || value.is_undefined() || value.is_function() {
         Value::Null
     } else if is_array(value) {
-        Value::List(children(value).iter().map(|v| read(v, depth + 1)).collect())
+        let mut items = Vec::new();
+        for v in children(value) {
+            items.push(read(&v, depth + 1));
+        }
+        Value::List(items)
     } else if value.is_object() {
         let mut flat = children(value).into_iter();
         let mut entries = Vec::new();

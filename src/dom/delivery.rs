@@ -285,11 +285,14 @@ impl Delivery {
     /// Milliseconds until the next retry is due, if any entry is waiting.
     pub(crate) fn next_wait(&self) -> Option<f64> {
         let now = now_ms();
-        self.pending
-            .iter()
-            .filter(|p| !p.in_flight)
-            .map(|p| (p.next_ms - now).max(0.0))
-            .reduce(f64::min)
+        let mut next: Option<f64> = None;
+        for p in &self.pending {
+            if !p.in_flight {
+                let wait = (p.next_ms - now).max(0.0);
+                next = Some(next.map_or(wait, |n| n.min(wait)));
+            }
+        }
+        next
     }
 
     /// Keeps the retry timer (it clears itself when replaced or dropped).
