@@ -140,7 +140,7 @@ impl Delivery {
         for old in &plan.evict {
             unstore(&self.key(old));
             if let Some(i) = self.pending.iter().position(|p| &p.id == old) {
-                self.pending.remove(i);
+                self.pending.swap_remove(i);
             }
             problems.push(problem("outbox full: dropped response ", old, None));
         }
@@ -186,7 +186,7 @@ impl Delivery {
             if p.in_flight || all.iter().any(|e| e.id == p.id) {
                 i += 1;
             } else {
-                self.pending.remove(i);
+                self.pending.swap_remove(i);
             }
         }
         let batch = if keepalive {
@@ -252,7 +252,7 @@ impl Delivery {
         if still_same && matches!(outcome, Outcome::Delivered | Outcome::Rejected) {
             unstore(&key);
             self.forget_memory(&send.id);
-            self.pending.remove(i);
+            self.pending.swap_remove(i);
         }
         match outcome {
             Outcome::Delivered => None,
@@ -278,7 +278,7 @@ impl Delivery {
     /// Drops the in-memory copy of a response, if there is one (ids are unique there).
     fn forget_memory(&mut self, id: &str) {
         if let Some(i) = self.memory.iter().position(|e| e.id == id) {
-            self.memory.remove(i);
+            self.memory.swap_remove(i);
         }
     }
 
