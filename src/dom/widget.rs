@@ -161,9 +161,9 @@ pub(crate) struct Widget {
     /// POSTs under way, by number.
     flights: Vec<(u32, Send)>,
     next_flight: u32,
-    /// The site's listeners (`on`/`off` reach it without borrowing the widget).
+    /// The site's listeners (a JS `Map` the `NpsWidget` class fills).
     hub: JsValue,
-    /// Page listeners and hooks (exit intent, route changes).
+    /// Page listeners and hooks (exit intent, route changes), and the start-up timer.
     watching: Vec<Off>,
     show_timer: Option<Off>,
     /// What we remember about this person for this survey (localStorage).
@@ -229,8 +229,9 @@ impl Handle {
             w.watch();
             // What earlier pages left goes out right after this call returns, so listeners
             // added next (the loader replays queued `on` calls) hear about any problem, and
-            // about `ready`; then the trigger is looked at.
-            w.delivery.set_timer(Some(Off::later(0, id, wake::STARTED)));
+            // about `ready`; then the trigger is looked at. Kept with the watchers, not in the
+            // retry slot, where an early flush (an `online` event) would replace it.
+            w.watching.push(Off::later(0, id, wake::STARTED));
         });
         id
     }

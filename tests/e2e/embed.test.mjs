@@ -167,6 +167,23 @@ test('destroy leaves the page\'s DOM and listeners as they were', async () => {
   await page.context().close();
 });
 
+test('the page going online during start-up delays neither ready nor the trigger', async () => {
+  // The start-up wake once shared the retry timer's slot: an `online` flush in the same task
+  // replaced it, and then `ready` never came and the load trigger never looked.
+  const page = await openPage(browser);
+  await page.goto(url('/module', {
+    body: `
+      const w = NpsWidget.create({ endpoint: '/v1/responses', survey_id: 'online-at-start', force: true });
+      w.on('ready', (d) => { window.readyFor = d.survey_id; });
+      dispatchEvent(new Event('online'));`,
+  }));
+  await eventually(() => page.evaluate(() => window.readyFor));
+  assert.equal(await page.evaluate(() => window.readyFor), 'online-at-start');
+  await eventually(async () => (await cards(page)) === 1);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('in-app navigation counts as page views for the page_views trigger', async () => {
   const page = await openPage(browser);
   await page.goto(url('/page', { attrs: { 'survey-id': 'spa', trigger: 'page_views', 'page-views': '3' } }));
