@@ -239,14 +239,21 @@ impl Handle {
     /// Runs `f` with the widget borrowed, then sends what it emitted. A re-entrant call (a site
     /// callback calling us while we are mid-update) is dropped rather than panicking.
     fn run(&self, f: impl FnOnce(&mut Widget, &mut Vec<Emit>)) {
-        let mut emits = Vec::new();
-        let Ok(mut w) = self.0.try_borrow_mut() else {
+        let Some((mut w, before)) = self.begin() else {
             return;
         };
-        // Kept from before `f`, so `dismiss` still reaches the host it is removing.
-        let before = w.card.as_ref().map(|c| c.host.clone());
+        let mut emits = Vec::new();
         f(&mut w, &mut emits);
         Widget::send(w, before, emits);
+    }
+
+    /// The widget borrowed, and its card's host as it is before the update (so `dismiss` still
+    /// reaches the host it is removing). Out of line: `run` is copied for each caller.
+    #[inline(never)]
+    fn begin(&self) -> Option<(core::cell::RefMut<'_, Widget>, Option<JsValue>)> {
+        let w = self.0.try_borrow_mut().ok()?;
+        let before = w.card.as_ref().map(|c| c.host.clone());
+        Some((w, before))
     }
 
     fn page_leaving(&self, event: &str) {
