@@ -103,8 +103,9 @@ export function stored(prefix) {
 }
 "#)]
 extern "C" {
-    /// Sets the page's port: `port(widget, code, number, text)`.
-    fn set_port(port: &JsValue);
+    /// Sets the page's port: a JS function `(widget, code, number, text)` that calls
+    /// [`super::widget::wake`] (the export `nps_wake`). Every start hands in the same one.
+    pub(crate) fn set_port(port: &JsValue);
 
     /// The card's `act(code, number, text)`: the port, bound to one widget.
     pub(crate) fn actor(widget: u32) -> JsValue;
@@ -155,9 +156,8 @@ extern "C" {
     fn watch_routes(widget: u32, code: u32) -> JsValue;
 
     /// Calls the hub's listeners of `name`, if there is a hub (one that throws does not stop
-    /// the others, nor us),
-    /// then dispatches `nps:<name>` on `host` (when there is one), bubbling out of the page's
-    /// shadow roots.
+    /// the others, nor us), then dispatches `nps:<name>` on `host` (when there is one),
+    /// bubbling out of the page's shadow roots.
     pub(crate) fn emit(hub: &JsValue, host: &JsValue, name: &str, detail: &JsValue);
 
     /// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer, joined
@@ -216,12 +216,6 @@ extern "C" {
 
     /// `new Error(message)`.
     fn error_of(message: &str) -> JsValue;
-}
-
-/// Sets the page's port: a JS function `(widget, code, number, text)` that calls
-/// [`super::widget::wake`] (the export `nps_wake`). Every start hands in the same one.
-pub(crate) fn open_port(port: &JsValue) {
-    set_port(port);
 }
 
 /// Something we watch (a listener, a timer, exit intent, route changes) until dropped.

@@ -18,8 +18,8 @@ use wasm_bindgen::prelude::*;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::bindings::{
-    actor, card, emit, fetch_locale, hidden, load, log, now_iso, now_ms, object, open_port,
-    page_facts, random, random_bytes, scrolled, set, store, strings_of, to_json, Off,
+    actor, card, emit, fetch_locale, hidden, load, log, now_iso, now_ms, object, page_facts,
+    random, random_bytes, scrolled, set, set_port, store, strings_of, to_json, Off,
 };
 use super::convert::to_js;
 use super::delivery::{Delivery, Problem, Send};
@@ -180,10 +180,10 @@ pub(crate) struct Handle(Shared);
 
 impl Handle {
     /// Starts a widget for a validated config, with the site's listeners in `hub` and the page's
-    /// port (see [`wake`]); flushes what
-    /// earlier pages left in the outbox and arms the trigger. Returns the widget's id.
+    /// port (see [`wake`]); flushes what earlier pages left in the outbox and arms the trigger.
+    /// Returns the widget's id.
     pub(crate) fn start(config: Config, hub: JsValue, port: &JsValue) -> u32 {
-        open_port(port);
+        set_port(port);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let page = page_facts();
         let (html_lang, nav_lang) = (page[0].as_str(), page[1].as_str());
