@@ -737,16 +737,10 @@ impl Reader {
         let mut user = User::default();
         for (name, v) in self.map(key, value)? {
             let path = nested(key, name);
-            let text = |v: &Value| match v {
-                Value::Null => Ok(None),
-                Value::Number(n) => Ok(Some(number_text(*n))),
-                Value::Text(s) if s.len() <= 256 => Ok(Some(s.clone())),
-                _ => Err(invalid(&path, "text up to 256 characters", &describe(v))),
-            };
-            match name.as_str() {
-                "id" => user.id = text(v)?,
-                "account_id" => user.account_id = text(v)?,
-                "email" => user.email = text(v)?,
+            let slot = match name.as_str() {
+                "id" => &mut user.id,
+                "account_id" => &mut user.account_id,
+                "email" => &mut user.email,
                 "traits" => {
                     for (trait_name, tv) in self.map(&path, v)? {
                         let trait_value = match tv {
@@ -764,9 +758,16 @@ impl Reader {
                         // A JS object's keys are unique: no need to look for an earlier one.
                         user.traits.push((trait_name.clone(), trait_value));
                     }
+                    continue;
                 }
                 other => return Err(unknown(key, other, &USER_KEYS)),
-            }
+            };
+            *slot = match v {
+                Value::Null => None,
+                Value::Number(n) => Some(number_text(*n)),
+                Value::Text(s) if s.len() <= 256 => Some(s.clone()),
+                _ => return Err(invalid(&path, "text up to 256 characters", &describe(v))),
+            };
         }
         Ok(user)
     }
