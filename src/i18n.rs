@@ -338,17 +338,16 @@ impl Strings {
             }
         }
         let i = text as usize;
-        let raw = match raw {
-            Some(s) => s,
-            None if !self.loaded.is_empty() => match self.loaded.get(i) {
-                Some(s) => s.as_str(),
-                None => return self.get(Text::Placeholder),
-            },
-            None => match self.built_in.get(i) {
-                Some(s) => s,
-                // Per-segment placeholders fall back to the common one.
-                None => return self.get(Text::Placeholder),
-            },
+        let from_table = || {
+            if self.loaded.is_empty() {
+                self.built_in.get(i).copied()
+            } else {
+                self.loaded.get(i).map(String::as_str)
+            }
+        };
+        let Some(raw) = raw.or_else(from_table) else {
+            // Per-segment placeholders fall back to the common one.
+            return self.get(Text::Placeholder);
         };
         fill(raw, &self.product)
     }
