@@ -228,16 +228,19 @@ impl ConfigError {
     }
 }
 
+/// An error on its way out of the parser: boxed, so each `?` moves a pointer.
+type Failed = Box<ConfigError>;
+
 /// A config that is not an object.
-fn not_an_object() -> ConfigError {
-    ConfigError("config must be an object".into())
+fn not_an_object() -> Failed {
+    Box::new(ConfigError("config must be an object".into()))
 }
 
 /// A required key is absent.
-fn missing(key: &str) -> ConfigError {
+fn missing(key: &str) -> Failed {
     let mut m = String::new();
     push_all(&mut m, &["\"", key, "\" is required"]);
-    ConfigError(m)
+    Box::new(ConfigError(m))
 }
 
 fn push_all(out: &mut String, parts: &[&str]) {
@@ -260,12 +263,9 @@ pub fn parse(value: &Value, source: Source) -> Result<Config, ConfigError> {
     parse_boxed(value, source).map_err(|e| *e)
 }
 
-/// An error on its way out: boxed, so each `?` in the parser moves a pointer.
-type Failed = Box<ConfigError>;
-
 fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
     let Value::Map(entries) = value else {
-        return Err(Box::new(not_an_object()));
+        return Err(not_an_object());
     };
     let mut config = Config::new("");
     let mut endpoint = None;
@@ -1127,7 +1127,7 @@ mod tests {
     fn not_an_object_is_an_error() {
         assert_eq!(
             parse(&Value::Text("x".into()), Source::Object).unwrap_err(),
-            not_an_object()
+            *not_an_object()
         );
     }
 
