@@ -4,9 +4,22 @@
 // the card), the main thread's script and task time until the card is visible, the longest task,
 // and the host page's layout shift (CLS). Then memory: wasm linear memory and JS heap after the
 // flow, and after 100 show/destroy cycles. Prints median and p95.
+//
+// Arguments: the number of loads (default 20), and `--network=slow-4g` to throttle every load
+// to Lighthouse's mobile profile (150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up) with the
+// files served gzip-compressed, as a CDN would: loopback alone cannot show what bytes cost.
+import { gzipSync } from 'node:zlib';
 import { launch, sendFile, serve, memoryOverCycles } from '../e2e/harness.mjs';
 
-const RUNS = Number(process.argv[2] || 20);
+const args = process.argv.slice(2);
+const RUNS = Number(args.find((a) => /^\d+$/.test(a)) || 20);
+const NETWORKS = { 'slow-4g': { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 } };
+const networkName = (args.find((a) => a.startsWith('--network=')) || '').slice('--network='.length);
+const network = networkName ? NETWORKS[networkName] : null;
+if (networkName && !network) {
+  console.error(`bench-web: unknown network "${networkName}"; known: ${Object.keys(NETWORKS).join(', ')}`);
+  process.exit(2);
+}
 const host = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
 <script>
   window.longest = 0; window.cls = 0;
@@ -25,7 +38,13 @@ const { server, base } = await serve(async (req, res) => {
   if (req.method === 'POST') return res.writeHead(201).end('{}');
   if (path === '/host') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(host);
   if (path === '/memory') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(modulePage);
-  await sendFile(res, path);
+  if (!network) return sendFile(res, path);
+  // Throttled: compressed on the way, as a CDN would serve the files.
+  const plain = { writeHead: (status, headers) => ({ end: (data) => {
+    if (status !== 200) return res.writeHead(status).end();
+    res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' }).end(gzipSync(data, { level: 9 }));
+  } }) };
+  await sendFile(plain, path);
 });
 const browser = await launch();
 
@@ -35,6 +54,7 @@ for (let i = 0; i < RUNS; i++) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
+  if (network) await cdp.send('Network.emulateNetworkConditions', { offline: false, ...network });
   await page.goto(`${base}/host`);
   await page.waitForFunction(() => performance.getEntriesByName('nps:visible').length > 0);
   const m = await page.evaluate(() => {
@@ -53,7 +73,7 @@ for (let i = 0; i < RUNS; i++) {
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 const line = (name, xs, unit = 'ms', digits = 1) =>
   console.log(`${name.padEnd(44)} median ${pct(xs, 0.5).toFixed(digits).padStart(7)} ${unit}   p95 ${pct(xs, 0.95).toFixed(digits).padStart(7)} ${unit}`);
-console.log(`bench-web: ${RUNS} cold loads of a host page with the script tag (headless Chromium)`);
+console.log(`bench-web: ${RUNS} cold loads of a host page with the script tag (headless Chromium, ${networkName || 'loopback, unthrottled'})`);
 line('script start -> wasm instantiated', samples.ready);
 line('script start -> card visible', samples.visible);
 line('page script time (whole page, to visible)', samples.script);

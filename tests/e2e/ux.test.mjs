@@ -317,6 +317,8 @@ async function everySegment(page) {
 test('where a CSP forbids WebAssembly, the JavaScript fallback runs the whole flow', async () => {
   const page = await open('theme=light&locale=en&nowasmcsp');
   assert.ok(page.fetched.some((p) => p.startsWith('/fallback/')), 'the fallback was fetched');
+  // The loader sees the CSP before fetching anything of the WebAssembly build.
+  assert.deepEqual(page.fetched.filter((p) => /^\/nps_widget/.test(p)), [], 'no wasm build fetched');
   assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('nps-widget').shadowRoot.querySelector('.card')).borderRadius), '12px');
   await page.locator('[data-act=close]').click();
   await page.locator('nps-widget').waitFor({ state: 'detached' });
