@@ -55,6 +55,7 @@
     if (typeof WebAssembly != 'object') return Promise.reject(new Error('WebAssembly is not available'));
     try { new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])); } catch (e) { return Promise.reject(e); }
     var bytes = fetch(base + 'nps_widget_bg.wasm');
+    bytes.catch(function () {}); // awaited by init(); unreported if the module fails first
     return import(base + 'nps_widget.js').then(function (m) {
       return m.default({ module_or_path: bytes }).then(function () { return m; });
     });
