@@ -88,7 +88,7 @@ fn scope(index: usize, path: &str, source: &str) -> Result<String> {
 }
 
 /// The wasm exports the class in `js/api.js` calls; nothing else may call them.
-const API_EXPORTS: [&str; 6] = [
+pub(crate) const API_EXPORTS: [&str; 6] = [
     "nps_start",
     "nps_show",
     "nps_hide",

@@ -73,8 +73,14 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         return Err("the bindgen entry no longer imports \"./nps_widget_bg.wasm\"".into());
     }
     // The entry re-exports the raw exports; the module's API is the class `add_api` appends.
-    const RAW_EXPORTS: &str = "export {\n    nps_destroy, nps_hide, nps_identify, nps_show, nps_start, nps_wake\n} from \"./nps_widget_bg.js\";";
-    if !entry.contains(RAW_EXPORTS) {
+    // (bindgen lists them sorted, the list `bundle::add_api` makes private).
+    let mut names = crate::bundle::API_EXPORTS;
+    names.sort_unstable();
+    let raw_exports = format!(
+        "export {{\n    {}\n}} from \"./nps_widget_bg.js\";",
+        names.join(", ")
+    );
+    if !entry.contains(&raw_exports) {
         return Err(
             "the bindgen entry exports something else now: update xtask/src/fallback.rs".into(),
         );
@@ -85,7 +91,7 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         entry
             .replace("\"./nps_widget_bg.wasm\"", "\"./nps_widget_bg.wasm.js\"")
             .replace(
-                RAW_EXPORTS,
+                &raw_exports,
                 "export { NpsWidget } from \"./nps_widget_bg.js\";",
             ),
     )
