@@ -1,100 +1,126 @@
-//! `nps-collector`: flags with environment fallbacks, then serve.
+//! `nps-collector`: flags (clap) with environment fallbacks, logging (tracing), then serve.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use clap::Parser;
+use nps_collector::proxy::TrustProxy;
 use nps_collector::Settings;
 
-const USAGE: &str = "usage: nps-collector [--listen ADDR] [--db URL] [--static DIR]... [--allow-origin ORIGIN]... [--token TOKEN] [--rate-limit N] [--forward URL]
+/// The reference collector of nps-widget: stores responses (SQLite or PostgreSQL), reports
+/// the NPS, forwards each change to a webhook, serves the dashboard.
+#[derive(Debug, Parser)]
+#[command(name = "nps-collector", version)]
+struct Cli {
+    /// Address to listen on; anything but loopback needs --token.
+    #[arg(long, env = "NPS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, env = "NPS_DB", default_value = "sqlite://nps.db", value_parser = parse_db)]
+    db: String,
+    /// Directory served at / (repeatable; NPS_STATIC is colon-separated).
+    #[arg(long = "static", env = "NPS_STATIC", value_delimiter = ':', value_parser = parse_dir)]
+    static_dirs: Vec<PathBuf>,
+    /// Origin allowed to post from another site (repeatable; NPS_ALLOW_ORIGIN is comma-separated).
+    #[arg(long = "allow-origin", env = "NPS_ALLOW_ORIGIN", value_delimiter = ',')]
+    allow_origins: Vec<String>,
+    /// Bearer token for the read API, the dashboard and /metrics.
+    #[arg(long, env = "NPS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Responses accepted per client address per minute; 0 for no limit.
+    #[arg(long, env = "NPS_RATE_LIMIT", default_value_t = 600)]
+    rate_limit: u32,
+    /// http:// or https:// webhook each stored change is also POSTed to, with retries.
+    #[arg(long, env = "NPS_FORWARD")]
+    forward: Option<String>,
+    /// PEM file of extra CA certificates trusted for the webhook.
+    #[arg(long, env = "NPS_FORWARD_CA", requires = "forward")]
+    forward_ca: Option<PathBuf>,
+    /// whsec_<base64 key>: signs every delivery (Standard Webhooks).
+    #[arg(
+        long,
+        env = "NPS_FORWARD_SECRET",
+        requires = "forward",
+        hide_env_values = true
+    )]
+    forward_secret: Option<String>,
+    /// Proxies trusted to name the client in X-Forwarded-For / Forwarded: a number of hops,
+    /// or a comma-separated list of CIDRs. Without it those headers are ignored.
+    #[arg(long, env = "NPS_TRUST_PROXY", value_parser = TrustProxy::parse)]
+    trust_proxy: Option<TrustProxy>,
+    /// Seconds a client has to send a request's header (also bounds idle kept-alive connections).
+    #[arg(long, env = "NPS_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    header_timeout: u64,
+    /// Seconds from a request's header to its response, body upload included.
+    #[arg(long, env = "NPS_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout: u64,
+    /// Most connections open at once; further ones are closed at once.
+    #[arg(long, env = "NPS_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Also serve /metrics here, without the token (for a scraper on a private network).
+    #[arg(long, env = "NPS_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// Log level: error, warn, info, debug (every request) or trace.
+    #[arg(long, env = "NPS_LOG", default_value = "info")]
+    log: tracing::Level,
+}
 
-  --listen        address to listen on (NPS_LISTEN; default 127.0.0.1:8080)
-  --db            sqlite://FILE or postgres://USER@HOST/DB (NPS_DB; default sqlite://nps.db)
-  --static        directory served at / (repeatable; NPS_STATIC, colon-separated)
-  --allow-origin  origin allowed to post from another site (repeatable; NPS_ALLOW_ORIGIN, comma-separated)
-  --token         bearer token for the read API and dashboard (NPS_TOKEN; default: open, for local use)
-  --rate-limit    responses accepted per client address per minute, 0 for no limit (NPS_RATE_LIMIT; default 600)
-  --forward       http:// webhook each stored change is also POSTed to, with retries (NPS_FORWARD)";
-
-fn settings() -> Result<Settings, String> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut listen = env("NPS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
-    let mut db = env("NPS_DB").unwrap_or_else(|| "sqlite://nps.db".into());
-    let mut static_dirs: Vec<PathBuf> = env("NPS_STATIC")
-        .map(|v| v.split(':').map(PathBuf::from).collect())
-        .unwrap_or_default();
-    let mut allow_origins: Vec<String> = env("NPS_ALLOW_ORIGIN")
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
-        .unwrap_or_default();
-    let mut token = env("NPS_TOKEN");
-    let mut forward = env("NPS_FORWARD");
-    let mut rate_limit = env("NPS_RATE_LIMIT").unwrap_or_else(|| "600".into());
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.into());
-        }
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--listen" => listen = value()?,
-            "--db" => db = value()?,
-            "--static" => static_dirs.push(PathBuf::from(value()?)),
-            "--allow-origin" => allow_origins.push(value()?),
-            "--token" => token = Some(value()?),
-            "--rate-limit" => rate_limit = value()?,
-            "--forward" => forward = Some(value()?),
-            other => return Err(format!("unknown flag {other}\n{USAGE}")),
-        }
-    }
-    let listen = listen
-        .parse()
-        .map_err(|_| format!("--listen {listen}: expected an address like 127.0.0.1:8080"))?;
-    if !["sqlite:", "postgres://", "postgresql://"]
+fn parse_db(db: &str) -> Result<String, String> {
+    if ["sqlite:", "postgres://", "postgresql://"]
         .iter()
         .any(|p| db.starts_with(p))
     {
-        return Err(format!(
-            "--db {db}: expected sqlite://FILE or postgres://USER@HOST/DB"
-        ));
+        Ok(db.to_owned())
+    } else {
+        Err("expected sqlite://FILE or postgres://USER@HOST/DB".into())
     }
-    if let Some(url) = &forward {
-        nps_collector::forward::Target::parse(url)?;
+}
+
+fn parse_dir(dir: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(dir);
+    if path.is_dir() {
+        Ok(path)
+    } else {
+        Err("not a directory".into())
     }
-    let rate_limit = rate_limit.parse().map_err(|_| {
-        format!("--rate-limit {rate_limit}: expected a whole number of responses per minute")
-    })?;
-    for dir in &static_dirs {
-        if !dir.is_dir() {
-            return Err(format!("--static {}: not a directory", dir.display()));
+}
+
+impl Cli {
+    fn settings(self) -> Settings {
+        Settings {
+            listen: self.listen,
+            db: self.db,
+            static_dirs: self.static_dirs,
+            allow_origins: self.allow_origins,
+            token: self.token.filter(|t| !t.is_empty()),
+            rate_limit: self.rate_limit,
+            forward: self.forward,
+            forward_ca: self.forward_ca,
+            forward_secret: self.forward_secret,
+            trust_proxy: self.trust_proxy,
+            header_timeout: Duration::from_secs(self.header_timeout),
+            request_timeout: Duration::from_secs(self.request_timeout),
+            max_connections: self.max_connections as usize,
+            metrics_listen: self.metrics_listen,
         }
     }
-    Ok(Settings {
-        listen,
-        db,
-        static_dirs,
-        allow_origins,
-        token,
-        rate_limit,
-        forward,
-    })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let settings = match settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("nps-collector: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match nps_collector::serve(settings).await {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_max_level(cli.log)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    match nps_collector::serve(cli.settings()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nps-collector: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

@@ -1,13 +1,12 @@
-//! From stored responses to what a team acts on: the NPS with its segment counts and trend,
-//! the per-account view, and the lists as CSV. Pure functions over rows; the NPS arithmetic is
-//! the widget's own (`nps_widget::segment`).
+//! From the database's counts to what a team acts on: the NPS with its segment counts and
+//! trend, the per-account view, the lists as CSV rows, the trend as SVG. The counting happens
+//! in SQL (`store`); these functions only shape its (small, bounded) results. The NPS
+//! arithmetic is the widget's own (`nps_widget::segment`).
 
-use std::collections::BTreeMap;
-
-use nps_widget::segment::{Segment, Tally};
+use nps_widget::segment::Tally;
 use serde::Serialize;
 
-use crate::store::Stored;
+use crate::store::{AccountCounts, PeriodCounts, Stored};
 
 /// Trend buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,18 +83,14 @@ pub struct Summary {
     pub trend: Vec<Period>,
 }
 
-fn segment(row: &Stored) -> Segment {
-    Segment::parse(&row.segment).unwrap_or(Segment::Silent)
-}
-
-/// The summary of `rows`, with a trend by `interval`.
-pub fn summarize(rows: &[Stored], interval: Interval) -> Summary {
-    let all: Tally = rows.iter().map(segment).collect();
-    let mut buckets: BTreeMap<String, Tally> = BTreeMap::new();
-    for row in rows {
-        if let Some(period) = period_of(&row.shown_at, interval) {
-            buckets.entry(period).or_default().add(segment(row));
-        }
+/// The summary of the periods the database counted: the totals are their sum.
+pub fn summarize(periods: Vec<PeriodCounts>, interval: Interval) -> Summary {
+    let mut all = Tally::default();
+    for p in &periods {
+        all.promoters += p.tally.promoters;
+        all.passives += p.tally.passives;
+        all.detractors += p.tally.detractors;
+        all.silents += p.tally.silents;
     }
     Summary {
         figures: all.into(),
@@ -103,11 +98,12 @@ pub fn summarize(rows: &[Stored], interval: Interval) -> Summary {
             Interval::Week => "week",
             Interval::Month => "month",
         },
-        trend: buckets
+        trend: periods
             .into_iter()
-            .map(|(period, t)| Period {
-                period,
-                figures: t.into(),
+            .filter(|p| !p.period.is_empty())
+            .map(|p| Period {
+                period: p.period,
+                figures: p.tally.into(),
             })
             .collect(),
     }
@@ -159,72 +155,44 @@ pub struct Account {
     pub latest_comment: Option<String>,
 }
 
-/// Per-account figures, lowest NPS first (the accounts to call first), then by id.
-pub fn accounts(rows: &[Stored]) -> Vec<Account> {
-    let mut by_account: BTreeMap<&str, Vec<&Stored>> = BTreeMap::new();
-    for row in rows {
-        if let Some(a) = row.account_id.as_deref() {
-            by_account.entry(a).or_default().push(row);
+impl From<AccountCounts> for Account {
+    fn from(a: AccountCounts) -> Account {
+        Account {
+            account_id: a.account_id,
+            figures: a.tally.into(),
+            last_answer_at: a.last_answer_at,
+            latest_comment: a.latest_comment,
         }
     }
-    let mut out: Vec<Account> = by_account
-        .into_iter()
-        .map(|(id, rows)| {
-            let tally: Tally = rows.iter().map(|r| segment(r)).collect();
-            let newest = |f: &dyn Fn(&Stored) -> Option<String>| {
-                rows.iter()
-                    .filter_map(|r| Some((r.answered_at.clone()?, f(r)?)))
-                    .max_by(|a, b| a.0.cmp(&b.0))
-                    .map(|(_, v)| v)
-            };
-            Account {
-                account_id: id.to_owned(),
-                figures: tally.into(),
-                last_answer_at: rows.iter().filter_map(|r| r.answered_at.clone()).max(),
-                latest_comment: newest(&|r| r.comment.clone()),
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        let key = |x: &Account| x.figures.nps.unwrap_or(f64::INFINITY);
-        key(a)
-            .partial_cmp(&key(b))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.account_id.cmp(&b.account_id))
-    });
-    out
 }
 
-/// The list to act on, as CSV (RFC 4180): one row per response.
-pub fn csv(rows: &[Stored]) -> String {
-    let mut out = String::from(
-        "id,survey_id,segment,score,comment,contact_consent,user_id,account_id,email,state,silent_reason,shown_at,answered_at\r\n",
-    );
-    for r in rows {
-        let fields = [
-            r.id.clone(),
-            r.survey_id.clone(),
-            r.segment.clone(),
-            r.score.map(|s| s.to_string()).unwrap_or_default(),
-            r.comment.clone().unwrap_or_default(),
-            r.contact_consent.map(|c| c.to_string()).unwrap_or_default(),
-            r.user_id.clone().unwrap_or_default(),
-            r.account_id.clone().unwrap_or_default(),
-            r.email.clone().unwrap_or_default(),
-            r.state.clone(),
-            r.silent_reason.clone().unwrap_or_default(),
-            r.shown_at.clone(),
-            r.answered_at.clone().unwrap_or_default(),
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_csv_field(&mut out, f);
+/// The first line of the CSV export.
+pub const CSV_HEADER: &str = "id,survey_id,segment,score,comment,contact_consent,user_id,account_id,email,state,silent_reason,shown_at,answered_at\r\n";
+
+/// One response as a CSV line (RFC 4180), appended to `out`.
+pub fn push_csv_row(out: &mut String, r: &Stored) {
+    let fields = [
+        r.id.clone(),
+        r.survey_id.clone(),
+        r.segment.clone(),
+        r.score.map(|s| s.to_string()).unwrap_or_default(),
+        r.comment.clone().unwrap_or_default(),
+        r.contact_consent.map(|c| c.to_string()).unwrap_or_default(),
+        r.user_id.clone().unwrap_or_default(),
+        r.account_id.clone().unwrap_or_default(),
+        r.email.clone().unwrap_or_default(),
+        r.state.clone(),
+        r.silent_reason.clone().unwrap_or_default(),
+        r.shown_at.clone(),
+        r.answered_at.clone().unwrap_or_default(),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-        out.push_str("\r\n");
+        push_csv_field(out, f);
     }
-    out
+    out.push_str("\r\n");
 }
 
 /// Quotes a field when it needs it; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
@@ -327,76 +295,68 @@ pub fn trend_svg(summary: &Summary) -> String {
 mod tests {
     use super::*;
 
-    fn row(segment: &str, shown_at: &str, account: Option<&str>, comment: Option<&str>) -> Stored {
-        Stored {
-            id: format!("{segment}-{shown_at}"),
-            survey_id: "default".into(),
-            score: match segment {
-                "promoter" => Some(10),
-                "passive" => Some(7),
-                "detractor" => Some(2),
-                _ => None,
+    fn counts(period: &str, p: u64, pa: u64, d: u64, s: u64) -> PeriodCounts {
+        PeriodCounts {
+            period: period.into(),
+            tally: Tally {
+                promoters: p,
+                passives: pa,
+                detractors: d,
+                silents: s,
             },
+        }
+    }
+
+    fn row(segment: &str, comment: Option<&str>, account: Option<&str>) -> Stored {
+        Stored {
+            id: format!("{segment}-1"),
+            survey_id: "default".into(),
+            score: Some(2),
             segment: segment.into(),
-            silent_reason: (segment == "silent").then(|| "dismissed".into()),
+            silent_reason: None,
             comment: comment.map(Into::into),
             contact_consent: None,
             state: "complete".into(),
             user_id: None,
             account_id: account.map(Into::into),
             email: None,
-            shown_at: shown_at.into(),
-            answered_at: Some(shown_at.into()),
+            shown_at: "2026-11-23T10:00:00Z".into(),
+            answered_at: Some("2026-11-23T10:00:00Z".into()),
             body: "{}".into(),
         }
     }
 
     #[test]
     fn seed_example_sixty_twenty_twenty_is_forty() {
-        let mut rows = Vec::new();
-        for (segment, n) in [
-            ("promoter", 6),
-            ("passive", 2),
-            ("detractor", 2),
-            ("silent", 3),
-        ] {
-            for i in 0..n {
-                rows.push(row(
-                    segment,
-                    &format!("2026-11-{:02}T10:00:00.000Z", 2 + i),
-                    None,
-                    None,
-                ));
-            }
-        }
-        let s = summarize(&rows, Interval::Month);
+        let s = summarize(
+            vec![counts("2026-10", 4, 0, 0, 0), counts("2026-11", 2, 2, 2, 3)],
+            Interval::Month,
+        );
         assert_eq!(s.figures.nps, Some(40.0));
         assert_eq!(
             (s.figures.responses, s.figures.answers, s.figures.silent),
             (13, 10, 3)
         );
-        assert_eq!(s.trend.len(), 1);
-        assert_eq!(s.trend[0].period, "2026-11");
+        assert_eq!(s.trend.len(), 2);
+        assert_eq!(s.trend[1].period, "2026-11");
+        assert_eq!(s.trend[1].figures.nps, Some(0.0));
     }
 
     #[test]
     fn no_answers_means_no_score_not_zero() {
-        let s = summarize(
-            &[row("silent", "2026-11-23T10:00:00Z", None, None)],
-            Interval::Week,
-        );
+        let s = summarize(vec![counts("2026-11-23", 0, 0, 0, 1)], Interval::Week);
         assert_eq!(s.figures.nps, None);
-        assert_eq!(summarize(&[], Interval::Week).figures.nps, None);
+        assert_eq!(summarize(vec![], Interval::Week).figures.nps, None);
     }
 
     #[test]
     fn the_trend_chart_plots_each_scored_period() {
-        let rows = [
-            row("promoter", "2026-10-05T10:00:00Z", None, None),
-            row("detractor", "2026-11-05T10:00:00Z", None, None),
-            row("silent", "2026-12-05T10:00:00Z", None, None),
+        let periods = vec![
+            counts("2026-10", 1, 0, 0, 0),
+            counts("2026-11", 0, 0, 1, 0),
+            counts("2026-12", 0, 0, 0, 1),
         ];
-        let svg = trend_svg(&summarize(&rows, Interval::Month));
+        let svg = trend_svg(&summarize(periods, Interval::Month));
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert_eq!(
             svg.matches("<circle").count(),
@@ -429,47 +389,16 @@ mod tests {
     }
 
     #[test]
-    fn accounts_list_the_unhappiest_first_with_their_latest_comment() {
-        let rows = [
-            row(
-                "promoter",
-                "2026-11-01T10:00:00Z",
-                Some("acme"),
-                Some("love it"),
-            ),
-            row(
-                "detractor",
-                "2026-11-02T10:00:00Z",
-                Some("globex"),
-                Some("too slow"),
-            ),
-            row(
-                "detractor",
-                "2026-11-03T10:00:00Z",
-                Some("globex"),
-                Some("still slow"),
-            ),
-            row("passive", "2026-11-04T10:00:00Z", Some("globex"), None),
-            row("promoter", "2026-11-05T10:00:00Z", None, Some("no account")),
-        ];
-        let a = accounts(&rows);
-        assert_eq!(a.len(), 2);
-        assert_eq!(a[0].account_id, "globex");
-        assert_eq!(a[0].figures.nps, Some(-66.7));
-        assert_eq!(a[0].latest_comment.as_deref(), Some("still slow"));
-        assert_eq!(a[0].last_answer_at.as_deref(), Some("2026-11-04T10:00:00Z"));
-        assert_eq!(a[1].account_id, "acme");
-        assert_eq!(a[1].figures.nps, Some(100.0));
-    }
-
-    #[test]
     fn csv_quotes_what_needs_it_and_defuses_formulas() {
-        let text = csv(&[row(
-            "detractor",
-            "2026-11-23T10:00:00Z",
-            Some("a,b"),
-            Some("=HYPERLINK(\"x\")\nsecond line"),
-        )]);
+        let mut text = CSV_HEADER.to_owned();
+        push_csv_row(
+            &mut text,
+            &row(
+                "detractor",
+                Some("=HYPERLINK(\"x\")\nsecond line"),
+                Some("a,b"),
+            ),
+        );
         let line = text.lines().nth(1).unwrap();
         assert!(line.contains("\"'=HYPERLINK(\"\"x\"\")"), "{line}");
         assert!(text.contains("\"a,b\""));

@@ -10,9 +10,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nps_widget::response::Response;
+use nps_widget::segment::Tally;
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::report::Interval;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +62,22 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL,
         next_at BIGINT NOT NULL
     )",
+    // What the reports read, so that each is an index scan: the summary and trend (all surveys,
+    // or one), the lists per segment (keyset by shown_at, id), the accounts.
+    "CREATE INDEX responses_shown_segment ON responses (shown_at, segment)",
+    "CREATE INDEX responses_survey_shown_segment ON responses (survey_id, shown_at, segment)",
+    "DROP INDEX responses_survey_shown",
+    "CREATE INDEX responses_segment_shown ON responses (segment, shown_at, id)",
+    "CREATE INDEX responses_account_shown ON responses (account_id, shown_at, segment, answered_at)",
+    "DROP INDEX responses_account",
+    // Leases: which collector drains the webhook queue while several share one database.
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL)",
+    "INSERT INTO leases (name, holder, until_ms) VALUES ('forward', '', 0)",
 ];
+
+/// The PostgreSQL advisory lock key held while migrating, so that collectors starting at once
+/// migrate one after the other.
+const MIGRATION_LOCK: i64 = 0x006e_7073_5f6d_6967;
 
 const UPSERT: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
         contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
@@ -144,6 +162,110 @@ pub struct Filter {
     pub to: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
+    /// Keyset cursor: only responses after this `(shown_at, id)` in the newest-first order.
+    pub after: Option<(String, String)>,
+}
+
+/// A `WHERE` clause and the values bound to its `$n` placeholders, in order.
+#[derive(Debug, Default)]
+struct Where {
+    sql: String,
+    binds: Vec<String>,
+}
+
+impl Where {
+    /// The filter's conditions (only those it sets, so that each query can use its index).
+    fn of(filter: &Filter) -> Where {
+        let mut w = Where::default();
+        if let Some(survey) = &filter.survey_id {
+            w.push("survey_id = {}", survey);
+        }
+        if let Some(segment) = &filter.segment {
+            w.push("segment = {}", segment);
+        }
+        if let Some(from) = &filter.from {
+            w.push("shown_at >= {}", from);
+        }
+        if let Some(to) = &filter.to {
+            w.push("shown_at < {}", to);
+        }
+        w
+    }
+
+    /// Adds `condition`, with `{}` standing for the next placeholder bound to `value`.
+    fn push(&mut self, condition: &str, value: &str) {
+        self.binds.push(value.to_owned());
+        let placeholder = format!("${}", self.binds.len());
+        self.raw(&condition.replace("{}", &placeholder));
+    }
+
+    /// Adds a condition without a bound value.
+    fn raw(&mut self, condition: &str) {
+        self.sql.push_str(if self.sql.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        self.sql.push_str(condition);
+    }
+
+    /// The next placeholder's number.
+    fn next(&self) -> usize {
+        self.binds.len() + 1
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.binds {
+            query = query.bind(value.as_str());
+        }
+        query
+    }
+}
+
+/// Counts per segment, as SQL columns over rows that have a `segment` and a count `n`.
+const SEGMENT_SUMS: &str = "CAST(SUM(CASE WHEN segment = 'promoter' THEN n ELSE 0 END) AS BIGINT),
+    CAST(SUM(CASE WHEN segment = 'passive' THEN n ELSE 0 END) AS BIGINT),
+    CAST(SUM(CASE WHEN segment = 'detractor' THEN n ELSE 0 END) AS BIGINT),
+    CAST(SUM(CASE WHEN segment = 'silent' THEN n ELSE 0 END) AS BIGINT)";
+
+fn tally(row: &sqlx::any::AnyRow, first: usize) -> Result<Tally, sqlx::Error> {
+    let count = |i: usize| -> Result<u64, sqlx::Error> {
+        Ok(row
+            .try_get::<Option<i64>, _>(first + i)?
+            .unwrap_or(0)
+            .max(0) as u64)
+    };
+    Ok(Tally {
+        promoters: count(0)?,
+        passives: count(1)?,
+        detractors: count(2)?,
+        silents: count(3)?,
+    })
+}
+
+/// One period of the trend, counted by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodCounts {
+    /// `2026-11-23` (the week's Monday) or `2026-11`.
+    pub period: String,
+    /// Responses shown in that period, per segment.
+    pub tally: Tally,
+}
+
+/// One account's figures, counted by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountCounts {
+    /// The site's account id.
+    pub account_id: String,
+    /// That account's responses per segment.
+    pub tally: Tally,
+    /// When someone of this account last scored (or dismissed).
+    pub last_answer_at: Option<String>,
+    /// The newest comment from this account.
+    pub latest_comment: Option<String>,
 }
 
 /// The response store.
@@ -159,6 +281,8 @@ pub struct Store {
 pub struct Forward {
     /// Queue position.
     pub seq: i64,
+    /// The response this change is of.
+    pub response_id: String,
     /// The response body as stored.
     pub body: String,
     /// Failed attempts so far.
@@ -262,34 +386,59 @@ impl Store {
         self.backend
     }
 
+    /// Applies the migrations not yet applied, holding a lock so that collectors started at
+    /// once against one database migrate one at a time (PostgreSQL: an advisory lock for the
+    /// transaction; SQLite: an immediate transaction, which takes the file's write lock).
     async fn migrate(&self) -> Result<(), String> {
         let err = |e: sqlx::Error| format!("migrating the database: {e}");
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            .execute(&self.pool)
-            .await
-            .map_err(err)?;
-        let done: i64 =
-            sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(err)?
-                .get(0);
-        let serial = match self.backend {
-            Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-            Backend::Postgres => "BIGSERIAL PRIMARY KEY",
-        };
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-            let sql = sql.replace("{serial}", serial);
-            let mut tx = self.pool.begin().await.map_err(err)?;
-            sqlx::query(&sql).execute(&mut *tx).await.map_err(err)?;
-            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                .bind(i as i64 + 1)
-                .execute(&mut *tx)
+        let mut conn = self.pool.acquire().await.map_err(err)?;
+        match self.backend {
+            Backend::Sqlite => {
+                conn.execute("BEGIN IMMEDIATE").await.map_err(err)?;
+            }
+            Backend::Postgres => {
+                conn.execute("BEGIN").await.map_err(err)?;
+                sqlx::query(
+                    "SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock($1)) AS locked",
+                )
+                .bind(MIGRATION_LOCK)
+                .fetch_one(&mut *conn)
                 .await
                 .map_err(err)?;
-            tx.commit().await.map_err(err)?;
+            }
         }
-        Ok(())
+        let result = async {
+            sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                .execute(&mut *conn)
+                .await?;
+            let done: i64 =
+                sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version")
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?;
+            let serial = match self.backend {
+                Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+                Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+            };
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+                sqlx::query(&sql.replace("{serial}", serial))
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                    .bind(i as i64 + 1)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => conn.execute("COMMIT").await.map(|_| ()).map_err(err),
+            Err(e) => {
+                let _ = conn.execute("ROLLBACK").await;
+                Err(err(e))
+            }
+        }
     }
 
     /// Stores a validated response, keyed by id; returns once it is committed.
@@ -308,24 +457,28 @@ impl Store {
             .map_err(|_| "the writer has stopped".to_owned())?
     }
 
-    /// Stored responses matching `filter`, newest first.
+    /// Stored responses matching `filter`, newest first (by `shown_at`, then `id`), at most
+    /// `filter.limit` of them after the filter's cursor.
     pub async fn rows(&self, filter: &Filter) -> Result<Vec<Stored>, sqlx::Error> {
-        let rows = sqlx::query(
+        let mut w = Where::of(filter);
+        if let Some((shown_at, id)) = &filter.after {
+            let (a, b) = (w.next(), w.next() + 1);
+            w.binds.push(shown_at.clone());
+            w.binds.push(id.clone());
+            w.raw(&format!(
+                "(shown_at < ${a} OR (shown_at = ${a} AND id < ${b}))"
+            ));
+        }
+        let sql = format!(
             "SELECT id, survey_id, CAST(score AS BIGINT), segment, silent_reason, comment,
                 CAST(contact_consent AS BIGINT), state, user_id, account_id, email, shown_at,
                 answered_at, body
-             FROM responses
-             WHERE ($1 = '' OR survey_id = $1) AND ($2 = '' OR segment = $2)
-               AND ($3 = '' OR shown_at >= $3) AND ($4 = '' OR shown_at < $4)
-             ORDER BY shown_at DESC, id LIMIT $5",
-        )
-        .bind(filter.survey_id.clone().unwrap_or_default())
-        .bind(filter.segment.clone().unwrap_or_default())
-        .bind(filter.from.clone().unwrap_or_default())
-        .bind(filter.to.clone().unwrap_or_default())
-        .bind(filter.limit)
-        .fetch_all(&self.pool)
-        .await?;
+             FROM responses{}
+             ORDER BY shown_at DESC, id DESC LIMIT {}",
+            w.sql,
+            filter.limit.max(0)
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(Stored {
@@ -348,10 +501,169 @@ impl Store {
             .collect()
     }
 
+    /// Responses matching `filter` (its segment and limit aside), counted per segment and
+    /// period by the database, oldest period first. Rows are first counted per day and
+    /// segment (an index scan), then the days are folded into weeks or months.
+    pub async fn period_counts(
+        &self,
+        filter: &Filter,
+        interval: Interval,
+    ) -> Result<Vec<PeriodCounts>, sqlx::Error> {
+        let w = Where::of(&Filter {
+            segment: None,
+            ..filter.clone()
+        });
+        let period = match (interval, self.backend) {
+            (Interval::Month, _) => "substr(day, 1, 7)",
+            (Interval::Week, Backend::Sqlite) => "date(day, 'weekday 0', '-6 days')",
+            (Interval::Week, Backend::Postgres) => {
+                "to_char(date_trunc('week', CAST(day AS timestamp)), 'YYYY-MM-DD')"
+            }
+        };
+        let sql = format!(
+            "SELECT period, {SEGMENT_SUMS} FROM (
+                SELECT {period} AS period, segment, n FROM (
+                    SELECT substr(shown_at, 1, 10) AS day, segment, COUNT(*) AS n
+                    FROM responses{} GROUP BY substr(shown_at, 1, 10), segment
+                ) AS days
+             ) AS periods
+             GROUP BY period ORDER BY period",
+            w.sql
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PeriodCounts {
+                    period: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+                    tally: tally(r, 1)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Per-account counts of the responses matching `filter` (segment aside), lowest NPS
+    /// first (accounts without answers last), then by id; `filter.limit` accounts from
+    /// `offset`. The latest comment of each listed account comes from one more query over
+    /// just those accounts.
+    pub async fn account_counts(
+        &self,
+        filter: &Filter,
+        offset: i64,
+    ) -> Result<Vec<AccountCounts>, sqlx::Error> {
+        let mut w = Where::of(&Filter {
+            segment: None,
+            ..filter.clone()
+        });
+        w.raw("account_id IS NOT NULL");
+        let sql = format!(
+            "SELECT account_id, p, pa, d, s, last_answer_at FROM (
+                SELECT account_id,
+                    CAST(SUM(CASE WHEN segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS p,
+                    CAST(SUM(CASE WHEN segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS pa,
+                    CAST(SUM(CASE WHEN segment = 'detractor' THEN 1 ELSE 0 END) AS BIGINT) AS d,
+                    CAST(SUM(CASE WHEN segment = 'silent' THEN 1 ELSE 0 END) AS BIGINT) AS s,
+                    MAX(answered_at) AS last_answer_at
+                FROM responses{} GROUP BY account_id
+             ) AS accounts
+             ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
+                (p - d) * 1.0 / CASE WHEN p + pa + d = 0 THEN 1 ELSE p + pa + d END,
+                account_id
+             LIMIT {} OFFSET {}",
+            w.sql,
+            filter.limit.max(0),
+            offset.max(0)
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        let mut accounts = rows
+            .iter()
+            .map(|r| {
+                Ok(AccountCounts {
+                    account_id: r.try_get(0)?,
+                    tally: tally(r, 1)?,
+                    last_answer_at: r.try_get(5)?,
+                    latest_comment: None,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        if accounts.is_empty() {
+            return Ok(accounts);
+        }
+        let mut w = Where::of(&Filter {
+            segment: None,
+            ..filter.clone()
+        });
+        w.raw("comment IS NOT NULL AND comment <> ''");
+        let first = w.next();
+        let list: Vec<String> = (0..accounts.len())
+            .map(|i| format!("${}", first + i))
+            .collect();
+        w.raw(&format!("account_id IN ({})", list.join(", ")));
+        w.binds
+            .extend(accounts.iter().map(|a| a.account_id.clone()));
+        let sql = format!(
+            "SELECT account_id, comment FROM (
+                SELECT account_id, comment, ROW_NUMBER() OVER (
+                    PARTITION BY account_id ORDER BY answered_at DESC, id DESC) AS newest
+                FROM responses{}
+             ) AS commented WHERE newest = 1",
+            w.sql
+        );
+        for row in w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
+            let id: String = row.try_get(0)?;
+            let comment: Option<String> = row.try_get(1)?;
+            if let Some(account) = accounts.iter_mut().find(|a| a.account_id == id) {
+                account.latest_comment = comment;
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT CAST(1 AS BIGINT)")
+            .fetch_one(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Takes or renews the lease `name` for `holder` until `now_ms + ttl_ms`; `false` when
+    /// another holder's lease is still running.
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let taken = sqlx::query(
+            "UPDATE leases SET holder = $1, until_ms = $2
+             WHERE name = $3 AND (holder = $1 OR until_ms < $4)",
+        )
+        .bind(holder)
+        .bind(now_ms + ttl_ms)
+        .bind(name)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(taken == 1)
+    }
+
+    /// Gives the lease `name` up, if `holder` has it, so that another collector can take it
+    /// at once (on shutdown).
+    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE leases SET until_ms = 0 WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// The first `limit` queued forwards, oldest first.
     pub async fn queued(&self, limit: i64) -> Result<Vec<Forward>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT seq, body, CAST(attempts AS BIGINT), next_at FROM forwards
+            "SELECT seq, response_id, body, CAST(attempts AS BIGINT), next_at FROM forwards
              ORDER BY seq LIMIT $1",
         )
         .bind(limit)
@@ -361,9 +673,10 @@ impl Store {
             .map(|r| {
                 Ok(Forward {
                     seq: r.try_get(0)?,
-                    body: r.try_get(1)?,
-                    attempts: r.try_get(2)?,
-                    next_at: r.try_get(3)?,
+                    response_id: r.try_get(1)?,
+                    body: r.try_get(2)?,
+                    attempts: r.try_get(3)?,
+                    next_at: r.try_get(4)?,
                 })
             })
             .collect()

@@ -51,11 +51,11 @@ async fn start(db: Db, o: Options<'_>) -> Server {
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: url.clone(),
-        static_dirs: vec![],
         allow_origins: o.allow_origins.iter().map(|s| s.to_string()).collect(),
         token: o.token.map(str::to_owned),
         rate_limit: o.rate_limit,
         forward: o.forward.clone(),
+        ..Settings::default()
     };
     let store = Store::open_with(&url, o.forward.is_some()).await.unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -140,10 +140,30 @@ async fn exchange(
         stream.read_to_string(&mut out).unwrap();
         let status = out[9..12].parse().unwrap();
         let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-        (status, head.to_ascii_lowercase(), body.to_owned())
+        let head = head.to_ascii_lowercase();
+        let body = if head.contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        (status, head, body)
     })
     .await
     .unwrap()
+}
+
+/// The body of a `Transfer-Encoding: chunked` response (streamed lists).
+fn dechunk(mut raw: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = raw.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        raw = &rest[size + 2..];
+    }
+    out
 }
 
 /// A POST of `body` as it is, with this Content-Type.
