@@ -64,8 +64,12 @@ const MIGRATIONS: &[&str] = &[
     )",
     // What the reports read, so that each is an index scan: the summary and trend (all surveys,
     // or one), the lists per segment (keyset by shown_at, id), the accounts.
-    "CREATE INDEX responses_shown_segment ON responses (shown_at, segment)",
-    "CREATE INDEX responses_survey_shown_segment ON responses (survey_id, shown_at, segment)",
+    // The day a response was shown (`YYYY-MM-DD`): the trend groups by it in index order,
+    // with no sort, and the range filters narrow the index scan by it.
+    "ALTER TABLE responses ADD COLUMN shown_day TEXT",
+    "UPDATE responses SET shown_day = substr(shown_at, 1, 10)",
+    "CREATE INDEX responses_day_segment ON responses (shown_day, segment, shown_at)",
+    "CREATE INDEX responses_survey_day_segment ON responses (survey_id, shown_day, segment, shown_at)",
     "DROP INDEX responses_survey_shown",
     "CREATE INDEX responses_segment_shown ON responses (segment, shown_at, id)",
     "CREATE INDEX responses_account_shown ON responses (account_id, shown_at, segment, answered_at)",
@@ -81,9 +85,9 @@ const MIGRATION_LOCK: i64 = 0x006e_7073_5f6d_6967;
 
 const UPSERT: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
         contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
-        locale, shown_at, answered_at, completed_at, body, received_at, updated_at)
+        locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20, $21)
+        $19, $20, $21, $22)
      ON CONFLICT (id) DO UPDATE SET
         score = excluded.score, segment = excluded.segment,
         silent_reason = excluded.silent_reason, comment = excluded.comment,
@@ -183,10 +187,13 @@ impl Where {
         if let Some(segment) = &filter.segment {
             w.push("segment = {}", segment);
         }
+        // The day bounds let the index narrow the scan; the exact bounds follow.
         if let Some(from) = &filter.from {
+            w.push("shown_day >= {}", from.get(..10).unwrap_or(from));
             w.push("shown_at >= {}", from);
         }
         if let Some(to) = &filter.to {
+            w.push("shown_day <= {}", to.get(..10).unwrap_or(to));
             w.push("shown_at < {}", to);
         }
         w
@@ -377,7 +384,7 @@ impl Store {
             writer,
         };
         store.migrate().await?;
-        tokio::spawn(write_loop(store.pool.clone(), jobs, forward));
+        tokio::spawn(write_loop(store.pool.clone(), backend, jobs, forward));
         Ok(store)
     }
 
@@ -465,9 +472,8 @@ impl Store {
             let (a, b) = (w.next(), w.next() + 1);
             w.binds.push(shown_at.clone());
             w.binds.push(id.clone());
-            w.raw(&format!(
-                "(shown_at < ${a} OR (shown_at = ${a} AND id < ${b}))"
-            ));
+            // A row-value comparison: both databases turn it into one index range.
+            w.raw(&format!("(shown_at, id) < (${a}, ${b})"));
         }
         let sql = format!(
             "SELECT id, survey_id, CAST(score AS BIGINT), segment, silent_reason, comment,
@@ -523,8 +529,8 @@ impl Store {
         let sql = format!(
             "SELECT period, {SEGMENT_SUMS} FROM (
                 SELECT {period} AS period, segment, n FROM (
-                    SELECT substr(shown_at, 1, 10) AS day, segment, COUNT(*) AS n
-                    FROM responses{} GROUP BY substr(shown_at, 1, 10), segment
+                    SELECT shown_day AS day, segment, COUNT(*) AS n
+                    FROM responses{} GROUP BY shown_day, segment
                 ) AS days
              ) AS periods
              GROUP BY period ORDER BY period",
@@ -726,10 +732,10 @@ impl Store {
 
 /// The one writer: takes what has queued up (at most [`BATCH`]), commits it in one transaction,
 /// then answers each request.
-async fn write_loop(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, forward: bool) {
+async fn write_loop(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>, forward: bool) {
     let mut batch = Vec::with_capacity(BATCH);
     while jobs.recv_many(&mut batch, BATCH).await > 0 {
-        match write_batch(&pool, &batch, forward).await {
+        match write_batch(&pool, backend, &batch, forward).await {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
@@ -747,10 +753,17 @@ async fn write_loop(pool: AnyPool, mut jobs: mpsc::Receiver<Job>, forward: bool)
 
 async fn write_batch(
     pool: &AnyPool,
+    backend: Backend,
     batch: &[Job],
     forward: bool,
 ) -> Result<Vec<Upsert>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    // SQLite: take the write lock up front. A deferred transaction that reads first cannot
+    // wait for the lock when another connection (the forwarder) wrote meanwhile: it fails
+    // with SQLITE_BUSY instead of waiting out the busy timeout.
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
     let now = now_rfc3339();
     let mut results = Vec::with_capacity(batch.len());
     for Job {
@@ -784,6 +797,7 @@ async fn write_batch(
             .bind(body)
             .bind(&now)
             .bind(&now)
+            .bind(r.shown_at.get(..10).unwrap_or(&r.shown_at))
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -116,8 +116,20 @@ async fn request(
     (status, body)
 }
 
-/// One HTTP/1.1 request over a fresh connection; returns (status, head, body).
+/// One HTTP/1.1 request over a fresh connection; returns (status, head in lower case, body).
 async fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let (status, head, body) = exchange_raw(addr, method, path, headers, body).await;
+    (status, head.to_ascii_lowercase(), body)
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns (status, head as sent, body).
+async fn exchange_raw(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -140,13 +152,15 @@ async fn exchange(
         stream.read_to_string(&mut out).unwrap();
         let status = out[9..12].parse().unwrap();
         let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-        let head = head.to_ascii_lowercase();
-        let body = if head.contains("transfer-encoding: chunked") {
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
             dechunk(body)
         } else {
             body.to_owned()
         };
-        (status, head, body)
+        (status, head.to_owned(), body)
     })
     .await
     .unwrap()
@@ -609,7 +623,72 @@ async fn stored_changes_are_forwarded_once_each_with_retries(db: Db) {
     );
 }
 
+async fn lists_page_by_cursor_and_weeks_start_on_monday(db: Db) {
+    let s = start_with_token(db, "t0ken").await;
+    // 25 responses over three days; two share a shown_at, which the cursor tells apart by id.
+    for n in 0..25u32 {
+        let shown = match n {
+            0..=9 => "2026-11-08T23:00:00.000Z", // a Sunday: the week of Monday 2026-11-02
+            10..=19 => "2026-11-09T00:30:00.000Z", // the Monday after
+            _ => "2026-11-10T12:00:00.000Z",
+        };
+        assert_eq!(post(s.addr, &answer(n, 9, "a1", shown, None)).await.0, 201);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/responses?limit=10&survey_id=default".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, head, body) = exchange_raw(
+            s.addr,
+            "GET",
+            &path,
+            &[("Authorization", "Bearer t0ken")],
+            "",
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {body}");
+        pages += 1;
+        let page: Vec<Value> = serde_json::from_str(&body).unwrap();
+        seen.extend(page.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        let Some(link) = head
+            .lines()
+            .find_map(|l| l.strip_prefix("link: ").or(l.strip_prefix("Link: ")))
+        else {
+            break;
+        };
+        assert!(link.ends_with("; rel=\"next\""), "{link}");
+        path = link[1..link.find('>').unwrap()].to_owned();
+        assert!(
+            path.contains("survey_id=default"),
+            "the filter is kept: {path}"
+        );
+        assert!(pages < 5, "the pages end");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 25);
+    let mut distinct = seen.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 25, "no response twice, none missing");
+
+    let weekly = get_json(s.addr, "/v1/summary?interval=week").await;
+    let trend = weekly["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 2, "{trend:?}");
+    assert_eq!(trend[0]["period"], "2026-11-02");
+    assert_eq!(trend[0]["responses"], 10);
+    assert_eq!(trend[1]["period"], "2026-11-09");
+    assert_eq!(trend[1]["responses"], 15);
+
+    let (status, _, body) = get(s.addr, "/v1/responses?cursor=nonsense").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("\"field\":\"cursor\""), "{body}");
+    let (status, _, body) = get(s.addr, "/v1/responses?limit=5000").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("\"field\":\"limit\""), "{body}");
+}
+
 on_both!(
+    lists_page_by_cursor_and_weeks_start_on_monday,
     stored_changes_are_forwarded_once_each_with_retries,
     partial_then_complete_is_one_row_in_its_final_state,
     a_late_partial_never_overwrites_complete,

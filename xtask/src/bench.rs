@@ -80,9 +80,79 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
     Ok(())
 }
 
+/// `cargo xtask bench-reports [SQLITE_N] [POSTGRES_N]`: stores 1.2 million synthetic
+/// responses in SQLite and 1 million in PostgreSQL (by SQL, in seconds), starts the release
+/// collector on each, times every report through HTTP, checks the counts, and prints the
+/// collector's peak RSS.
+pub(crate) fn bench_reports(args: &[String]) -> Result {
+    let sqlite_n = args.first().cloned().unwrap_or_else(|| "1200000".into());
+    let pg_n = args.get(1).cloned().unwrap_or_else(|| "1000000".into());
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "nps-collector",
+        "--bin",
+        "nps-collector",
+        "--example",
+        "reports",
+    ]))?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    let collector = target.join("release/nps-collector");
+    let reports = target.join("release/examples/reports");
+    let dir = std::env::temp_dir().join(format!("nps-bench-reports-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let sqlite = format!("sqlite://{}", dir.join("reports.db").display());
+    let (pg_url, pg) = start_postgres(&dir)?;
+    let mut failed = false;
+    for (name, db, n) in [
+        ("SQLite", sqlite.as_str(), &sqlite_n),
+        ("PostgreSQL", pg_url.as_str(), &pg_n),
+    ] {
+        println!("bench-reports, {name}, {n} responses:");
+        run(Command::new(&reports).args(["seed", db, n]))?;
+        let token = "bench-reports-token";
+        let (url, server) = start_collector_with(&collector, db, &["--token", token])?;
+        if run(Command::new(&reports).args(["query", &url, token, n])).is_err() {
+            failed = true;
+        }
+        match peak_rss_kb(server.0.id()) {
+            Some(kb) => println!("  collector peak RSS: {:.1} MB", kb as f64 / 1024.0),
+            None => println!("  collector peak RSS: not readable"),
+        }
+    }
+    drop(pg);
+    let _ = std::fs::remove_dir_all(&dir);
+    if failed {
+        return Err("bench-reports: a report was wrong or failed".into());
+    }
+    Ok(())
+}
+
+/// `VmHWM` of a process: its peak resident set, in KiB.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn start_collector(bin: &Path, db: &str) -> Result<(String, Guard)> {
+    start_collector_with(bin, db, &[])
+}
+
+fn start_collector_with(bin: &Path, db: &str, extra: &[&str]) -> Result<(String, Guard)> {
     let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--db", db, "--rate-limit", "0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("starting {}: {e}", bin.display()))?;

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
         Some("bench-collector") => bench::bench_collector(&args[1..]),
+        Some("bench-reports") => bench::bench_reports(&args[1..]),
         Some("bench-web") => dist(Check::Warn).and_then(|_| {
             run(Command::new("node")
                 .arg("tests/bench/web.mjs")
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
                  e2e    build and run only the end-to-end tests\n  \
                  bench-web [RUNS]\n         the widget's main-thread cost and memory in headless Chromium (20)\n  \
                  bench-collector [N] [CONNECTIONS]\n         load figure of the collector on SQLite and PostgreSQL (100000, 64)\n  \
+                 bench-reports [SQLITE_N] [POSTGRES_N]\n         report times and peak RSS over stored responses (1200000, 1000000)\n  \
                  setup  install what the tests need (wasm32 target, npm packages, Chromium)"
             );
             Err("no command".into())

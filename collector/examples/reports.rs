@@ -1,0 +1,248 @@
+//! Report figures at scale. Run by `cargo xtask bench-reports`, which starts the collector.
+//!
+//! usage: reports seed DB_URL N      store N synthetic responses (over two years, 10,000
+//!                                   accounts, one in seven silent), unless the table has them
+//!        reports query URL TOKEN N  time each report once the collector serves that database,
+//!                                   and check that the counts are exact
+
+use std::time::{Duration, Instant};
+
+use nps_collector::{Backend, Store};
+use sqlx::{Connection, Executor};
+
+/// The synthetic rows, per backend: an `INSERT … SELECT` over a generated series
+/// `i` = `$1` .. `$2`, so that the database makes them itself (fast, and the same data on
+/// both).
+fn insert_sql(backend: Backend, n: i64) -> String {
+    // Two years of responses, evenly spread.
+    let step = 63_072_000.0 / n as f64;
+    match backend {
+        Backend::Sqlite => format!(
+            "WITH RECURSIVE s(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM s WHERE i < $2),
+             g AS (SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 11 END AS score,
+                     strftime('%Y-%m-%dT%H:%M:%S.000Z', 1735689600 + CAST(i * {step} AS INTEGER), 'unixepoch') AS t
+                   FROM s)
+             INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
+                contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
+                locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day)
+             SELECT printf('00000000-0000-4000-8000-%012x', i), 'bench', score,
+                CASE WHEN score IS NULL THEN 'silent' WHEN score >= 9 THEN 'promoter'
+                     WHEN score >= 7 THEN 'passive' ELSE 'detractor' END,
+                CASE WHEN score IS NULL THEN 'dismissed' END,
+                CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment number ' || i END,
+                NULL, NULL, 'complete', 2, 'u' || (i % 200000), 'acct' || (i % 10000),
+                'person' || (i % 200000) || '@example.com', 'https://app.example.com/reports',
+                'en', t, t, t,
+                '{{\"schema\":1,\"id\":\"' || printf('00000000-0000-4000-8000-%012x', i) ||
+                '\",\"survey_id\":\"bench\",\"score\":' || COALESCE(score, 'null') ||
+                ',\"state\":\"complete\",\"user\":{{\"id\":\"u' || (i % 200000) ||
+                '\",\"account_id\":\"acct' || (i % 10000) ||
+                '\"}},\"context\":{{\"url\":\"https://app.example.com/reports\",\"locale\":\"en\"}},\"shown_at\":\"' ||
+                t || '\"}}', t, t, substr(t, 1, 10)
+             FROM g"
+        ),
+        Backend::Postgres => format!(
+            "WITH g AS (SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 11 END AS score,
+                     to_char(to_timestamp(1735689600 + floor(i * {step})) AT TIME ZONE 'UTC',
+                             'YYYY-MM-DD\"T\"HH24:MI:SS\".000Z\"') AS t
+                   FROM generate_series(CAST($1 AS BIGINT), CAST($2 AS BIGINT)) AS i)
+             INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
+                contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
+                locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day)
+             SELECT '00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'), 'bench', score,
+                CASE WHEN score IS NULL THEN 'silent' WHEN score >= 9 THEN 'promoter'
+                     WHEN score >= 7 THEN 'passive' ELSE 'detractor' END,
+                CASE WHEN score IS NULL THEN 'dismissed' END,
+                CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment number ' || i END,
+                NULL, NULL, 'complete', 2, 'u' || (i % 200000), 'acct' || (i % 10000),
+                'person' || (i % 200000) || '@example.com', 'https://app.example.com/reports',
+                'en', t, t, t,
+                '{{\"schema\":1,\"id\":\"00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') ||
+                '\",\"survey_id\":\"bench\",\"score\":' || COALESCE(CAST(score AS TEXT), 'null') ||
+                ',\"state\":\"complete\",\"user\":{{\"id\":\"u' || (i % 200000) ||
+                '\",\"account_id\":\"acct' || (i % 10000) ||
+                '\"}},\"context\":{{\"url\":\"https://app.example.com/reports\",\"locale\":\"en\"}},\"shown_at\":\"' ||
+                t || '\"}}', t, t, substr(t, 1, 10)
+             FROM g"
+        ),
+    }
+}
+
+async fn seed(url: &str, n: i64) {
+    let store = Store::open(url).await.expect("opening the store");
+    let have = store.count().await.expect("counting");
+    if have == n {
+        println!("seed: {n} responses already stored");
+        return;
+    }
+    assert_eq!(
+        have, 0,
+        "seed: the database holds {have} responses, expected 0 or {n}"
+    );
+    let started = Instant::now();
+    let sql = insert_sql(store.backend(), n);
+    let raw = url.replace("sqlite://", "sqlite:");
+    const CHUNK: i64 = 200_000;
+    match store.backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&raw)
+                .await
+                .expect("connect");
+            for first in (1..=n).step_by(CHUNK as usize) {
+                let last = (first + CHUNK - 1).min(n);
+                sqlx::query(&sql)
+                    .bind(first)
+                    .bind(last)
+                    .execute(&mut conn)
+                    .await
+                    .expect("insert");
+            }
+            conn.execute("ANALYZE").await.expect("analyze");
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            for first in (1..=n).step_by(CHUNK as usize) {
+                let last = (first + CHUNK - 1).min(n);
+                sqlx::query(&sql)
+                    .bind(first)
+                    .bind(last)
+                    .execute(&mut conn)
+                    .await
+                    .expect("insert");
+            }
+            conn.execute("VACUUM ANALYZE responses")
+                .await
+                .expect("vacuum");
+        }
+    }
+    println!(
+        "seed: stored {n} responses in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// GETs `path`, prints its time and size; (time, size, Link header, body when small).
+async fn timed(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> (Duration, u64, String, String) {
+    let started = Instant::now();
+    let response = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status();
+    let link = response
+        .headers()
+        .get("link")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    assert!(status.is_success(), "GET {path}: {status}");
+    let elapsed = started.elapsed();
+    let text = if body.len() < 4_000_000 {
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        String::new()
+    };
+    println!(
+        "  {path:<52} {:>8.1} ms  {:>10} bytes",
+        elapsed.as_secs_f64() * 1e3,
+        body.len()
+    );
+    (elapsed, body.len() as u64, link, text)
+}
+
+async fn query(base: &str, token: &str, n: u64) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let (_, _, _, summary) = timed(&client, base, token, "/v1/summary").await;
+    let s: serde_json::Value = serde_json::from_str(&summary).expect("summary JSON");
+    let silent = n / 7;
+    assert_eq!(s["responses"], n, "the summary counts every response");
+    assert_eq!(s["silent"], silent, "one in seven is silent");
+    let trend_total: u64 = s["trend"]
+        .as_array()
+        .expect("trend")
+        .iter()
+        .map(|p| p["responses"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(trend_total, n, "the weeks add up to the total");
+    timed(&client, base, token, "/v1/summary?interval=month").await;
+    timed(
+        &client,
+        base,
+        token,
+        "/v1/summary?from=2026-01-01&to=2026-04-01",
+    )
+    .await;
+    let (_, _, _, accounts) = timed(&client, base, token, "/v1/accounts").await;
+    let first: serde_json::Value = serde_json::from_str(&accounts).expect("accounts JSON");
+    assert_eq!(
+        first.as_array().map(Vec::len),
+        Some(100),
+        "a page of 100 accounts"
+    );
+    timed(&client, base, token, "/v1/accounts?limit=1000&offset=9000").await;
+    timed(&client, base, token, "/v1/trend.svg").await;
+    let (_, _, link, _) = timed(
+        &client,
+        base,
+        token,
+        "/v1/responses?segment=detractor&limit=100",
+    )
+    .await;
+    let next = link
+        .strip_prefix('<')
+        .and_then(|l| l.split_once('>'))
+        .map(|(path, _)| path.to_owned())
+        .expect("a Link to the next page");
+    timed(&client, base, token, &next).await;
+    // What the dashboard asks for at once.
+    let started = Instant::now();
+    tokio::join!(
+        timed(&client, base, token, "/v1/summary"),
+        timed(&client, base, token, "/v1/accounts"),
+        timed(&client, base, token, "/v1/trend.svg"),
+    );
+    println!(
+        "  the dashboard's three reports at once: {:.1} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let (_, bytes, _, _) = timed(
+        &client,
+        base,
+        token,
+        "/v1/responses?segment=detractor&format=csv",
+    )
+    .await;
+    assert!(bytes > 1_000_000, "the CSV export streams every detractor");
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: reports seed DB_URL N | reports query URL TOKEN N";
+    match args.first().map(String::as_str) {
+        Some("seed") if args.len() == 3 => {
+            seed(&args[1], args[2].parse().expect(usage)).await;
+        }
+        Some("query") if args.len() == 4 => {
+            query(&args[1], &args[2], args[3].parse().expect(usage)).await;
+        }
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    }
+}
