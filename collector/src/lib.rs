@@ -10,7 +10,9 @@ pub mod metrics;
 pub mod proxy;
 pub mod report;
 pub mod server;
+pub mod stats;
 pub mod store;
+pub mod themes;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -19,11 +21,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
+use axum::extract::Path as UrlPath;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Extension, Json, Router};
 use nps_widget::response::Response;
 use nps_widget::segment::Segment;
@@ -176,7 +179,7 @@ fn app_and_state(store: Store, settings: &Settings) -> (Router, Shared) {
         .collect();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::POST, Method::GET])
+        .allow_methods([Method::POST, Method::GET, Method::PATCH])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::LINK])
         .max_age(Duration::from_secs(86400));
@@ -185,6 +188,10 @@ fn app_and_state(store: Store, settings: &Settings) -> (Router, Shared) {
         .route("/v1/summary", get(summary))
         .route("/v1/accounts", get(accounts))
         .route("/v1/trend.svg", get(trend))
+        .route("/v1/compare", get(compare))
+        .route("/v1/themes", get(themes))
+        .route("/v1/responses/{id}/follow-up", patch(set_follow_up))
+        .route("/v1/responses/{id}/notes", post(add_note))
         .route("/dashboard", get(dashboard))
         .route("/dashboard.js", get(dashboard_js))
         .route("/dashboard.css", get(dashboard_css))
@@ -405,6 +412,21 @@ struct ReadQuery {
     /// `/v1/accounts`: accounts to skip (its `Link` header gives the next page's).
     #[serde(skip_serializing_if = "Option::is_none")]
     offset: Option<i64>,
+    /// `/v1/responses`: the follow-up state (or `open`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    /// `/v1/responses`: one account's responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    /// `/v1/compare`: the two periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    a_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    a_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    b_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    b_to: Option<String>,
 }
 
 /// Most list entries one page holds.
@@ -452,7 +474,22 @@ fn filter(
             ));
         }
     }
-    for (name, value) in [("from", &q.from), ("to", &q.to)] {
+    if let Some(status) = &q.status {
+        if status != "open" && !store::STATUSES.contains(&status.as_str()) {
+            return Err(bad(
+                "status must be new, contacted, resolved, referral_asked, referred or open",
+                "status",
+            ));
+        }
+    }
+    for (name, value) in [
+        ("from", &q.from),
+        ("to", &q.to),
+        ("a_from", &q.a_from),
+        ("a_to", &q.a_to),
+        ("b_from", &q.b_from),
+        ("b_to", &q.b_to),
+    ] {
         if let Some(v) = value {
             if report::period_of(v, Interval::Month).is_none() {
                 return Err(bad("must be a date (YYYY-MM-DD) or an RFC 3339 time", name));
@@ -484,6 +521,8 @@ fn filter(
         to: q.to.clone(),
         limit,
         after,
+        status: q.status.clone(),
+        account_id: q.account_id.clone().filter(|s| !s.is_empty()),
     })
 }
 
@@ -515,15 +554,24 @@ async fn list(
         let mut rows = state.store.rows(&f).await.map_err(database_error)?;
         let more = rows.len() as i64 >= f.limit;
         rows.truncate((f.limit - 1) as usize);
-        let mut out = String::from("[");
-        for (i, r) in rows.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&r.body);
-        }
-        out.push(']');
-        let mut response = ([(header::CONTENT_TYPE, "application/json")], out).into_response();
+        state
+            .store
+            .with_notes(&mut rows)
+            .await
+            .map_err(database_error)?;
+        // Each response as the widget sent it, with its follow-up beside.
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut body: serde_json::Value =
+                    serde_json::from_str(&r.body).unwrap_or_else(|_| json!({ "id": r.id }));
+                if let Some(object) = body.as_object_mut() {
+                    object.insert("follow_up".into(), json!(r.follow_up));
+                }
+                body
+            })
+            .collect();
+        let mut response = Json(list).into_response();
         if let (true, Some(last)) = (more, rows.last()) {
             let cursor = format!("{}|{}", last.shown_at, last.id);
             if let Some(link) = next_link("/v1/responses", &q, |q| q.cursor = Some(cursor)) {
@@ -639,19 +687,45 @@ async fn accounts(
     Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
     let page = async {
-        let f = filter(&state, &headers, &q, 100)?;
+        let csv = match q.format.as_deref() {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(_) => return Err(bad("format must be json or csv", "format")),
+        };
+        let mut f = filter(&state, &headers, &q, if csv { MAX_PAGE } else { 100 })?;
+        // Here the segment is the account's, not the response's.
+        let segment = f.segment.take().and_then(|s| Segment::parse(&s));
         let offset = q.offset.unwrap_or(0);
         if offset < 0 {
             return Err(bad("offset must be 0 or more", "offset"));
         }
         let accounts = state
             .store
-            .account_counts(&f, offset)
+            .account_counts(&f, offset, segment)
             .await
             .map_err(database_error)?;
         let full = accounts.len() as i64 == f.limit;
         let list: Vec<report::Account> = accounts.into_iter().map(Into::into).collect();
-        let mut response = Json(list).into_response();
+        let mut response = if csv {
+            let mut out = report::ACCOUNTS_CSV_HEADER.to_owned();
+            for a in &list {
+                report::push_account_csv_row(&mut out, a);
+            }
+            let name = format!(
+                "attachment; filename=\"nps-accounts-{}.csv\"",
+                q.segment.as_deref().unwrap_or("all")
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, name),
+                ],
+                out,
+            )
+                .into_response()
+        } else {
+            Json(list).into_response()
+        };
         if full {
             let next = offset + f.limit;
             if let Some(link) = next_link("/v1/accounts", &q, |q| q.offset = Some(next)) {
@@ -661,6 +735,216 @@ async fn accounts(
         Ok(response)
     };
     page.await.unwrap_or_else(|r: Box<HttpResponse>| *r)
+}
+
+/// `GET /v1/compare`: is period b's score really different from period a's?
+async fn compare(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ReadQuery>,
+) -> HttpResponse {
+    let answer = async {
+        let base = filter(&state, &headers, &q, 1)?;
+        let (Some(a_from), Some(a_to), Some(b_from), Some(b_to)) =
+            (&q.a_from, &q.a_to, &q.b_from, &q.b_to)
+        else {
+            let missing = [
+                ("a_from", &q.a_from),
+                ("a_to", &q.a_to),
+                ("b_from", &q.b_from),
+            ]
+            .iter()
+            .find(|(_, v)| v.is_none())
+            .map_or("b_to", |(name, _)| *name);
+            return Err(bad("compare needs a_from, a_to, b_from and b_to", missing));
+        };
+        let period = |from: &String, to: &String| Filter {
+            from: Some(from.clone()),
+            to: Some(to.clone()),
+            ..base.clone()
+        };
+        let a = state
+            .store
+            .tally(&period(a_from, a_to))
+            .await
+            .map_err(database_error)?;
+        let b = state
+            .store
+            .tally(&period(b_from, b_to))
+            .await
+            .map_err(database_error)?;
+        Ok(Json(stats::compare(&a, &b)).into_response())
+    };
+    answer.await.unwrap_or_else(|r: Box<HttpResponse>| *r)
+}
+
+/// Comments read for the themes, newest first: enough for the common themes to stand out,
+/// bounded so the report's memory does not grow with the table.
+const THEME_COMMENTS: i64 = 5000;
+
+/// `GET /v1/themes?segment=…`: the recurring phrases of that segment's comments.
+async fn themes(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ReadQuery>,
+) -> HttpResponse {
+    let answer = async {
+        let f = filter(&state, &headers, &q, 1)?;
+        let comments = state
+            .store
+            .comments(&f, THEME_COMMENTS)
+            .await
+            .map_err(database_error)?;
+        Ok(Json(themes::themes(&comments, 20)).into_response())
+    };
+    answer.await.unwrap_or_else(|r: Box<HttpResponse>| *r)
+}
+
+/// `PATCH /v1/responses/{id}/follow-up` with `{"status": …, "owner": …}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowUpChange {
+    status: Option<String>,
+    /// `null` clears the owner; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    owner: Option<Option<String>>,
+}
+
+/// Tells an absent key (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// `POST /v1/responses/{id}/notes` with `{"text": …, "author": …}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewNote {
+    text: String,
+    author: Option<String>,
+}
+
+/// Reads a JSON body, or the 400 that names the problem.
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<HttpResponse>> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = if path == "." {
+            message
+                .split('`')
+                .nth(1)
+                .map(str::to_owned)
+                .unwrap_or_else(|| "body".into())
+        } else {
+            path
+        };
+        bad(&message, &field)
+    })
+}
+
+/// The token and the response: 401, or 404 for an unknown id; its segment otherwise.
+async fn known_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<String, Box<HttpResponse>> {
+    if !authorized(state, headers) {
+        return Err(Box::new(unauthorized()));
+    }
+    state
+        .store
+        .segment_of(id)
+        .await
+        .map_err(database_error)?
+        .ok_or_else(|| {
+            Box::new(error(
+                StatusCode::NOT_FOUND,
+                "no response with this id",
+                Some("id"),
+            ))
+        })
+}
+
+/// Longest owner, author or note text accepted.
+const MAX_TEXT: usize = 4000;
+
+async fn set_follow_up(
+    State(state): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    let answer = async {
+        let segment = known_response(&state, &headers, &id).await?;
+        let change: FollowUpChange = json_body(&body)?;
+        if change.status.is_none() && change.owner.is_none() {
+            return Err(bad("give status, owner or both", "status"));
+        }
+        if let Some(status) = &change.status {
+            if !store::STATUSES.contains(&status.as_str()) {
+                return Err(bad(
+                    "status must be new, contacted, resolved, referral_asked or referred",
+                    "status",
+                ));
+            }
+            if store::REFERRAL_STATUSES.contains(&status.as_str())
+                && !matches!(segment.as_str(), "promoter" | "passive")
+            {
+                return Err(bad(
+                    "referral_asked and referred are for promoters and passives only",
+                    "status",
+                ));
+            }
+        }
+        if let Some(Some(owner)) = &change.owner {
+            if owner.chars().count() > MAX_TEXT {
+                return Err(bad("owner is longer than 4000 characters", "owner"));
+            }
+        }
+        let owner = change
+            .owner
+            .as_ref()
+            .map(|o| o.as_deref().filter(|o| !o.is_empty()));
+        let follow_up = state
+            .store
+            .set_follow_up(&id, change.status.as_deref(), owner)
+            .await
+            .map_err(database_error)?;
+        Ok(Json(follow_up).into_response())
+    };
+    answer.await.unwrap_or_else(|r: Box<HttpResponse>| *r)
+}
+
+async fn add_note(
+    State(state): State<Shared>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    let answer = async {
+        known_response(&state, &headers, &id).await?;
+        let note: NewNote = json_body(&body)?;
+        if note.text.trim().is_empty() {
+            return Err(bad("text must not be empty", "text"));
+        }
+        if note.text.chars().count() > MAX_TEXT {
+            return Err(bad("text is longer than 4000 characters", "text"));
+        }
+        if note
+            .author
+            .as_ref()
+            .is_some_and(|a| a.chars().count() > MAX_TEXT)
+        {
+            return Err(bad("author is longer than 4000 characters", "author"));
+        }
+        let note = state
+            .store
+            .add_note(&id, note.text.trim(), note.author.as_deref())
+            .await
+            .map_err(database_error)?;
+        Ok((StatusCode::CREATED, Json(note)).into_response())
+    };
+    answer.await.unwrap_or_else(|r: Box<HttpResponse>| *r)
 }
 
 /// Alive: the process answers.

@@ -6,6 +6,7 @@
 use nps_widget::segment::Tally;
 use serde::Serialize;
 
+use crate::stats::{self, round1};
 use crate::store::{AccountCounts, PeriodCounts, Stored};
 
 /// Trend buckets.
@@ -45,12 +46,15 @@ pub struct Figures {
     pub detractors: u64,
     /// Shown, never answered.
     pub silent: u64,
+    /// 95 % margin of error of `nps`, in NPS points (adjusted Wald); `null` without answers.
+    pub margin_of_error: Option<f64>,
 }
 
 impl From<Tally> for Figures {
     fn from(t: Tally) -> Figures {
         Figures {
-            nps: t.nps().map(|n| (n * 10.0).round() / 10.0),
+            nps: t.nps().map(round1),
+            margin_of_error: stats::margin_of_error(&t).map(round1),
             responses: t.answers() + t.silents,
             answers: t.answers(),
             promoters: t.promoters,
@@ -69,6 +73,8 @@ pub struct Period {
     /// The figures of the responses shown in that period.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Fewer than 30 answers: the score moves a lot by chance.
+    pub small_sample: bool,
 }
 
 /// `GET /v1/summary`.
@@ -77,6 +83,8 @@ pub struct Summary {
     /// All responses in the range.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Answers / (answers + silent), 0–1; `null` when nobody was asked.
+    pub response_rate: Option<f64>,
     /// `week` or `month`.
     pub interval: &'static str,
     /// Oldest period first.
@@ -93,6 +101,7 @@ pub fn summarize(periods: Vec<PeriodCounts>, interval: Interval) -> Summary {
         all.silents += p.tally.silents;
     }
     Summary {
+        response_rate: stats::response_rate(&all).map(|r| (r * 1000.0).round() / 1000.0),
         figures: all.into(),
         interval: match interval {
             Interval::Week => "week",
@@ -103,6 +112,7 @@ pub fn summarize(periods: Vec<PeriodCounts>, interval: Interval) -> Summary {
             .filter(|p| !p.period.is_empty())
             .map(|p| Period {
                 period: p.period,
+                small_sample: p.tally.answers() < stats::SMALL_SAMPLE,
                 figures: p.tally.into(),
             })
             .collect(),
@@ -153,6 +163,25 @@ pub struct Account {
     pub last_answer_at: Option<String>,
     /// The newest comment from this account.
     pub latest_comment: Option<String>,
+    /// From the mean of its people's latest scores: `promoter` (≥ 9), `passive` (≥ 7),
+    /// `detractor`; `silent` when people were asked and nobody answered.
+    pub segment: &'static str,
+    /// That mean, one decimal.
+    pub mean_score: Option<f64>,
+    /// People who answered, each counted once.
+    pub people: u64,
+    /// Responses whose follow-up is open (not resolved, not referred).
+    pub open_follow_ups: u64,
+}
+
+/// An account's segment from the mean of its people's latest scores.
+pub fn account_segment(mean_score: Option<f64>) -> &'static str {
+    match mean_score {
+        None => "silent",
+        Some(m) if m >= 9.0 => "promoter",
+        Some(m) if m >= 7.0 => "passive",
+        Some(_) => "detractor",
+    }
 }
 
 impl From<AccountCounts> for Account {
@@ -162,8 +191,42 @@ impl From<AccountCounts> for Account {
             figures: a.tally.into(),
             last_answer_at: a.last_answer_at,
             latest_comment: a.latest_comment,
+            segment: account_segment(a.mean_score),
+            mean_score: a.mean_score.map(round1),
+            people: a.people,
+            open_follow_ups: a.open_follow_ups,
         }
     }
+}
+
+/// The header of the accounts' CSV export (for a CRM import).
+pub const ACCOUNTS_CSV_HEADER: &str = "account_id,segment,nps,margin_of_error,mean_score,people,promoters,passives,detractors,silent,open_follow_ups,last_answer_at,latest_comment\r\n";
+
+/// One account as a CSV line.
+pub fn push_account_csv_row(out: &mut String, a: &Account) {
+    let number = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let fields = [
+        a.account_id.clone(),
+        a.segment.to_owned(),
+        number(a.figures.nps),
+        number(a.figures.margin_of_error),
+        number(a.mean_score),
+        a.people.to_string(),
+        a.figures.promoters.to_string(),
+        a.figures.passives.to_string(),
+        a.figures.detractors.to_string(),
+        a.figures.silent.to_string(),
+        a.open_follow_ups.to_string(),
+        a.last_answer_at.clone().unwrap_or_default(),
+        a.latest_comment.clone().unwrap_or_default(),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(out, f);
+    }
+    out.push_str("\r\n");
 }
 
 /// The first line of the CSV export.
@@ -247,6 +310,32 @@ pub fn trend_svg(summary: &Summary) -> String {
             ly + 4.0
         ));
     }
+    // The 95 % band: NPS ± margin of error, clipped to the scale.
+    let band: Vec<(f64, f64, f64)> = summary
+        .trend
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let (v, m) = (p.figures.nps?, p.figures.margin_of_error?);
+            Some((x(i), y((v + m).min(100.0)), y((v - m).max(-100.0))))
+        })
+        .collect();
+    if band.len() > 1 {
+        let upper = band.iter().map(|(px, hi, _)| format!("{px:.1},{hi:.1}"));
+        let lower = band
+            .iter()
+            .rev()
+            .map(|(px, _, lo)| format!("{px:.1},{lo:.1}"));
+        let all: Vec<String> = upper.chain(lower).collect();
+        out.push_str(&format!(
+            "<polygon fill=\"#c7d2fe\" fill-opacity=\"0.6\" stroke=\"none\" points=\"{}\"><title>95 % margin of error</title></polygon>",
+            all.join(" ")
+        ));
+    } else if let Some((px, hi, lo)) = band.first() {
+        out.push_str(&format!(
+            "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{hi:.1}\" y2=\"{lo:.1}\" stroke=\"#c7d2fe\" stroke-width=\"8\"/>"
+        ));
+    }
     let points: Vec<(f64, f64)> = summary
         .trend
         .iter()
@@ -266,11 +355,18 @@ pub fn trend_svg(summary: &Summary) -> String {
     let label_every = n.div_ceil(8);
     for (i, p) in summary.trend.iter().enumerate() {
         if let Some(v) = p.figures.nps {
+            // Small samples are hollow points: visible, but not to be read as facts.
+            let (fill, note) = if p.small_sample {
+                ("#ffffff", " (fewer than 30 answers)")
+            } else {
+                ("#4338ca", "")
+            };
             out.push_str(&format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"#4338ca\"><title>{}: NPS {v}, {} answers</title></circle>",
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{fill}\" stroke=\"#4338ca\" stroke-width=\"2\"><title>{}: NPS {v} ± {}, {} answers{note}</title></circle>",
                 x(i),
                 y(v),
                 p.period,
+                p.figures.margin_of_error.unwrap_or_default(),
                 p.figures.answers
             ));
         }
@@ -323,6 +419,7 @@ mod tests {
             shown_at: "2026-11-23T10:00:00Z".into(),
             answered_at: Some("2026-11-23T10:00:00Z".into()),
             body: "{}".into(),
+            follow_up: Default::default(),
         }
     }
 
@@ -340,6 +437,34 @@ mod tests {
         assert_eq!(s.trend.len(), 2);
         assert_eq!(s.trend[1].period, "2026-11");
         assert_eq!(s.trend[1].figures.nps, Some(0.0));
+    }
+
+    #[test]
+    fn summaries_carry_margins_response_rate_and_small_samples() {
+        let mut periods = vec![counts("2026-10", 1, 0, 0, 0)];
+        periods.push(counts("2026-11", 59, 20, 20, 25));
+        let s = summarize(periods, Interval::Month);
+        assert_eq!(s.figures.nps, Some(40.0));
+        assert_eq!(s.figures.margin_of_error, Some(15.5));
+        assert_eq!(s.response_rate, Some(0.8));
+        assert!(s.trend[0].small_sample);
+        assert_eq!(s.trend[0].figures.margin_of_error, Some(73.5));
+        assert!(!s.trend[1].small_sample);
+    }
+
+    #[test]
+    fn accounts_are_classified_by_their_peoples_mean_score() {
+        for (mean, segment) in [
+            (None, "silent"),
+            (Some(10.0), "promoter"),
+            (Some(9.0), "promoter"),
+            (Some(8.99), "passive"),
+            (Some(7.0), "passive"),
+            (Some(6.99), "detractor"),
+            (Some(0.0), "detractor"),
+        ] {
+            assert_eq!(account_segment(mean), segment, "{mean:?}");
+        }
     }
 
     #[test]
@@ -363,8 +488,9 @@ mod tests {
             2,
             "a period without answers has no point"
         );
-        assert!(svg.contains("2026-10: NPS 100, 1 answers"));
-        assert!(svg.contains("2026-11: NPS -100, 1 answers"));
+        assert!(svg.contains("2026-10: NPS 100 ± 73.5, 1 answers (fewer than 30 answers)"));
+        assert!(svg.contains("2026-11: NPS -100 ± 73.5, 1 answers (fewer than 30 answers)"));
+        assert!(svg.contains("<polygon"), "the margin-of-error band");
         assert!(svg.contains(">2026-12</text>"));
         assert!(svg.ends_with("</svg>"));
     }

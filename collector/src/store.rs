@@ -10,12 +10,23 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nps_widget::response::Response;
-use nps_widget::segment::Tally;
+use nps_widget::segment::{Segment, Tally};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use serde::Serialize;
+
 use crate::report::Interval;
+
+/// `'a', 'b'` for an SQL `IN` list of our own constants.
+fn quoted(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +79,8 @@ const MIGRATIONS: &[&str] = &[
     // with no sort, and the range filters narrow the index scan by it.
     "ALTER TABLE responses ADD COLUMN shown_day TEXT",
     "UPDATE responses SET shown_day = substr(shown_at, 1, 10)",
-    "CREATE INDEX responses_day_segment ON responses (shown_day, segment, shown_at)",
-    "CREATE INDEX responses_survey_day_segment ON responses (survey_id, shown_day, segment, shown_at)",
+    "CREATE INDEX responses_day_segment ON responses (shown_day, segment)",
+    "CREATE INDEX responses_survey_day_segment ON responses (survey_id, shown_day, segment)",
     "DROP INDEX responses_survey_shown",
     "CREATE INDEX responses_segment_shown ON responses (segment, shown_at, id)",
     "CREATE INDEX responses_account_shown ON responses (account_id, shown_at, segment, answered_at)",
@@ -77,7 +88,31 @@ const MIGRATIONS: &[&str] = &[
     // Leases: which collector drains the webhook queue while several share one database.
     "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL)",
     "INSERT INTO leases (name, holder, until_ms) VALUES ('forward', '', 0)",
+    // Closing the loop: a follow-up state per response, apart from the response itself, so
+    // that the widget re-delivering a response never resets it; notes are append-only.
+    "CREATE TABLE follow_ups (
+        response_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        owner TEXT,
+        updated_at TEXT NOT NULL
+    )",
+    "CREATE INDEX follow_ups_status ON follow_ups (status)",
+    "CREATE TABLE notes (
+        seq {serial},
+        response_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        author TEXT,
+        at TEXT NOT NULL
+    )",
+    "CREATE INDEX notes_response ON notes (response_id, seq)",
 ];
+
+/// The follow-up states, in the order a response moves through them.
+pub const STATUSES: &[&str] = &["new", "contacted", "resolved", "referral_asked", "referred"];
+/// States only promoters and passives can be in.
+pub const REFERRAL_STATUSES: &[&str] = &["referral_asked", "referred"];
+/// States that close a follow-up; every other one is open.
+pub const CLOSED_STATUSES: &[&str] = &["resolved", "referred"];
 
 /// The PostgreSQL advisory lock key held while migrating, so that collectors starting at once
 /// migrate one after the other.
@@ -151,6 +186,8 @@ pub struct Stored {
     pub answered_at: Option<String>,
     /// The JSON body as the widget sent it.
     pub body: String,
+    /// Where closing the loop stands (notes filled by [`Store::with_notes`]).
+    pub follow_up: FollowUp,
 }
 
 /// Which stored responses a query wants.
@@ -168,6 +205,45 @@ pub struct Filter {
     pub limit: i64,
     /// Keyset cursor: only responses after this `(shown_at, id)` in the newest-first order.
     pub after: Option<(String, String)>,
+    /// Only responses whose follow-up is in this state (`open`: not resolved, not referred).
+    pub status: Option<String>,
+    /// Only this account's responses.
+    pub account_id: Option<String>,
+}
+
+/// A response's follow-up: where closing the loop stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUp {
+    /// One of [`STATUSES`]; `new` until someone changes it.
+    pub status: String,
+    /// Who works on it (an email, a name).
+    pub owner: Option<String>,
+    /// When the state or owner last changed.
+    pub updated_at: Option<String>,
+    /// Oldest first.
+    pub notes: Vec<Note>,
+}
+
+impl Default for FollowUp {
+    fn default() -> FollowUp {
+        FollowUp {
+            status: "new".into(),
+            owner: None,
+            updated_at: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One note on a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The note.
+    pub text: String,
+    /// Who wrote it.
+    pub author: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// A `WHERE` clause and the values bound to its `$n` placeholders, in order.
@@ -187,14 +263,24 @@ impl Where {
         if let Some(segment) = &filter.segment {
             w.push("segment = {}", segment);
         }
-        // The day bounds let the index narrow the scan; the exact bounds follow.
+        if let Some(account) = &filter.account_id {
+            w.push("account_id = {}", account);
+        }
+        // Bounds by day let the index narrow the scan and answer alone; a bound with a time
+        // of day adds the exact comparison.
         if let Some(from) = &filter.from {
             w.push("shown_day >= {}", from.get(..10).unwrap_or(from));
-            w.push("shown_at >= {}", from);
+            if from.len() > 10 {
+                w.push("shown_at >= {}", from);
+            }
         }
         if let Some(to) = &filter.to {
-            w.push("shown_day <= {}", to.get(..10).unwrap_or(to));
-            w.push("shown_at < {}", to);
+            if to.len() > 10 {
+                w.push("shown_day <= {}", to.get(..10).unwrap_or(to));
+                w.push("shown_at < {}", to);
+            } else {
+                w.push("shown_day < {}", to);
+            }
         }
         w
     }
@@ -263,7 +349,7 @@ pub struct PeriodCounts {
 }
 
 /// One account's figures, counted by the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountCounts {
     /// The site's account id.
     pub account_id: String,
@@ -273,6 +359,12 @@ pub struct AccountCounts {
     pub last_answer_at: Option<String>,
     /// The newest comment from this account.
     pub latest_comment: Option<String>,
+    /// The mean of its people's latest scores; `None` when nobody answered.
+    pub mean_score: Option<f64>,
+    /// People who answered (each counted once).
+    pub people: u64,
+    /// Its responses whose follow-up is open (not resolved, not referred).
+    pub open_follow_ups: u64,
 }
 
 /// The response store.
@@ -281,6 +373,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     writer: mpsc::Sender<Job>,
+    forward: bool,
 }
 
 /// A stored change waiting to be forwarded.
@@ -382,6 +475,7 @@ impl Store {
             pool,
             backend,
             writer,
+            forward,
         };
         store.migrate().await?;
         tokio::spawn(write_loop(store.pool.clone(), backend, jobs, forward));
@@ -468,6 +562,14 @@ impl Store {
     /// `filter.limit` of them after the filter's cursor.
     pub async fn rows(&self, filter: &Filter) -> Result<Vec<Stored>, sqlx::Error> {
         let mut w = Where::of(filter);
+        match filter.status.as_deref() {
+            None => {}
+            Some("open") => w.raw(&format!(
+                "COALESCE(f.status, 'new') NOT IN ({})",
+                quoted(CLOSED_STATUSES)
+            )),
+            Some(status) => w.push("COALESCE(f.status, 'new') = {}", status),
+        }
         if let Some((shown_at, id)) = &filter.after {
             let (a, b) = (w.next(), w.next() + 1);
             w.binds.push(shown_at.clone());
@@ -478,8 +580,8 @@ impl Store {
         let sql = format!(
             "SELECT id, survey_id, CAST(score AS BIGINT), segment, silent_reason, comment,
                 CAST(contact_consent AS BIGINT), state, user_id, account_id, email, shown_at,
-                answered_at, body
-             FROM responses{}
+                answered_at, body, f.status, f.owner, f.updated_at
+             FROM responses LEFT JOIN follow_ups f ON f.response_id = responses.id{}
              ORDER BY shown_at DESC, id DESC LIMIT {}",
             w.sql,
             filter.limit.max(0)
@@ -502,6 +604,14 @@ impl Store {
                     shown_at: r.try_get(11)?,
                     answered_at: r.try_get(12)?,
                     body: r.try_get(13)?,
+                    follow_up: FollowUp {
+                        status: r
+                            .try_get::<Option<String>, _>(14)?
+                            .unwrap_or_else(|| "new".into()),
+                        owner: r.try_get(15)?,
+                        updated_at: r.try_get(16)?,
+                        notes: Vec::new(),
+                    },
                 })
             })
             .collect()
@@ -547,22 +657,48 @@ impl Store {
             .collect()
     }
 
-    /// Per-account counts of the responses matching `filter` (segment aside), lowest NPS
-    /// first (accounts without answers last), then by id; `filter.limit` accounts from
-    /// `offset`. The latest comment of each listed account comes from one more query over
-    /// just those accounts.
+    /// Per-account figures of the responses matching `filter` (its segment aside), lowest
+    /// NPS first (accounts without answers last), then by id; `filter.limit` accounts from
+    /// `offset`; with `segment`, only the accounts in that segment. An account's segment
+    /// comes from the mean of its people's latest scores (each user counted once); `silent`
+    /// when people there were asked and nobody answered. The latest comment, the means and
+    /// the open follow-ups of the listed accounts come from queries over just those accounts.
     pub async fn account_counts(
         &self,
         filter: &Filter,
         offset: i64,
+        segment: Option<Segment>,
     ) -> Result<Vec<AccountCounts>, sqlx::Error> {
         let mut w = Where::of(&Filter {
             segment: None,
             ..filter.clone()
         });
         w.raw("account_id IS NOT NULL");
+        // Each person's latest score per account (people without a user id count once per
+        // response).
+        let means = format!(
+            "SELECT account_id, AVG(score * 1.0) AS mean_score, COUNT(*) AS people FROM (
+                SELECT account_id, score, ROW_NUMBER() OVER (
+                    PARTITION BY account_id, COALESCE(user_id, id)
+                    ORDER BY answered_at DESC, id DESC) AS latest
+                FROM responses{} AND score IS NOT NULL
+             ) AS scored WHERE latest = 1 GROUP BY account_id",
+            w.sql
+        );
+        let (join, condition) = match segment {
+            None => ("", ""),
+            Some(Segment::Silent) => ("", "WHERE p + pa + d = 0 AND s > 0"),
+            Some(Segment::Promoter) => ("JOIN", "WHERE m.mean_score >= 9"),
+            Some(Segment::Passive) => ("JOIN", "WHERE m.mean_score >= 7 AND m.mean_score < 9"),
+            Some(Segment::Detractor) => ("JOIN", "WHERE m.mean_score < 7"),
+        };
+        let joined = if join.is_empty() {
+            String::new()
+        } else {
+            format!("JOIN ({means}) AS m ON m.account_id = accounts.account_id")
+        };
         let sql = format!(
-            "SELECT account_id, p, pa, d, s, last_answer_at FROM (
+            "SELECT accounts.account_id, p, pa, d, s, last_answer_at FROM (
                 SELECT account_id,
                     CAST(SUM(CASE WHEN segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS p,
                     CAST(SUM(CASE WHEN segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS pa,
@@ -570,10 +706,10 @@ impl Store {
                     CAST(SUM(CASE WHEN segment = 'silent' THEN 1 ELSE 0 END) AS BIGINT) AS s,
                     MAX(answered_at) AS last_answer_at
                 FROM responses{} GROUP BY account_id
-             ) AS accounts
+             ) AS accounts {joined} {condition}
              ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
                 (p - d) * 1.0 / CASE WHEN p + pa + d = 0 THEN 1 ELSE p + pa + d END,
-                account_id
+                accounts.account_id
              LIMIT {} OFFSET {}",
             w.sql,
             filter.limit.max(0),
@@ -588,40 +724,280 @@ impl Store {
                     tally: tally(r, 1)?,
                     last_answer_at: r.try_get(5)?,
                     latest_comment: None,
+                    mean_score: None,
+                    people: 0,
+                    open_follow_ups: 0,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         if accounts.is_empty() {
             return Ok(accounts);
         }
-        let mut w = Where::of(&Filter {
+        // The same conditions, narrowed to the listed accounts.
+        let mut page = Where::of(&Filter {
             segment: None,
             ..filter.clone()
         });
-        w.raw("comment IS NOT NULL AND comment <> ''");
-        let first = w.next();
+        let first = page.next();
         let list: Vec<String> = (0..accounts.len())
             .map(|i| format!("${}", first + i))
             .collect();
-        w.raw(&format!("account_id IN ({})", list.join(", ")));
-        w.binds
+        page.raw(&format!("account_id IN ({})", list.join(", ")));
+        page.binds
             .extend(accounts.iter().map(|a| a.account_id.clone()));
+
         let sql = format!(
             "SELECT account_id, comment FROM (
                 SELECT account_id, comment, ROW_NUMBER() OVER (
                     PARTITION BY account_id ORDER BY answered_at DESC, id DESC) AS newest
-                FROM responses{}
+                FROM responses{} AND comment IS NOT NULL AND comment <> ''
              ) AS commented WHERE newest = 1",
-            w.sql
+            page.sql
         );
-        for row in w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
+        for row in page.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
             let id: String = row.try_get(0)?;
-            let comment: Option<String> = row.try_get(1)?;
-            if let Some(account) = accounts.iter_mut().find(|a| a.account_id == id) {
-                account.latest_comment = comment;
+            if let Some(a) = accounts.iter_mut().find(|a| a.account_id == id) {
+                a.latest_comment = row.try_get(1)?;
+            }
+        }
+        let sql = format!(
+            "SELECT account_id, CAST(mean_score AS DOUBLE PRECISION), CAST(people AS BIGINT) FROM (
+                SELECT account_id, AVG(score * 1.0) AS mean_score, COUNT(*) AS people FROM (
+                    SELECT account_id, score, ROW_NUMBER() OVER (
+                        PARTITION BY account_id, COALESCE(user_id, id)
+                        ORDER BY answered_at DESC, id DESC) AS latest
+                    FROM responses{} AND score IS NOT NULL
+                ) AS scored WHERE latest = 1 GROUP BY account_id
+             ) AS means",
+            page.sql
+        );
+        for row in page.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
+            let id: String = row.try_get(0)?;
+            if let Some(a) = accounts.iter_mut().find(|a| a.account_id == id) {
+                a.mean_score = row.try_get(1)?;
+                a.people = row.try_get::<i64, _>(2)?.max(0) as u64;
+            }
+        }
+        let sql = format!(
+            "SELECT account_id, CAST(COUNT(*) AS BIGINT)
+             FROM responses LEFT JOIN follow_ups f ON f.response_id = responses.id{}
+                AND COALESCE(f.status, 'new') NOT IN ({})
+             GROUP BY account_id",
+            page.sql,
+            quoted(CLOSED_STATUSES)
+        );
+        for row in page.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
+            let id: String = row.try_get(0)?;
+            if let Some(a) = accounts.iter_mut().find(|a| a.account_id == id) {
+                a.open_follow_ups = row.try_get::<i64, _>(1)?.max(0) as u64;
             }
         }
         Ok(accounts)
+    }
+
+    /// Fills in the notes of `rows`' follow-ups, with one query.
+    pub async fn with_notes(&self, rows: &mut [Stored]) -> Result<(), sqlx::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT response_id, text, author, at FROM notes WHERE response_id IN ({})
+             ORDER BY seq",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for r in rows.iter() {
+            query = query.bind(r.id.as_str());
+        }
+        for note in query.fetch_all(&self.pool).await? {
+            let id: String = note.try_get(0)?;
+            if let Some(row) = rows.iter_mut().find(|r| r.id == id) {
+                row.follow_up.notes.push(Note {
+                    text: note.try_get(1)?,
+                    author: note.try_get(2)?,
+                    at: note.try_get(3)?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The segment of response `id`, if it is stored.
+    pub async fn segment_of(&self, id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query("SELECT segment FROM responses WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()
+    }
+
+    /// A response's follow-up with its notes (the default one if nobody touched it).
+    pub async fn follow_up(&self, id: &str) -> Result<FollowUp, sqlx::Error> {
+        let mut follow_up = match sqlx::query(
+            "SELECT status, owner, updated_at FROM follow_ups WHERE response_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        {
+            Some(r) => FollowUp {
+                status: r.try_get(0)?,
+                owner: r.try_get(1)?,
+                updated_at: r.try_get(2)?,
+                notes: Vec::new(),
+            },
+            None => FollowUp::default(),
+        };
+        for note in
+            sqlx::query("SELECT text, author, at FROM notes WHERE response_id = $1 ORDER BY seq")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+        {
+            follow_up.notes.push(Note {
+                text: note.try_get(0)?,
+                author: note.try_get(1)?,
+                at: note.try_get(2)?,
+            });
+        }
+        Ok(follow_up)
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Queues `event` for the webhook in `tx`, when forwarding.
+    async fn queue_event(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        response_id: &str,
+        event: serde_json::Value,
+    ) -> Result<(), sqlx::Error> {
+        if self.forward {
+            sqlx::query(
+                "INSERT INTO forwards (response_id, body, attempts, next_at) VALUES ($1, $2, 0, 0)",
+            )
+            .bind(response_id)
+            .bind(event.to_string())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Sets the status and/or the owner of response `id`'s follow-up (checked by the caller)
+    /// and queues the change for the webhook, in one transaction; the follow-up after it.
+    pub async fn set_follow_up(
+        &self,
+        id: &str,
+        status: Option<&str>,
+        owner: Option<Option<&str>>,
+    ) -> Result<FollowUp, sqlx::Error> {
+        let now = now_rfc3339();
+        let mut tx = self.begin_write().await?;
+        let current = sqlx::query("SELECT status, owner FROM follow_ups WHERE response_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (old_status, old_owner): (String, Option<String>) = match current {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => ("new".into(), None),
+        };
+        let status = status.map(str::to_owned).unwrap_or(old_status);
+        let owner = match owner {
+            Some(o) => o.map(str::to_owned),
+            None => old_owner,
+        };
+        sqlx::query(
+            "INSERT INTO follow_ups (response_id, status, owner, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (response_id) DO UPDATE SET status = excluded.status,
+                owner = excluded.owner, updated_at = excluded.updated_at",
+        )
+        .bind(id)
+        .bind(&status)
+        .bind(&owner)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let event = serde_json::json!({
+            "type": "follow_up.updated", "response_id": id,
+            "follow_up": {"status": status, "owner": owner, "updated_at": now},
+        });
+        self.queue_event(&mut tx, id, event).await?;
+        tx.commit().await?;
+        self.follow_up(id).await
+    }
+
+    /// Appends a note to response `id`'s follow-up and queues it for the webhook.
+    pub async fn add_note(
+        &self,
+        id: &str,
+        text: &str,
+        author: Option<&str>,
+    ) -> Result<Note, sqlx::Error> {
+        let note = Note {
+            text: text.to_owned(),
+            author: author.map(str::to_owned),
+            at: now_rfc3339(),
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO notes (response_id, text, author, at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(&note.text)
+            .bind(&note.author)
+            .bind(&note.at)
+            .execute(&mut *tx)
+            .await?;
+        let event = serde_json::json!({
+            "type": "note.added", "response_id": id, "note": note,
+        });
+        self.queue_event(&mut tx, id, event).await?;
+        tx.commit().await?;
+        Ok(note)
+    }
+
+    /// Responses matching `filter` (segment aside), counted per segment.
+    pub async fn tally(&self, filter: &Filter) -> Result<Tally, sqlx::Error> {
+        let w = Where::of(&Filter {
+            segment: None,
+            ..filter.clone()
+        });
+        let sql = format!(
+            "SELECT {SEGMENT_SUMS} FROM (
+                SELECT segment, COUNT(*) AS n FROM responses{} GROUP BY segment
+             ) AS segments",
+            w.sql
+        );
+        let row = w.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
+        tally(&row, 0)
+    }
+
+    /// The latest comments of `filter`'s responses (with their id and locale), newest first,
+    /// at most `limit`: what the themes are found in.
+    pub async fn comments(
+        &self,
+        filter: &Filter,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+        let mut w = Where::of(filter);
+        w.raw("comment IS NOT NULL AND comment <> ''");
+        let sql = format!(
+            "SELECT id, comment, locale FROM responses{} ORDER BY shown_at DESC, id DESC LIMIT {}",
+            w.sql,
+            limit.max(0)
+        );
+        w.bind(sqlx::query(&sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
     }
 
     /// Whether the database answers (for `/readyz`).
