@@ -687,7 +687,320 @@ async fn lists_page_by_cursor_and_weeks_start_on_monday(db: Db) {
     assert!(body.contains("\"field\":\"limit\""), "{body}");
 }
 
+/// A request with the test token and a JSON body; (status, JSON answer).
+async fn send(addr: SocketAddr, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let (status, text) = request(
+        addr,
+        method,
+        path,
+        &[
+            ("Authorization", "Bearer t0ken"),
+            ("Content-Type", "application/json"),
+        ],
+        &body.to_string(),
+    )
+    .await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A response of `score` (or silent) from `user` at `account`, shown at `shown_at`.
+fn from_person(n: u32, score: Option<u8>, user: &str, account: &str, shown_at: &str) -> Value {
+    let mut r = answer(n, score.unwrap_or(0), account, shown_at, None);
+    r["user"]["id"] = json!(user);
+    if score.is_none() {
+        r["score"] = Value::Null;
+        r["segment"] = json!("silent");
+        r["silent_reason"] = json!("dismissed");
+    }
+    r
+}
+
+async fn follow_ups_close_the_loop_and_survive_redelivery(db: Db) {
+    let s = start_with_token(db, "t0ken").await;
+    let promoter = "0b6e3c1a-5f7d-4c2e-9a8b-000000000077";
+    assert_eq!(post(s.addr, &response(ID, 3, "partial", None)).await.0, 201);
+    assert_eq!(
+        post(s.addr, &response(promoter, 10, "complete", None))
+            .await
+            .0,
+        201
+    );
+    let path = format!("/v1/responses/{ID}/follow-up");
+
+    let (status, _) = request(s.addr, "PATCH", &path, &[], "{}").await;
+    assert_eq!(status, 401, "no token");
+    let unknown = "/v1/responses/0b6e3c1a-5f7d-4c2e-9a8b-999999999999/follow-up";
+    assert_eq!(
+        send(s.addr, "PATCH", unknown, &json!({"status": "contacted"}))
+            .await
+            .0,
+        404
+    );
+    for (body, field) in [
+        (json!({"status": "called"}), "status"),
+        (json!({"status": "referral_asked"}), "status"),
+        (json!({"status": "referred"}), "status"),
+        (json!({"owner": "ann", "priority": 1}), "priority"),
+        (json!({}), "status"),
+    ] {
+        let (status, error) = send(s.addr, "PATCH", &path, &body).await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["field"], field, "{body}: {error}");
+    }
+
+    let (status, f) = send(
+        s.addr,
+        "PATCH",
+        &path,
+        &json!({"status": "contacted", "owner": "ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(f["status"], "contacted");
+    assert_eq!(f["owner"], "ann@example.com");
+    assert!(f["updated_at"].as_str().unwrap().ends_with('Z'));
+    let notes = format!("/v1/responses/{ID}/notes");
+    let (status, note) = send(
+        s.addr,
+        "POST",
+        &notes,
+        &json!({"text": "Called: export is broken for them", "author": "ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{note}");
+    assert_eq!(note["text"], "Called: export is broken for them");
+    assert_eq!(
+        send(s.addr, "POST", &notes, &json!({"text": "  "})).await.0,
+        400
+    );
+
+    // The widget delivers the complete response after the partial: the follow-up stays.
+    assert_eq!(
+        post(s.addr, &response(ID, 3, "complete", Some("Exports fail")))
+            .await
+            .0,
+        200
+    );
+    let contacted = get_json(s.addr, "/v1/responses?status=contacted").await;
+    let contacted = contacted.as_array().unwrap();
+    assert_eq!(contacted.len(), 1);
+    assert_eq!(contacted[0]["comment"], "Exports fail");
+    let f = &contacted[0]["follow_up"];
+    assert_eq!(f["status"], "contacted");
+    assert_eq!(f["owner"], "ann@example.com");
+    assert_eq!(f["notes"][0]["text"], "Called: export is broken for them");
+    assert_eq!(f["notes"][0]["author"], "ann@example.com");
+    let fresh = get_json(s.addr, "/v1/responses?status=new").await;
+    assert_eq!(fresh.as_array().unwrap().len(), 1, "the promoter is new");
+    assert_eq!(fresh[0]["follow_up"]["status"], "new");
+    assert_eq!(fresh[0]["follow_up"]["notes"], json!([]));
+
+    assert_eq!(
+        get_json(s.addr, "/v1/responses?status=open")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        send(s.addr, "PATCH", &path, &json!({"status": "resolved"}))
+            .await
+            .0,
+        200
+    );
+    let open = get_json(s.addr, "/v1/responses?status=open").await;
+    assert_eq!(open.as_array().unwrap().len(), 1, "resolved is closed");
+    let resolved = get_json(s.addr, "/v1/responses?status=resolved").await;
+    assert_eq!(
+        resolved[0]["follow_up"]["owner"], "ann@example.com",
+        "owner kept"
+    );
+    // Referrals are for promoters and passives.
+    let promoter_path = format!("/v1/responses/{promoter}/follow-up");
+    let (status, f) = send(
+        s.addr,
+        "PATCH",
+        &promoter_path,
+        &json!({"status": "referral_asked"}),
+    )
+    .await;
+    assert_eq!(
+        (status, f["status"].as_str()),
+        (200, Some("referral_asked"))
+    );
+    let (_, f) = send(s.addr, "PATCH", &promoter_path, &json!({"owner": null})).await;
+    assert_eq!(
+        f["status"], "referral_asked",
+        "an owner change keeps the status"
+    );
+    let (status, _, body) = get(s.addr, "/v1/responses?status=done").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("\"field\":\"status\""), "{body}");
+}
+
+async fn accounts_carry_their_segment_and_silent_accounts_are_listed(db: Db) {
+    let s = start_with_token(db, "t0ken").await;
+    let t = |d: u32| format!("2026-11-{d:02}T10:00:00.000Z");
+    let people = [
+        // acme: u1 was a detractor, then a promoter (the latest counts), u2 a promoter.
+        (1, Some(3), "u1", "acme", t(1)),
+        (2, Some(10), "u1", "acme", t(5)),
+        (3, Some(9), "u2", "acme", t(2)),
+        // globex: 7 and 8, a passive account.
+        (4, Some(7), "u3", "globex", t(3)),
+        (5, Some(8), "u4", "globex", t(3)),
+        // initech: asked twice, nobody answered.
+        (6, None, "u5", "initech", t(4)),
+        (7, None, "u6", "initech", t(6)),
+        // hooli: one unhappy person.
+        (8, Some(2), "u7", "hooli", t(4)),
+    ];
+    for (n, score, user, account, shown) in &people {
+        let body = from_person(*n, *score, user, account, shown);
+        assert_eq!(post(s.addr, &body).await.0, 201);
+    }
+    let accounts = get_json(s.addr, "/v1/accounts").await;
+    let by_id = |id: &str| {
+        accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let acme = by_id("acme");
+    assert_eq!(acme["segment"], "promoter");
+    assert_eq!(acme["mean_score"], 9.5);
+    assert_eq!(acme["people"], 2, "u1 counted once");
+    assert_eq!(acme["promoters"], 2);
+    assert_eq!(acme["margin_of_error"], 68.0);
+    assert_eq!(acme["open_follow_ups"], 3);
+    assert_eq!(by_id("globex")["segment"], "passive");
+    assert_eq!(by_id("hooli")["segment"], "detractor");
+    let initech = by_id("initech");
+    assert_eq!(initech["segment"], "silent");
+    assert_eq!(initech["nps"], Value::Null);
+    assert_eq!(initech["margin_of_error"], Value::Null);
+    assert_eq!(initech["silent"], 2);
+
+    for (segment, expected) in [
+        ("silent", vec!["initech"]),
+        ("promoter", vec!["acme"]),
+        ("passive", vec!["globex"]),
+        ("detractor", vec!["hooli"]),
+    ] {
+        let list = get_json(s.addr, &format!("/v1/accounts?segment={segment}")).await;
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, expected, "{segment}");
+    }
+    let (status, head, csv) = get(s.addr, "/v1/accounts?segment=silent&format=csv").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/csv"), "{head}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("account_id,segment,nps,margin_of_error,"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("initech,silent,,,"), "{csv}");
+
+    let one = get_json(s.addr, "/v1/responses?account_id=acme").await;
+    assert_eq!(
+        one.as_array().unwrap().len(),
+        3,
+        "the account's own responses"
+    );
+}
+
+async fn summary_compare_and_themes_answer_with_statistics(db: Db) {
+    let s = start_with_token(db, "t0ken").await;
+    let mut n = 0;
+    let mut add = |count: u32, score: u8, day: &str, comment: Option<&'static str>| {
+        let mut bodies = Vec::new();
+        for _ in 0..count {
+            n += 1;
+            bodies.push(answer(
+                n,
+                score,
+                "a1",
+                &format!("{day}T10:00:00.000Z"),
+                comment,
+            ));
+        }
+        bodies
+    };
+    let mut bodies = Vec::new();
+    // October: 4 promoters, 3 passives, 3 detractors (NPS 10); November: 6, 2, 2 (NPS 40).
+    bodies.extend(add(4, 10, "2026-10-05", None));
+    bodies.extend(add(3, 8, "2026-10-06", None));
+    bodies.extend(add(3, 2, "2026-10-07", None));
+    bodies.extend(add(6, 9, "2026-11-05", None));
+    bodies.extend(add(1, 7, "2026-11-06", Some("Please add export to Excel")));
+    bodies.extend(add(1, 7, "2026-11-07", Some("CSV exports would help")));
+    bodies.extend(add(2, 3, "2026-11-08", None));
+    for b in &bodies {
+        assert_eq!(post(s.addr, b).await.0, 201);
+    }
+    post(s.addr, &silent(900, "2026-11-09T10:00:00.000Z")).await;
+
+    let summary = get_json(s.addr, "/v1/summary?interval=month").await;
+    assert_eq!(summary["nps"], 25.0);
+    assert_eq!(summary["margin_of_error"], 33.5);
+    assert_eq!(summary["response_rate"], 0.952, "20 answers of 21 asked");
+    assert_eq!(summary["trend"][0]["small_sample"], true);
+    assert_eq!(summary["trend"][0]["margin_of_error"], 43.8);
+
+    let c = get_json(
+        s.addr,
+        "/v1/compare?a_from=2026-10-01&a_to=2026-11-01&b_from=2026-11-01&b_to=2026-12-01",
+    )
+    .await;
+    let expected = nps_collector::stats::compare(
+        &nps_widget::segment::Tally {
+            promoters: 4,
+            passives: 3,
+            detractors: 3,
+            silents: 0,
+        },
+        &nps_widget::segment::Tally {
+            promoters: 6,
+            passives: 2,
+            detractors: 2,
+            silents: 1,
+        },
+    );
+    assert_eq!(c["a"]["nps"], 10.0);
+    assert_eq!(c["b"]["nps"], 40.0);
+    assert_eq!(c["b"]["answers"], 10);
+    assert_eq!(c["difference"], 30.0);
+    assert_eq!(c["z"], json!(expected.z));
+    assert_eq!(
+        c["significant"], false,
+        "ten answers a side: could be noise"
+    );
+    let (status, _, body) = get(s.addr, "/v1/compare?a_from=2026-10-01&a_to=2026-11-01").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("\"field\":\"b_from\""), "{body}");
+
+    let themes = get_json(s.addr, "/v1/themes?segment=passive").await;
+    assert_eq!(themes[0]["theme"], "export", "{themes}");
+    assert_eq!(themes[0]["count"], 2);
+    assert_eq!(themes[0]["examples"].as_array().unwrap().len(), 2);
+    let none = get_json(s.addr, "/v1/themes?segment=detractor").await;
+    assert_eq!(none, json!([]));
+}
+
 on_both!(
+    follow_ups_close_the_loop_and_survive_redelivery,
+    accounts_carry_their_segment_and_silent_accounts_are_listed,
+    summary_compare_and_themes_answer_with_statistics,
     lists_page_by_cursor_and_weeks_start_on_monday,
     stored_changes_are_forwarded_once_each_with_retries,
     partial_then_complete_is_one_row_in_its_final_state,

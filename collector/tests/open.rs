@@ -4,6 +4,7 @@
 
 mod pg;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -542,4 +543,62 @@ fn listening_on_the_network_without_a_token_refuses_to_start() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--rate-limit"), "{stderr}");
     assert!(stderr.contains("lots"), "{stderr}");
+}
+
+#[tokio::test]
+async fn follow_up_changes_reach_the_webhook_as_events_of_their_own() {
+    let (router, taken) = receiver(0);
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", hook.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(hook, router).await });
+    let collector = start(Settings {
+        forward: Some(hook_url),
+        token: Some("t0ken".into()),
+        ..settings(sqlite_url("events"))
+    })
+    .await;
+    let r = response(3);
+    let id = r["id"].as_str().unwrap().to_owned();
+    assert_eq!(post_from(collector.addr, &r, &[]).await, 201);
+    let base = format!("http://{}/v1/responses/{id}", collector.addr);
+    let c = client();
+    let patched = c
+        .patch(format!("{base}/follow-up"))
+        .bearer_auth("t0ken")
+        .header("content-type", "application/json")
+        .body(json!({"status": "contacted", "owner": "ann"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let noted = c
+        .post(format!("{base}/notes"))
+        .bearer_auth("t0ken")
+        .header("content-type", "application/json")
+        .body(json!({"text": "Called, fixing the export"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(noted.status(), 201);
+    wait_for("three deliveries", Duration::from_secs(20), || {
+        taken.lock().unwrap().len() >= 3
+    })
+    .await;
+    let taken = taken.lock().unwrap().clone();
+    let bodies: Vec<Value> = taken
+        .iter()
+        .map(|(_, b)| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(bodies[0]["id"], json!(id), "the response first");
+    assert_eq!(bodies[1]["type"], "follow_up.updated");
+    assert_eq!(bodies[1]["response_id"], json!(id));
+    assert_eq!(bodies[1]["follow_up"]["status"], "contacted");
+    assert_eq!(bodies[2]["type"], "note.added");
+    assert_eq!(bodies[2]["note"]["text"], "Called, fixing the export");
+    let ids: HashSet<&str> = taken
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "each event has an id of its own");
+    collector.shut_down().await;
 }
