@@ -1,5 +1,7 @@
 // The collector's dashboard in headless Chromium: token sign-in, the NPS and split, the trend
-// chart, the accounts table and the lists with CSV downloads, over responses stored in SQLite.
+// chart, the accounts table and the lists with CSV downloads, over responses stored in SQLite;
+// then the work queue: a status change, a note, the filters, the silent accounts, the themes,
+// an account's page, and axe-core on each view (under the dashboard's strict CSP).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -39,6 +41,9 @@ before(async () => {
     [3, 'globex', 'ed@globex.example', '<b>Too slow</b> on big projects', '2026-11-10T09:00:00.000Z'],
     [10, 'globex', 'fa@globex.example', null, '2026-11-17T09:00:00.000Z'],
     [null, 'globex', 'gu@globex.example', null, '2026-11-18T09:00:00.000Z'],
+    [null, 'hooli', 'ha@hooli.example', null, '2026-11-19T09:00:00.000Z'],
+    [7, 'umbrella', 'ia@umbrella.example', 'Please add export to Excel', '2026-11-20T09:00:00.000Z'],
+    [8, 'umbrella', 'jo@umbrella.example', 'CSV exports for the finance team', '2026-11-21T09:00:00.000Z'],
   ];
   for (const [i, a] of answers.entries()) {
     const r = await fetch(`${collector.url}/v1/responses`, {
@@ -65,13 +70,14 @@ test('the dashboard asks for the token, then shows the score, trend, accounts an
 
   await token.fill(TOKEN);
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
-  await page.locator('#nps').filter({ hasText: '+50' }).waitFor();
+  await page.locator('#nps').filter({ hasText: '+37.5' }).waitFor();
   assert.equal(
     await page.locator('#counts').textContent(),
-    '7 responses: 4 promoters, 1 passives, 1 detractors, 1 silent',
+    '10 responses: 4 promoters, 3 passives, 1 detractors, 2 silent',
   );
+  assert.equal(await page.locator('#moe').textContent(), '± 42.5 (95 %)');
   const rows = page.locator('#accounts tbody tr');
-  assert.equal(await rows.count(), 3);
+  assert.equal(await rows.count(), 5);
   assert.equal(await rows.first().locator('td').first().textContent(), 'globex', 'lowest NPS first');
   await page.getByRole('cell', { name: '<b>Too slow</b> on big projects' }).first().waitFor();
   assert.equal(await page.locator('b').count(), 0, 'comments are text, never markup');
@@ -88,5 +94,101 @@ test('the dashboard asks for the token, then shows the score, trend, accounts an
   assert.match(lines[1], /,detractor,3,<b>Too slow<\/b> on big projects,true,u5,globex,ed@globex\.example,/);
 
   await page.screenshot({ path: join(root, 'docs/screenshots/dashboard.png'), fullPage: true });
+  assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
+});
+
+const axeSource = readFile(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/// axe-core's violations on the page. Evaluated through DevTools, which the page's CSP does
+/// not govern (a script tag would be refused, as it should be).
+async function axe(page) {
+  if (!(await page.evaluate(() => !!window.axe))) {
+    await page.evaluate(await axeSource);
+  }
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+async function signIn(page) {
+  await page.goto(`${collector.url}/dashboard`);
+  await page.getByLabel('Token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Open the dashboard' }).click();
+  await page.locator('#nps').filter({ hasText: '+37.5' }).waitFor();
+}
+
+test('the work queue: status, owner and notes per response, filters, silent accounts, themes, account page', async () => {
+  const page = await openPage(browser, { viewport: { width: 1200, height: 1800 } });
+  await signIn(page);
+  assert.deepEqual(await axe(page), [], 'axe on the dashboard');
+  assert.match(await page.locator('#change').textContent(), /^The week of 2026-11-16 against the week of 2026-11-09: NPS .* points, within what chance alone would give \(z = -?[\d.]+\); more answers would tell\.$/);
+
+  // Silent accounts are a list of their own; globex had a silent person but answers too.
+  const silent = page.locator('#silent-accounts');
+  assert.equal(await silent.getByRole('button').count(), 1);
+  await silent.getByRole('button', { name: /^hooli/ }).waitFor();
+
+  // Themes: what passives ask for comes first, and opens its comments.
+  await page.getByRole('button', { name: 'exports: 3 comments, show them' }).click();
+  await page.locator('.examples li', { hasText: 'CSV exports for the finance team' }).waitFor();
+  await page.getByRole('status').filter({ hasText: '3 comments mention exports' }).waitFor();
+
+  // The detractor is called: status and owner from the keyboard, then a note.
+  const status = page.getByLabel('Follow-up status for ed@globex.example');
+  await status.focus();
+  await status.selectOption('contacted');
+  await page.getByRole('status').filter({ hasText: 'ed@globex.example: contacted' }).waitFor();
+  await page.getByLabel('Owner for ed@globex.example').fill('sam@us.example');
+  await page.getByRole('row', { name: /ed@globex\.example/ }).getByRole('button', { name: 'Set owner' }).click();
+  await page.getByRole('status').filter({ hasText: 'owner sam@us.example' }).waitFor();
+  const note = page.getByLabel('Note for ed@globex.example');
+  await note.fill('<i>Called</i>: big projects time out, fix planned');
+  await note.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.getByText('<i>Called</i>: big projects time out, fix planned', { exact: false }).waitFor();
+  assert.equal(await page.locator('i').count(), 0, 'notes are text, never markup');
+  // Promoters can be asked for a referral; detractors cannot.
+  const statuses = await status.locator('option').allTextContents();
+  assert.deepEqual(statuses, ['new', 'contacted', 'resolved']);
+  const promoterStatus = page.getByLabel('Follow-up status for ana@acme.example');
+  assert.ok((await promoterStatus.locator('option').allTextContents()).includes('referral asked'));
+
+  // It is stored: the API says so, and a reload shows it.
+  const stored = await (await fetch(`${collector.url}/v1/responses?status=contacted`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0].follow_up.owner, 'sam@us.example');
+  assert.equal(stored[0].follow_up.notes[0].text, '<i>Called</i>: big projects time out, fix planned');
+
+  // Filters: only mine shows the one item owned by me; resolved items leave the open queue.
+  await page.getByLabel('Me', { exact: true }).fill('sam@us.example');
+  await page.getByLabel('Only mine').check();
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('#lists').getByText('Detractors: contact them (1)').waitFor();
+  await page.locator('#lists').getByText('Promoters: ask for a referral or a review (0)').waitFor();
+  await page.getByLabel('Follow-up status for ed@globex.example').selectOption('resolved');
+  await page.getByRole('status').filter({ hasText: 'ed@globex.example: resolved' }).waitFor();
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('#lists').getByText('Detractors: contact them (0)').waitFor();
+  await page.getByLabel('Only mine').uncheck();
+  await page.locator('#queue select[name=status]').selectOption('resolved');
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
+  await page.locator('#lists').getByText('Detractors: contact them (1)').waitFor();
+  await page.screenshot({ path: join(root, 'docs/screenshots/dashboard-queue.png'), fullPage: true });
+
+  // An account's page: its people, their scores over time, comments and follow-ups.
+  await page.locator('#accounts').getByRole('button', { name: 'globex' }).click();
+  await page.getByRole('heading', { name: 'Account globex' }).waitFor();
+  assert.match(await page.locator('#account-figures').textContent(), /^detractor, NPS 0 ± \d+(\.\d)?, 2 people answered, 1 silent, 2 open follow-ups$/);
+  const history = page.locator('#account-responses tbody tr');
+  assert.equal(await history.count(), 3);
+  assert.match(await history.first().textContent(), /2026-11-10.*ed@globex\.example.*3.*detractor.*Too slow.*resolved \(sam@us\.example\)/);
+  assert.deepEqual(await axe(page), [], 'axe on the account page');
+  await page.screenshot({ path: join(root, 'docs/screenshots/dashboard-account.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Back to the dashboard' }).click();
+  await page.locator('#board').waitFor();
+  // The 401s are the page asking before it had the token.
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
 });

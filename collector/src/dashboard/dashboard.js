@@ -1,43 +1,107 @@
-// The collector's dashboard: asks for the read token once per browser session (kept in
-// sessionStorage), then shows the NPS, the segment split, the trend, the accounts and the four
-// lists to act on, each with a CSV download. Every value from the database is set as text.
+// The collector's dashboard, a work queue for closing the loop: asks for the read token once
+// per browser session (kept in sessionStorage), then shows the NPS with its margin of error and
+// whether the last change is real, the trend, the themes people ask for, the silent accounts,
+// the accounts, and the four lists to act on, where each response gets a status, an owner and
+// notes. Every value from the database is set as text, never as markup.
 'use strict';
 
-const KEY = 'nps-dashboard-token';
+const TOKEN_KEY = 'nps-dashboard-token';
+const ME_KEY = 'nps-dashboard-me';
 const SEGMENTS = [
   ['promoter', 'Promoters: ask for a referral or a review'],
   ['passive', 'Passives: ask what would earn a 9 or 10'],
   ['detractor', 'Detractors: contact them'],
-  ['silent', 'Silent: chase the accounts that never answer'],
+  ['silent', 'Silent: chase the people who never answer'],
 ];
+// Passives first: what would earn a 9 or 10 is what the product team needs most.
+const THEME_SEGMENTS = [
+  ['passive', 'What passives say would earn a 9 or 10'],
+  ['detractor', 'What disappointed detractors'],
+  ['promoter', 'What promoters love'],
+];
+const STATUSES = {
+  new: 'new',
+  contacted: 'contacted',
+  resolved: 'resolved',
+  referral_asked: 'referral asked',
+  referred: 'referred',
+};
 const $ = (id) => document.getElementById(id);
 
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text != null) e.textContent = String(text);
-  if (cls) e.className = cls;
-  return e;
+function el(tag, text, className) {
+  const element = document.createElement(tag);
+  if (text != null) {
+    element.textContent = String(text);
+  }
+  if (className) {
+    element.className = className;
+  }
+  return element;
 }
 
+function button(text, onClick, className) {
+  const b = el('button', text, className);
+  b.type = 'button';
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/// The query string of the filter form, plus `extra`.
 function query(extra) {
-  const form = new FormData($('filters'));
   const q = new URLSearchParams();
-  for (const [k, v] of form) if (v) q.set(k, v);
-  for (const k in extra) q.set(k, extra[k]);
+  for (const [key, value] of new FormData($('filters'))) {
+    if (value) {
+      q.set(key, value);
+    }
+  }
+  for (const key in extra) {
+    if (extra[key] === '' || extra[key] == null) {
+      q.delete(key);
+    } else {
+      q.set(key, extra[key]);
+    }
+  }
   return q.toString();
 }
 
-async function api(path, extra = {}) {
-  const r = await fetch(`${path}?${query(extra)}`, {
-    headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ''}` },
-  });
-  if (r.status === 401) throw Object.assign(new Error('unauthorized'), { status: 401 });
-  if (!r.ok) throw new Error(`${path}: ${r.status} ${(await r.json().catch(() => ({}))).error || ''}`);
+function authHeaders() {
+  return { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ''}` };
+}
+
+async function api(path, extra = {}, init = {}) {
+  const headers = { ...authHeaders(), ...(init.headers || {}) };
+  const r = await fetch(`${path}?${query(extra)}`, { ...init, headers });
+  if (r.status === 401) {
+    throw Object.assign(new Error('unauthorized'), { status: 401 });
+  }
+  if (!r.ok) {
+    const problem = await r.json().catch(() => ({}));
+    throw new Error(`${path}: ${r.status} ${problem.error || ''}`);
+  }
   return r;
+}
+
+/// PATCH or POST a JSON body to the read API (no filter query).
+async function write(method, path, body) {
+  const r = await fetch(path, {
+    method,
+    headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!r.ok) {
+    const problem = await r.json().catch(() => ({}));
+    throw new Error(problem.error || `${r.status}`);
+  }
+  return r.json();
+}
+
+function announce(message) {
+  $('status').textContent = message;
 }
 
 function login(message) {
   $('board').hidden = true;
+  $('account-view').hidden = true;
   $('login').hidden = false;
   $('login-error').textContent = message || '';
   $('login').elements.token.focus();
@@ -47,99 +111,344 @@ function fmt(nps) {
   return nps == null ? '–' : (nps > 0 ? '+' : '') + nps;
 }
 
+function withMargin(figures) {
+  return figures.margin_of_error == null ? fmt(figures.nps) : `${fmt(figures.nps)} ± ${figures.margin_of_error}`;
+}
+
 function when(ts) {
   return ts ? ts.slice(0, 16).replace('T', ' ') : '';
 }
 
+/// The first day after `period` (`2026-11-16` a week, `2026-11` a month), as YYYY-MM-DD.
+function periodEnd(period, interval) {
+  if (interval === 'month') {
+    const [year, month] = period.split('-').map(Number);
+    const next = new Date(Date.UTC(year, month, 1));
+    return next.toISOString().slice(0, 10);
+  }
+  const start = new Date(`${period}T00:00:00Z`);
+  start.setUTCDate(start.getUTCDate() + 7);
+  return start.toISOString().slice(0, 10);
+}
+
+function periodStart(period) {
+  return period.length === 7 ? `${period}-01` : period;
+}
+
+/// Says in words whether the latest period's score differs from the one before by more than
+/// chance, from `GET /v1/compare` over the last two periods of the trend.
+async function change(summary) {
+  const scored = summary.trend.filter((p) => p.answers > 0);
+  if (scored.length < 2) {
+    return 'Not enough periods with answers yet to tell whether the score is changing.';
+  }
+  const [a, b] = scored.slice(-2);
+  const c = await api('/v1/compare', {
+    a_from: periodStart(a.period),
+    a_to: periodEnd(a.period, summary.interval),
+    b_from: periodStart(b.period),
+    b_to: periodEnd(b.period, summary.interval),
+    from: '',
+    to: '',
+  }).then((r) => r.json());
+  const direction = c.difference > 0 ? `up ${c.difference}` : c.difference < 0 ? `down ${-c.difference}` : 'unchanged at 0';
+  const verdict = c.significant
+    ? `a real change (z = ${c.z}, 95 % confidence)`
+    : `within what chance alone would give (z = ${c.z}); more answers would tell`;
+  return `The ${summary.interval} of ${b.period} against the ${summary.interval} of ${a.period}: ` +
+    `NPS ${fmt(c.b.nps)} against ${fmt(c.a.nps)}, ${direction} points, ${verdict}.`;
+}
+
+function queueFilter() {
+  const form = new FormData($('queue'));
+  return { status: form.get('status'), me: (form.get('me') || '').trim(), mine: form.get('mine') === 'on' };
+}
+
 async function load() {
   try {
-    const [summary, accounts, trend] = await Promise.all([
+    const queue = queueFilter();
+    const [summary, accounts, silentAccounts, trend] = await Promise.all([
       api('/v1/summary').then((r) => r.json()),
       api('/v1/accounts').then((r) => r.json()),
+      api('/v1/accounts', { segment: 'silent' }).then((r) => r.json()),
       api('/v1/trend.svg').then((r) => r.blob()),
     ]);
-    const lists = await Promise.all(SEGMENTS.map(([s]) => api('/v1/responses', { segment: s, limit: 200 }).then((r) => r.json())));
+    const lists = await Promise.all(
+      SEGMENTS.map(([segment]) => api('/v1/responses', { segment, limit: 200, status: queue.status }).then((r) => r.json())),
+    );
+    const themes = await Promise.all(
+      THEME_SEGMENTS.map(([segment]) => api('/v1/themes', { segment }).then((r) => r.json())),
+    );
+    const sentence = await change(summary);
     $('login').hidden = true;
+    $('account-view').hidden = true;
     $('board').hidden = false;
-    render(summary, accounts, trend, lists);
+    render(summary, sentence, accounts, silentAccounts, trend, lists, themes, queue);
   } catch (e) {
-    if (e.status === 401) login(sessionStorage.getItem(KEY) ? 'That token was refused.' : '');
-    else login(e.message);
+    if (e.status === 401) {
+      login(sessionStorage.getItem(TOKEN_KEY) ? 'That token was refused.' : '');
+    } else {
+      login(e.message);
+    }
   }
 }
 
-function render(summary, accounts, trend, lists) {
+function render(summary, sentence, accounts, silentAccounts, trend, lists, themes, queue) {
   $('nps').textContent = fmt(summary.nps);
+  $('moe').textContent = summary.margin_of_error == null ? '' : `± ${summary.margin_of_error} (95 %)`;
   $('counts').textContent =
     `${summary.responses} responses: ${summary.promoters} promoters, ${summary.passives} passives, ` +
     `${summary.detractors} detractors, ${summary.silent} silent`;
+  $('rate').textContent = summary.response_rate == null
+    ? ''
+    : `Response rate ${Math.round(summary.response_rate * 1000) / 10} % (answers of everyone asked)`;
+  $('change').textContent = sentence;
+  renderSplit(summary);
+  const img = $('trend');
+  if (img.src) {
+    URL.revokeObjectURL(img.src);
+  }
+  img.src = URL.createObjectURL(trend);
+  img.alt = `NPS by ${summary.interval}: ` + summary.trend.map((p) => `${p.period} ${withMargin(p)}`).join(', ');
+  renderThemes(themes, lists);
+  renderSilentAccounts(silentAccounts);
+  renderAccounts(accounts);
+  renderLists(lists, queue);
+}
+
+function renderSplit(summary) {
   const split = $('split');
   split.textContent = '';
   split.setAttribute('aria-label', $('counts').textContent);
-  for (const [s, n] of [['promoter', summary.promoters], ['passive', summary.passives], ['detractor', summary.detractors], ['silent', summary.silent]]) {
-    if (!n) continue;
-    const bar = el('span', null, s);
+  const parts = [['promoter', summary.promoters], ['passive', summary.passives], ['detractor', summary.detractors], ['silent', summary.silent]];
+  for (const [segment, n] of parts) {
+    if (!n) {
+      continue;
+    }
+    const bar = el('span', null, segment);
     bar.style.width = `${(100 * n) / summary.responses}%`;
-    bar.title = `${s}: ${n}`;
+    bar.title = `${segment}: ${n}`;
     split.append(bar);
   }
-  const img = $('trend');
-  if (img.src) URL.revokeObjectURL(img.src);
-  img.src = URL.createObjectURL(trend);
-  img.alt = `NPS by ${summary.interval}: ` + summary.trend.map((p) => `${p.period} ${fmt(p.nps)}`).join(', ');
+}
 
+function renderThemes(themes, lists) {
+  const box = $('themes');
+  box.textContent = '';
+  box.className = 'themes';
+  const comments = new Map();
+  for (const list of lists) {
+    for (const r of list) {
+      comments.set(r.id, r.comment);
+    }
+  }
+  THEME_SEGMENTS.forEach(([, title], i) => {
+    const column = el('div');
+    column.append(el('h3', title));
+    if (!themes[i].length) {
+      column.append(el('p', 'No recurring theme yet.', 'empty'));
+    }
+    const chips = el('ul', null, 'chips');
+    const examples = el('ul', null, 'examples');
+    for (const theme of themes[i]) {
+      const item = el('li');
+      const open = button(`${theme.theme} (${theme.count})`, () => {
+        examples.textContent = '';
+        for (const id of theme.examples) {
+          examples.append(el('li', comments.get(id) || `response ${id}`));
+        }
+        announce(`${theme.count} comments mention ${theme.theme}`);
+      }, 'link');
+      open.setAttribute('aria-label', `${theme.theme}: ${theme.count} comments, show them`);
+      item.append(open);
+      chips.append(item);
+    }
+    column.append(chips, examples);
+    box.append(column);
+  });
+}
+
+function renderSilentAccounts(silentAccounts) {
+  const list = $('silent-accounts');
+  list.textContent = '';
+  if (!silentAccounts.length) {
+    list.append(el('li', 'None: every account asked has answered.', 'empty'));
+  }
+  for (const a of silentAccounts) {
+    const item = el('li');
+    item.append(button(`${a.account_id} (${a.silent} asked, last ${when(a.last_answer_at) || 'never'})`, () => openAccount(a), 'link'));
+    list.append(item);
+  }
+}
+
+function renderAccounts(accounts) {
   const body = $('accounts').tBodies[0];
   body.textContent = '';
   for (const a of accounts) {
     const tr = el('tr');
-    for (const v of [a.account_id, fmt(a.nps), a.promoters, a.passives, a.detractors, a.silent, when(a.last_answer_at), a.latest_comment || '']) tr.append(el('td', v));
+    const name = el('td');
+    name.append(button(a.account_id, () => openAccount(a), 'link'));
+    tr.append(name);
+    const segment = el('td');
+    segment.append(el('span', a.segment, `badge ${a.segment}`));
+    tr.append(segment);
+    const cells = [withMargin(a), a.people, a.promoters, a.passives, a.detractors, a.silent, a.open_follow_ups, when(a.last_answer_at), a.latest_comment || ''];
+    for (const value of cells) {
+      tr.append(el('td', value));
+    }
     body.append(tr);
   }
   if (!accounts.length) {
     const tr = el('tr');
-    tr.append(Object.assign(el('td', 'No responses carry an account id yet.', 'empty'), { colSpan: 8 }));
+    tr.append(Object.assign(el('td', 'No responses carry an account id yet.', 'empty'), { colSpan: 11 }));
     body.append(tr);
   }
+}
 
+function statusOptions(segment) {
+  const referrals = segment === 'promoter' || segment === 'passive';
+  return Object.keys(STATUSES).filter((s) => referrals || (s !== 'referral_asked' && s !== 'referred'));
+}
+
+function noteLine(note) {
+  return `${when(note.at)}${note.author ? ` ${note.author}` : ''}: ${note.text}`;
+}
+
+/// One response's follow-up controls: status, owner, notes.
+function followUpControls(r) {
+  const box = el('div', null, 'item-controls');
+  const who = (r.user && (r.user.email || r.user.id)) || r.id.slice(0, 8);
+  const status = el('select');
+  status.setAttribute('aria-label', `Follow-up status for ${who}`);
+  for (const s of statusOptions(r.segment)) {
+    const option = el('option', STATUSES[s]);
+    option.value = s;
+    option.selected = r.follow_up.status === s;
+    status.append(option);
+  }
+  status.addEventListener('change', async () => {
+    try {
+      const f = await write('PATCH', `/v1/responses/${encodeURIComponent(r.id)}/follow-up`, { status: status.value });
+      r.follow_up.status = f.status;
+      announce(`${who}: ${STATUSES[f.status]}`);
+    } catch (e) {
+      announce(`Could not change the status: ${e.message}`);
+    }
+  });
+  const owner = el('input');
+  owner.value = r.follow_up.owner || '';
+  owner.placeholder = 'owner';
+  owner.setAttribute('aria-label', `Owner for ${who}`);
+  const take = button('Set owner', async () => {
+    try {
+      const f = await write('PATCH', `/v1/responses/${encodeURIComponent(r.id)}/follow-up`, { owner: owner.value.trim() || null });
+      announce(`${who}: owner ${f.owner || 'none'}`);
+    } catch (e) {
+      announce(`Could not set the owner: ${e.message}`);
+    }
+  });
+  const notes = el('ul', null, 'notes');
+  for (const n of r.follow_up.notes) {
+    notes.append(el('li', noteLine(n)));
+  }
+  const text = el('input');
+  text.placeholder = 'add a note';
+  text.setAttribute('aria-label', `Note for ${who}`);
+  const add = button('Add note', async () => {
+    const value = text.value.trim();
+    if (!value) {
+      return;
+    }
+    try {
+      const me = queueFilter().me;
+      const n = await write('POST', `/v1/responses/${encodeURIComponent(r.id)}/notes`, { text: value, author: me || null });
+      notes.append(el('li', noteLine(n)));
+      text.value = '';
+      announce(`Note added for ${who}`);
+    } catch (e) {
+      announce(`Could not add the note: ${e.message}`);
+    }
+  });
+  box.append(status, owner, take, text, add);
+  const wrapper = el('div');
+  wrapper.append(box, notes);
+  return wrapper;
+}
+
+function renderLists(lists, queue) {
   const box = $('lists');
   box.textContent = '';
   SEGMENTS.forEach(([segment, title], i) => {
-    const rows = lists[i];
+    const rows = lists[i].filter((r) => !queue.mine || (queue.me && r.follow_up.owner === queue.me));
     const section = el('section', null, 'list');
     const h = el('h3');
     h.append(el('span', null, `dot ${segment}`), el('span', `${title} (${rows.length})`));
-    const download = el('button', `Download ${segment}s as CSV`);
-    download.type = 'button';
-    download.addEventListener('click', () => csv(segment));
-    h.append(download);
+    h.append(button(`Download ${segment}s as CSV`, () => download('/v1/responses', { segment, format: 'csv' }, `nps-${segment}s.csv`)));
     section.append(h);
-    if (!rows.length) section.append(el('p', 'Nobody yet.', 'empty'));
-    else {
-      const t = el('table');
+    if (!rows.length) {
+      section.append(el('p', 'Nobody here.', 'empty'));
+    } else {
+      const table = el('table');
       const head = el('tr');
-      for (const c of ['User', 'Account', 'Score', 'Comment', 'May contact', 'Date']) head.append(el('th', c));
+      for (const c of ['User', 'Account', 'Score', 'Comment', 'May contact', 'Date', 'Follow-up']) {
+        head.append(el('th', c));
+      }
       const thead = el('thead');
       thead.append(head);
-      t.append(thead);
-      const tb = el('tbody');
+      table.append(thead);
+      const tbody = el('tbody');
       for (const r of rows) {
         const tr = el('tr');
         const u = r.user || {};
-        for (const v of [u.email || u.id || '', u.account_id || '', r.score ?? '', r.comment || '', r.contact_consent ? 'yes' : '', when(r.answered_at || r.shown_at)]) tr.append(el('td', v));
-        tb.append(tr);
+        const cells = [u.email || u.id || '', u.account_id || '', r.score ?? '', r.comment || '', r.contact_consent ? 'yes' : '', when(r.answered_at || r.shown_at)];
+        for (const value of cells) {
+          tr.append(el('td', value));
+        }
+        const controls = el('td');
+        controls.append(followUpControls(r));
+        tr.append(controls);
+        tbody.append(tr);
       }
-      t.append(tb);
-      section.append(t);
+      table.append(tbody);
+      section.append(table);
     }
     box.append(section);
   });
 }
 
-async function csv(segment) {
-  const blob = await (await api('/v1/responses', { segment, format: 'csv' })).blob();
+/// One account's page: its figures, then its people's responses over time with follow-ups.
+async function openAccount(account) {
+  try {
+    const responses = await api('/v1/responses', { account_id: account.account_id, limit: 1000 }).then((r) => r.json());
+    $('board').hidden = true;
+    $('account-view').hidden = false;
+    $('account-h').textContent = `Account ${account.account_id}`;
+    $('account-figures').textContent =
+      `${account.segment}, NPS ${withMargin(account)}, ${account.people} people answered, ` +
+      `${account.silent} silent, ${account.open_follow_ups} open follow-ups`;
+    const body = $('account-responses').tBodies[0];
+    body.textContent = '';
+    const oldestFirst = [...responses].reverse();
+    for (const r of oldestFirst) {
+      const tr = el('tr');
+      const u = r.user || {};
+      const cells = [when(r.answered_at || r.shown_at), u.email || u.id || '', r.score ?? '', r.segment, r.comment || '', STATUSES[r.follow_up.status] + (r.follow_up.owner ? ` (${r.follow_up.owner})` : '')];
+      for (const value of cells) {
+        tr.append(el('td', value));
+      }
+      body.append(tr);
+    }
+    $('back').focus();
+  } catch (e) {
+    announce(`Could not open the account: ${e.message}`);
+  }
+}
+
+async function download(path, extra, name) {
+  const blob = await (await api(path, extra)).blob();
   const a = el('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `nps-${segment}s.csv`;
+  a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
@@ -148,11 +457,23 @@ async function csv(segment) {
 
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();
-  sessionStorage.setItem(KEY, e.target.elements.token.value.trim());
+  sessionStorage.setItem(TOKEN_KEY, e.target.elements.token.value.trim());
   load();
 });
 $('filters').addEventListener('submit', (e) => {
   e.preventDefault();
   load();
+});
+$('queue').addEventListener('submit', (e) => {
+  e.preventDefault();
+  localStorage.setItem(ME_KEY, queueFilter().me);
+  load();
+});
+$('queue').elements.me.value = localStorage.getItem(ME_KEY) || '';
+$('silent-csv').addEventListener('click', () => download('/v1/accounts', { segment: 'silent', format: 'csv' }, 'nps-silent-accounts.csv'));
+$('accounts-csv').addEventListener('click', () => download('/v1/accounts', { format: 'csv' }, 'nps-accounts.csv'));
+$('back').addEventListener('click', () => {
+  $('account-view').hidden = true;
+  $('board').hidden = false;
 });
 load();
