@@ -184,7 +184,7 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   assert.match(await page.locator('#account-figures').textContent(), /^detractor, NPS 0 ± \d+(\.\d)?, 2 people answered, 1 silent, 2 open follow-ups$/);
   const history = page.locator('#account-responses tbody tr');
   assert.equal(await history.count(), 3);
-  assert.match(await history.first().textContent(), /2026-11-10.*ed@globex\.example.*3.*detractor.*Too slow.*resolved \(sam@us\.example\)/);
+  assert.match(await history.first().textContent(), /2026-11-10.*ed@globex\.example.*3.*detractor.*Too slow.*resolved \(sam@us\.example\).*<i>Called<\/i>: big projects time out/);
   assert.deepEqual(await axe(page), [], 'axe on the account page');
   await page.screenshot({ path: join(root, 'docs/screenshots/dashboard-account.png'), fullPage: true });
   await page.getByRole('button', { name: 'Back to the dashboard' }).click();

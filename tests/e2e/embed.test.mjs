@@ -12,8 +12,8 @@ let server, base, browser;
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /// A host page: `attrs` become the script tag's data- attributes; `pre` runs before it.
-function scriptPage({ attrs = {}, pre = '', mode = 'async', long = false }) {
-  const data = Object.entries({ endpoint: '/v1/responses', product: 'Acme', ...attrs })
+function scriptPage({ attrs = {}, pre = '', mode = 'async', long = false, bare = false }) {
+  const data = Object.entries(bare ? attrs : { endpoint: '/v1/responses', product: 'Acme', ...attrs })
     .map(([k, v]) => `data-${k}="${esc(v)}"`).join(' ');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
 <body><main><h1>Host page</h1><button id="host-button" type="button">Host button</button><p id="out"></p>
@@ -280,6 +280,50 @@ test('each bad config leaves the page working with one console error naming the 
     await page.getByText('Host page still works.').waitFor();
     await page.context().close();
   }
+});
+
+test('a script tag with config but no endpoint, or a misspelled key, says so once; a bare tag stays quiet', async () => {
+  const cases = [
+    [{ endpont: '/collect', product: 'Acme' }, /^nps-widget: unknown key "endpont", did you mean "endpoint"\?$/],
+    [{ product: 'Acme' }, /^nps-widget: .*"endpoint"/],
+    [{ 'survey-idd': 'beta', endpoint: '/v1/responses' }, /^nps-widget: unknown key "survey_idd", did you mean "survey_id"\?$/],
+  ];
+  for (const [attrs, message] of cases) {
+    const page = await openPage(browser);
+    await page.goto(url('/page', { attrs, bare: true }));
+    await eventually(() => page.errors.length > 0);
+    await page.waitForTimeout(300);
+    assert.equal(page.errors.length, 1, `${JSON.stringify(attrs)}: ${page.errors}`);
+    assert.match(page.errors[0], message, JSON.stringify(attrs));
+    assert.equal(await cards(page), 0);
+    await page.context().close();
+  }
+  // No config at all: the page calls NpsWidget.create itself.
+  const page = await openPage(browser);
+  await page.goto(url('/page', { attrs: {}, bare: true }));
+  await page.waitForFunction(() => window.NpsWidget && window.NpsWidget.create);
+  await noCard(page, 500);
+  assert.deepEqual(page.errors, []);
+  await page.evaluate(() => window.NpsWidget.create({ endpoint: '/v1/responses', product: 'Acme', force: true }));
+  await page.locator('nps-widget').first().waitFor();
+  await page.context().close();
+});
+
+test('enumerable additions to Object.prototype and Array.prototype change nothing', async () => {
+  received.length = 0;
+  const pre = 'Object.prototype.extend = function () {}; Array.prototype.last = function () {};';
+  const config = JSON.stringify({ user: { traits: { plan: 'pro' } }, headers: { 'X-Site': 'old' }, strings: { submit: 'Send' } });
+  const page = await openPage(browser);
+  await page.goto(url('/page', { attrs: { 'user-id': 'u_old', 'account-id': 'acct_old', config, force: 'true' }, pre }));
+  await page.locator('nps-widget').first().waitFor();
+  await page.locator('[data-score="9"]').first().click();
+  assert.equal(await page.locator('[data-act=submit]').textContent(), 'Send');
+  await page.locator('[data-act=submit]').click();
+  await eventually(() => received.some((r) => r.state === 'complete' && r.user.id === 'u_old'));
+  const r = received.find((x) => x.state === 'complete');
+  assert.deepEqual(r.user, { id: 'u_old', account_id: 'acct_old', traits: { plan: 'pro' } });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('100 show/destroy cycles do not grow memory', async () => {

@@ -432,10 +432,19 @@ async function openAccount(account) {
     for (const r of oldestFirst) {
       const tr = el('tr');
       const u = r.user || {};
-      const cells = [when(r.answered_at || r.shown_at), u.email || u.id || '', r.score ?? '', r.segment, r.comment || '', STATUSES[r.follow_up.status] + (r.follow_up.owner ? ` (${r.follow_up.owner})` : '')];
+      const cells = [when(r.answered_at || r.shown_at), u.email || u.id || '', r.score ?? '', r.segment, r.comment || ''];
       for (const value of cells) {
         tr.append(el('td', value));
       }
+      const followUp = el('td', STATUSES[r.follow_up.status] + (r.follow_up.owner ? ` (${r.follow_up.owner})` : ''));
+      if (r.follow_up.notes.length) {
+        const notes = el('ul', null, 'notes');
+        for (const n of r.follow_up.notes) {
+          notes.append(el('li', noteLine(n)));
+        }
+        followUp.append(notes);
+      }
+      tr.append(followUp);
       body.append(tr);
     }
     $('back').focus();
