@@ -39,6 +39,15 @@ export class NpsWidget {
 }
 
 function start(config, attributes) {
+  // Server-side rendering imports the package where there is no page: say so by name rather
+  // than fail somewhere inside.
+  if (typeof window === 'undefined' || typeof document === 'undefined') {
+    throw new Error('nps-widget: create() needs a browser page, and there is no window here (server-side rendering?): create the widget on the client, in an effect');
+  }
+  // `wasm` is the glue's handle on the instance, set by init().
+  if (typeof wasm === 'undefined') {
+    throw new Error('nps-widget: call init() (the default export) and wait for it before create()');
+  }
   const listeners = new Map();
   return new NpsWidget(nps_start(config, attributes, listeners, nps_wake), listeners);
 }

@@ -73,8 +73,9 @@ export interface NpsConfig {
   force?: boolean;
   /** Show the detractor's contact consent box. Default true. */
   contact_consent?: boolean;
-  /** Promoter referral call to action. */
-  referral?: { url: string; text?: string };
+  /** Referral call to action in the thanks: promoters only by default, passives too with
+   *  `segments: ["promoter", "passive"]`. */
+  referral?: { url: string; text?: string; segments?: ("promoter" | "passive")[] };
   /** Keep the query string in `context.url`. Default false. */
   include_query?: boolean;
 }

@@ -90,13 +90,24 @@ impl Credentials {
     }
 }
 
-/// Where a promoter's thanks points them.
+/// Where a promoter's (and, if the site asks, a passive's) thanks points them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {
     /// `http(s)` URL, opened in a new tab.
     pub url: String,
     /// Link text; the `referral` string when absent.
     pub text: Option<String>,
+    /// Passives are asked too (`segments: ["promoter", "passive"]`): the NPS practice thanks
+    /// a passive for the suggestion, then asks for a referral as well.
+    pub passives: bool,
+}
+
+impl Referral {
+    /// Whether the thanks of `segment` carries the call to action.
+    pub fn asks(&self, segment: crate::segment::Segment) -> bool {
+        use crate::segment::Segment;
+        segment == Segment::Promoter || (segment == Segment::Passive && self.passives)
+    }
 }
 
 /// The validated configuration. Every field but `endpoint` has a default.
@@ -204,7 +215,7 @@ pub const KEYS: [&str; 24] = [
 ];
 
 const USER_KEYS: [&str; 4] = ["id", "account_id", "email", "traits"];
-const REFERRAL_KEYS: [&str; 2] = ["url", "text"];
+const REFERRAL_KEYS: [&str; 3] = ["url", "text", "segments"];
 const STYLE_KEYS: [&str; 7] = [
     "accent",
     "background",
@@ -775,6 +786,7 @@ impl Reader {
     fn referral(&self, key: &str, value: &Value) -> Result<Referral, Failed> {
         let mut url = None;
         let mut text = None;
+        let mut passives = false;
         for (name, v) in self.map(key, value)? {
             let path = nested(key, name);
             match name.as_str() {
@@ -786,13 +798,32 @@ impl Reader {
                     url = Some(u);
                 }
                 "text" => text = Some(self.text(&path, v)?),
+                "segments" => passives = self.referral_segments(&path, v)?,
                 other => return Err(unknown(key, other, &REFERRAL_KEYS)),
             }
         }
         Ok(Referral {
             url: url.ok_or_else(|| missing("referral.url"))?,
             text,
+            passives,
         })
+    }
+
+    /// `["promoter"]` or `["promoter", "passive"]`: whether passives are asked too.
+    fn referral_segments(&self, key: &str, value: &Value) -> Result<bool, Failed> {
+        const EXPECTED: &str = "a list of \"promoter\" and \"passive\"";
+        let Value::List(items) = value else {
+            return Err(invalid(key, EXPECTED, &describe(value)));
+        };
+        let mut passives = false;
+        for item in items {
+            match item {
+                Value::Text(t) if t == "promoter" => {}
+                Value::Text(t) if t == "passive" => passives = true,
+                other => return Err(invalid(key, EXPECTED, &describe(other))),
+            }
+        }
+        Ok(passives)
     }
 }
 
@@ -964,7 +995,36 @@ mod tests {
             config.headers,
             vec![("Authorization".into(), "Bearer t".into())]
         );
-        assert_eq!(config.referral.unwrap().url, "https://g2.com/acme");
+        let referral = config.referral.unwrap();
+        assert_eq!(referral.url, "https://g2.com/acme");
+        assert!(!referral.passives, "promoters only by default");
+        assert!(referral.asks(crate::segment::Segment::Promoter));
+        assert!(!referral.asks(crate::segment::Segment::Passive));
+    }
+
+    #[test]
+    fn passives_are_asked_for_a_referral_when_the_site_says_so() {
+        let config = parse(
+            &value(
+                r#"{"endpoint": "/x", "referral": {"url": "https://g2.com/acme",
+                    "segments": ["promoter", "passive"]}}"#,
+            ),
+            Source::Object,
+        )
+        .unwrap();
+        let referral = config.referral.unwrap();
+        assert!(referral.asks(crate::segment::Segment::Passive));
+        assert!(!referral.asks(crate::segment::Segment::Detractor));
+        assert_eq!(
+            error(r#"{"endpoint": "/x", "referral": {"url": "https://g2.com/a", "segments": ["detractor"]}}"#),
+            "\"referral.segments\" must be a list of \"promoter\" and \"passive\", got \"detractor\""
+        );
+        assert_eq!(
+            error(
+                r#"{"endpoint": "/x", "referral": {"url": "https://g2.com/a", "segment": ["passive"]}}"#
+            ),
+            "unknown key \"referral.segment\", did you mean \"referral.segments\"?"
+        );
     }
 
     #[test]

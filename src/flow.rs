@@ -114,9 +114,13 @@ impl Survey {
         &self.response
     }
 
-    /// The promoter followed the referral link: an update under the same id.
+    /// The promoter (or passive, where the site asks them too) followed the referral link:
+    /// an update under the same id.
     pub fn referral_clicked(&mut self) -> Option<&Response> {
-        if self.step != Step::Thanks(Segment::Promoter) {
+        if !matches!(
+            self.step,
+            Step::Thanks(Segment::Promoter) | Step::Thanks(Segment::Passive)
+        ) {
             return None;
         }
         self.response.referral_clicked = Some(true);
@@ -302,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn referral_click_is_an_update_for_promoters_only() {
+    fn referral_click_is_an_update_for_promoters_and_passives_not_detractors() {
         let mut s = survey();
         s.choose(score(10), t(1));
         assert_eq!(s.referral_clicked(), None, "not before the thanks");
@@ -310,6 +314,15 @@ mod tests {
         let sent = s.referral_clicked().unwrap();
         assert_eq!(sent.referral_clicked, Some(true));
         assert_eq!(sent.state, State::Complete);
+
+        let mut p = survey();
+        p.choose(score(8), t(1));
+        p.skip(t(2));
+        assert_eq!(
+            p.referral_clicked().map(|r| r.referral_clicked),
+            Some(Some(true)),
+            "a passive the site asks for a referral"
+        );
 
         let mut d = survey();
         d.choose(score(1), t(1));

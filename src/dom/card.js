@@ -159,7 +159,8 @@ export function draw(c, step, segment, consentBox, referralUrl, referralText) {
   } else {
     say = texts[11 + segment];
     focus = el(body, 'p', { class: 't', tabindex: '-1' }, say);
-    if (segment == 0 && referralUrl) {
+    // The widget passes a URL only to the segments the site asks for a referral.
+    if (referralUrl) {
       el(body, 'a', {
         href: referralUrl, target: '_blank', rel: 'noopener', class: 'ref', 'data-act': 'referral',
       }, referralText || texts[14]);

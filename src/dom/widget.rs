@@ -567,12 +567,12 @@ impl Widget {
             Step::Thanks(segment) => (2, segment),
             Step::Closed => return,
         };
+        let referral = self.config.referral.as_ref().filter(|r| r.asks(segment));
         let segment = match segment {
             Segment::Promoter => 0,
             Segment::Passive => 1,
             _ => 2,
         };
-        let referral = self.config.referral.as_ref();
         card::draw(
             &card.js,
             step,

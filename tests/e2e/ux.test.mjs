@@ -249,6 +249,36 @@ test('screenshots of each state: light, dark, right-to-left', async () => {
   }
 });
 
+test('passives are asked for a referral after their thanks when the site says so', async () => {
+  const asks = JSON.stringify({ referral: { url: 'https://reviews.example/acme', text: 'Refer a colleague', segments: ['promoter', 'passive'] } });
+  const page = await open(`theme=light&locale=en&config=${encodeURIComponent(asks)}`);
+  await page.locator('[data-score="8"]').click();
+  await page.locator('textarea').fill('Faster exports would earn a 10');
+  await page.locator('[data-act=submit]').click();
+  await page.locator('p.t').waitFor();
+  const link = page.getByRole('link', { name: 'Refer a colleague' });
+  await link.waitFor();
+  const complete = await eventually(() => received.find((r) => r.score === 8 && r.comment === 'Faster exports would earn a 10' && r.state === 'complete'));
+  await page.context().route('https://reviews.example/**', (route) => route.fulfill({ body: 'thanks' }));
+  const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
+  await popup.close();
+  const clicked = await eventually(() => received.find((r) => r.id === complete.id && r.referral_clicked === true));
+  assert.equal(clicked.segment, 'passive');
+  assertSchemaV1(clicked);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // By default only promoters are asked.
+  const promotersOnly = JSON.stringify({ referral: { url: 'https://reviews.example/acme', text: 'Refer a colleague' } });
+  const other = await open(`theme=light&locale=en&config=${encodeURIComponent(promotersOnly)}`);
+  await other.locator('[data-score="7"]').click();
+  await other.locator('[data-act=skip]').click();
+  await other.locator('p.t').waitFor();
+  assert.equal(await other.getByRole('link', { name: 'Refer a colleague' }).count(), 0);
+  assert.deepEqual(other.errors, []);
+  await other.context().close();
+});
+
 test('a promoter\'s referral click is recorded under the same id; configured headers go along', async () => {
   const referral = JSON.stringify({
     referral: { url: 'https://reviews.example/acme', text: 'Review Acme' },

@@ -605,7 +605,12 @@ fn read_token() -> Result<String> {
 fn e2e() -> Result {
     let collector = build_collector()?;
     run(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "tests/node/",
+            "tests/e2e/",
+        ])
         .env("NPS_COLLECTOR", collector))
 }
 
