@@ -525,4 +525,13 @@ mod tests {
         }
         assert_eq!(Text::from_key("questions"), None);
     }
+
+    #[test]
+    fn every_locale_file_is_named_literally_for_bundlers() {
+        let bindings = include_str!("dom/bindings.rs");
+        for locale in LOCALES.iter().filter(|l| ships_as_file(l)) {
+            let literal = format!("new URL('./locales/{locale}.json', import.meta.url)");
+            assert!(bindings.contains(&literal), "{literal} is missing");
+        }
+    }
 }

@@ -39,9 +39,29 @@ export function listen(doc, type, w, c) {
   return () => t.removeEventListener(type, f);
 }
 export function later(ms, w, c) { let t = setTimeout(() => call(w, c), ms); return () => clearTimeout(t); }
+// Each locale file by a literal URL: bundlers (Vite, webpack, Rollup with its import-meta
+// assets plugin) find and emit what they see written out, never a URL built from a variable.
+function locale_url(tag) {
+  switch (tag) {
+    case 'es': return new URL('./locales/es.json', import.meta.url);
+    case 'fr': return new URL('./locales/fr.json', import.meta.url);
+    case 'de': return new URL('./locales/de.json', import.meta.url);
+    case 'pt': return new URL('./locales/pt.json', import.meta.url);
+    case 'ja': return new URL('./locales/ja.json', import.meta.url);
+    case 'ar': return new URL('./locales/ar.json', import.meta.url);
+    default: return null;
+  }
+}
 export function fetch_locale(tag, w, c) {
-  let done = t => call(w, c, 0, t);
-  fetch(new URL('locales/' + tag + '.json', import.meta.url)).then(r => r.ok ? r.text() : '').then(done, () => done());
+  const done = (text) => call(w, c, 0, text);
+  const url = locale_url(tag);
+  if (!url) {
+    done();
+    return;
+  }
+  fetch(url)
+    .then((response) => (response.ok ? response.text() : ''))
+    .then(done, () => done());
 }
 export function metric(i) { return [scrollY, innerHeight, document.documentElement.scrollHeight][i]; }
 export function watch_exit(w, c) {
