@@ -328,25 +328,9 @@ async fn store_response(
             Some("Content-Type"),
         );
     }
-    let de = &mut serde_json::Deserializer::from_slice(&body);
-    let response: Response = match serde_path_to_error::deserialize(de) {
+    let response: Response = match json_body(&body) {
         Ok(r) => r,
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.to_string();
-            let field = if path == "." {
-                // serde names unknown and missing fields in the message, not the path.
-                message
-                    .split('`')
-                    .nth(1)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| "body".into())
-            } else {
-                path
-            };
-            return error(StatusCode::BAD_REQUEST, &message, Some(&field));
-        }
+        Err(problem) => return *problem,
     };
     if let Err(e) = response.validate() {
         return error(StatusCode::BAD_REQUEST, e.problem, Some(e.field));
@@ -527,6 +511,30 @@ fn filter(
 }
 
 /// A `Link: <…>; rel="next"` header for the same query with `next` applied.
+/// `format=json` (the default) or `format=csv`: whether the answer is CSV.
+fn wants_csv(q: &ReadQuery) -> Result<bool, Box<HttpResponse>> {
+    match q.format.as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(bad("format must be json or csv", "format")),
+    }
+}
+
+/// A CSV download named `name`.
+fn csv_download(name: &str, body: Body) -> HttpResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 fn next_link(path: &str, q: &ReadQuery, next: impl FnOnce(&mut ReadQuery)) -> Option<HeaderValue> {
     let mut q = q.clone();
     next(&mut q);
@@ -540,11 +548,7 @@ async fn list(
     Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
     let page = async {
-        let csv = match q.format.as_deref() {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(_) => return Err(bad("format must be json or csv", "format")),
-        };
+        let csv = wants_csv(&q)?;
         let mut f = filter(&state, &headers, &q, if csv { CSV_PAGE } else { 100 })?;
         if csv {
             return Ok(csv_export(state.clone(), f, q.segment.as_deref()));
@@ -586,10 +590,7 @@ async fn list(
 /// The whole list as CSV, streamed: the database is read a page at a time by keyset, so
 /// memory stays the same whatever the list's length.
 fn csv_export(state: Shared, filter: Filter, segment: Option<&str>) -> HttpResponse {
-    let name = format!(
-        "attachment; filename=\"nps-{}.csv\"",
-        segment.unwrap_or("responses")
-    );
+    let name = format!("nps-{}.csv", segment.unwrap_or("responses"));
     let pages = futures_util::stream::unfold(
         (state, Some(filter), true),
         |(state, filter, first)| async move {
@@ -624,14 +625,7 @@ fn csv_export(state: Shared, filter: Filter, segment: Option<&str>) -> HttpRespo
             }
         },
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        Body::from_stream(pages),
-    )
-        .into_response()
+    csv_download(&name, Body::from_stream(pages))
 }
 
 fn interval(q: &ReadQuery) -> Result<Interval, Box<HttpResponse>> {
@@ -687,11 +681,7 @@ async fn accounts(
     Query(q): Query<ReadQuery>,
 ) -> HttpResponse {
     let page = async {
-        let csv = match q.format.as_deref() {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(_) => return Err(bad("format must be json or csv", "format")),
-        };
+        let csv = wants_csv(&q)?;
         let mut f = filter(&state, &headers, &q, if csv { MAX_PAGE } else { 100 })?;
         // Here the segment is the account's, not the response's.
         let segment = f.segment.take().and_then(|s| Segment::parse(&s));
@@ -711,18 +701,8 @@ async fn accounts(
             for a in &list {
                 report::push_account_csv_row(&mut out, a);
             }
-            let name = format!(
-                "attachment; filename=\"nps-accounts-{}.csv\"",
-                q.segment.as_deref().unwrap_or("all")
-            );
-            (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, name),
-                ],
-                out,
-            )
-                .into_response()
+            let name = format!("nps-accounts-{}.csv", q.segment.as_deref().unwrap_or("all"));
+            csv_download(&name, Body::from(out))
         } else {
             Json(list).into_response()
         };
@@ -823,12 +803,13 @@ struct NewNote {
     author: Option<String>,
 }
 
-/// Reads a JSON body, or the 400 that names the problem.
+/// Reads a JSON body, or the 400 that names the field at fault.
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Box<HttpResponse>> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
+        // serde names unknown and missing fields in the message, not the path.
         let field = if path == "." {
             message
                 .split('`')

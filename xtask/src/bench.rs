@@ -40,9 +40,8 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-pub(crate) fn bench_collector(args: &[String]) -> Result {
-    let n = args.first().cloned().unwrap_or_else(|| "100000".into());
-    let concurrency = args.get(1).cloned().unwrap_or_else(|| "64".into());
+/// Builds the release collector and one of its examples; their paths.
+fn build_with_example(example: &str) -> Result<(PathBuf, PathBuf)> {
     run(cargo().args([
         "build",
         "--release",
@@ -51,17 +50,30 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
         "--bin",
         "nps-collector",
         "--example",
-        "load",
+        example,
     ]))?;
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root().join("target"));
-    let collector = target.join("release/nps-collector");
-    let load = target.join("release/examples/load");
+    Ok((
+        target.join("release/nps-collector"),
+        target.join("release/examples").join(example),
+    ))
+}
 
-    let dir = std::env::temp_dir().join(format!("nps-bench-{}", std::process::id()));
+/// An empty scratch directory for one benchmark.
+fn scratch(name: &str) -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+pub(crate) fn bench_collector(args: &[String]) -> Result {
+    let n = args.first().cloned().unwrap_or_else(|| "100000".into());
+    let concurrency = args.get(1).cloned().unwrap_or_else(|| "64".into());
+    let (collector, load) = build_with_example("load")?;
+    let dir = scratch("nps-bench")?;
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
     let (pg_url, pg) = start_postgres(&dir)?;
     let mut failed = false;
@@ -87,24 +99,8 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
 pub(crate) fn bench_reports(args: &[String]) -> Result {
     let sqlite_n = args.first().cloned().unwrap_or_else(|| "1200000".into());
     let pg_n = args.get(1).cloned().unwrap_or_else(|| "1000000".into());
-    run(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "nps-collector",
-        "--bin",
-        "nps-collector",
-        "--example",
-        "reports",
-    ]))?;
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root().join("target"));
-    let collector = target.join("release/nps-collector");
-    let reports = target.join("release/examples/reports");
-    let dir = std::env::temp_dir().join(format!("nps-bench-reports-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (collector, reports) = build_with_example("reports")?;
+    let dir = scratch("nps-bench-reports")?;
     let sqlite = format!("sqlite://{}", dir.join("reports.db").display());
     let (pg_url, pg) = start_postgres(&dir)?;
     let mut failed = false;
