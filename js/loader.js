@@ -64,7 +64,7 @@
       try {
         result = JSON.parse(attributes.config);
       } catch (error) {
-        throw new Error('"data-config" must be valid JSON');
+        throw new Error('"data-config" must be valid JSON', { cause: error });
       }
       if (!result || typeof result !== 'object' || Array.isArray(result)) {
         throw new Error('"data-config" must be a JSON object');

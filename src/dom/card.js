@@ -46,7 +46,8 @@ function adopt(root, css) {
     const s = new CSSStyleSheet();
     s.replaceSync(css);
     root.adoptedStyleSheets = [s];
-  } catch (e) {
+  } catch {
+    // No constructable stylesheets (older Safari): a <style> in the shadow root.
     const s = document.createElement('style');
     s.textContent = css;
     root.append(s);

@@ -12,7 +12,8 @@ let server, base, browser;
 before(async () => {
   ({ server, base } = await serve(async (req, res) => {
     if (req.url === '/v1/reject' && req.method === 'POST') {
-      for await (const chunk of req);
+      // Drain the body before answering.
+      await req.toArray();
       res.writeHead(422, { 'Content-Type': 'application/json' }).end('{"error":"no"}');
       return;
     }

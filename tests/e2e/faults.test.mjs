@@ -180,11 +180,11 @@ async function run({ answers, surveyId, locks }) {
       const rows = await rowsNow();
       return mismatches(rows).length === 0 && rows;
     }, { timeout: 60000, interval: 250 });
-  } catch (e) {
+  } catch (cause) {
     const outboxes = await Promise.all(tabs.map((t) => t.evaluate(() =>
       Object.entries(localStorage).filter(([k]) => k.startsWith('nps-widget:')))));
     throw new Error(`not every answer arrived:\n${mismatches(await rowsNow()).join('\n')}\n` +
-      `outboxes: ${JSON.stringify(outboxes)}\nwidget events: ${JSON.stringify(await tabs[0].evaluate(() => window.log.slice(-10)))}`);
+      `outboxes: ${JSON.stringify(outboxes)}\nwidget events: ${JSON.stringify(await tabs[0].evaluate(() => window.log.slice(-10)))}`, { cause });
   }
   const recoveredMs = Date.now() - answeredAt;
   const ids = stored.map((r) => r.id);

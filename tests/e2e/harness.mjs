@@ -114,7 +114,9 @@ export async function sendFile(res, path, dirs = ['dist']) {
       const data = await readFile(join(root, dir, path));
       res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' }).end(data);
       return;
-    } catch {}
+    } catch {
+      // Not in this directory: try the next.
+    }
   }
   res.writeHead(404).end();
 }

@@ -618,6 +618,10 @@ fn e2e() -> Result {
 fn test() -> Result {
     setup()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // The JavaScript that ships (loader, NpsWidget class, card, dashboard) and the tests.
+    run(Command::new("node")
+        .arg(root().join("node_modules/eslint/bin/eslint.js"))
+        .arg(root()))?;
     run(cargo().args([
         "clippy",
         "--workspace",

@@ -115,7 +115,7 @@ function withMargin(figures) {
   return figures.margin_of_error == null ? fmt(figures.nps) : `${fmt(figures.nps)} ± ${figures.margin_of_error}`;
 }
 
-function when(ts) {
+function shortTime(ts) {
   return ts ? ts.slice(0, 16).replace('T', ' ') : '';
 }
 
@@ -276,7 +276,7 @@ function renderSilentAccounts(silentAccounts) {
   }
   for (const a of silentAccounts) {
     const item = el('li');
-    item.append(button(`${a.account_id} (${a.silent} asked, last ${when(a.last_answer_at) || 'never'})`, () => openAccount(a), 'link'));
+    item.append(button(`${a.account_id} (${a.silent} asked, last ${shortTime(a.last_answer_at) || 'never'})`, () => openAccount(a), 'link'));
     list.append(item);
   }
 }
@@ -292,7 +292,7 @@ function renderAccounts(accounts) {
     const segment = el('td');
     segment.append(el('span', a.segment, `badge ${a.segment}`));
     tr.append(segment);
-    const cells = [withMargin(a), a.people, a.promoters, a.passives, a.detractors, a.silent, a.open_follow_ups, when(a.last_answer_at), a.latest_comment || ''];
+    const cells = [withMargin(a), a.people, a.promoters, a.passives, a.detractors, a.silent, a.open_follow_ups, shortTime(a.last_answer_at), a.latest_comment || ''];
     for (const value of cells) {
       tr.append(el('td', value));
     }
@@ -311,7 +311,7 @@ function statusOptions(segment) {
 }
 
 function noteLine(note) {
-  return `${when(note.at)}${note.author ? ` ${note.author}` : ''}: ${note.text}`;
+  return `${shortTime(note.at)}${note.author ? ` ${note.author}` : ''}: ${note.text}`;
 }
 
 /// One response's follow-up controls: status, owner, notes.
@@ -400,7 +400,7 @@ function renderLists(lists, queue) {
       for (const r of rows) {
         const tr = el('tr');
         const u = r.user || {};
-        const cells = [u.email || u.id || '', u.account_id || '', r.score ?? '', r.comment || '', r.contact_consent ? 'yes' : '', when(r.answered_at || r.shown_at)];
+        const cells = [u.email || u.id || '', u.account_id || '', r.score ?? '', r.comment || '', r.contact_consent ? 'yes' : '', shortTime(r.answered_at || r.shown_at)];
         for (const value of cells) {
           tr.append(el('td', value));
         }
@@ -432,7 +432,7 @@ async function openAccount(account) {
     for (const r of oldestFirst) {
       const tr = el('tr');
       const u = r.user || {};
-      const cells = [when(r.answered_at || r.shown_at), u.email || u.id || '', r.score ?? '', r.segment, r.comment || ''];
+      const cells = [shortTime(r.answered_at || r.shown_at), u.email || u.id || '', r.score ?? '', r.segment, r.comment || ''];
       for (const value of cells) {
         tr.append(el('td', value));
       }
