@@ -194,6 +194,10 @@ async fn query(base: &str, token: &str, n: u64) {
         "a page of 100 accounts"
     );
     timed(&client, base, token, "/v1/accounts?limit=1000&offset=9000").await;
+    // Filtered by the account's own segment: silent ones by their counts, the others by the
+    // mean of each person's latest score over the whole range.
+    timed(&client, base, token, "/v1/accounts?segment=silent").await;
+    timed(&client, base, token, "/v1/accounts?segment=detractor").await;
     timed(&client, base, token, "/v1/trend.svg").await;
     let (_, _, link, _) = timed(
         &client,
