@@ -136,7 +136,7 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         // The snippets stay files here, two levels under `fallback/`: the locale fetch (written
         // for the bundled module next to `locales/`) climbs back up.
         let source = fs::read_to_string(&snippet).map_err(|e| e.to_string())?;
-        let patched = source.replace("new URL('locales/'", "new URL('../../locales/'");
+        let patched = source.replace("new URL('./locales/", "new URL('../../locales/");
         if source.contains("import.meta.url") && patched == source {
             return Err(format!(
                 "fallback: {} fetches next to itself, but not locales/",
