@@ -216,7 +216,8 @@ async fn query(base: &str, token: &str, n: u64) {
         "/v1/responses?segment=detractor&format=csv",
     )
     .await;
-    assert!(bytes > 1_000_000, "the CSV export streams every detractor");
+    // About 47 % of the rows are detractors, each line over 100 bytes.
+    assert!(bytes > n * 40, "the CSV export streams every detractor");
 }
 
 #[tokio::main]
