@@ -220,13 +220,7 @@ pub fn push_account_csv_row(out: &mut String, a: &Account) {
         a.last_answer_at.clone().unwrap_or_default(),
         a.latest_comment.clone().unwrap_or_default(),
     ];
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_csv_field(out, f);
-    }
-    out.push_str("\r\n");
+    push_csv_line(out, &fields);
 }
 
 /// The first line of the CSV export.
@@ -249,6 +243,11 @@ pub fn push_csv_row(out: &mut String, r: &Stored) {
         r.shown_at.clone(),
         r.answered_at.clone().unwrap_or_default(),
     ];
+    push_csv_line(out, &fields);
+}
+
+/// One CSV line of `fields`, ended by CRLF (RFC 4180).
+fn push_csv_line(out: &mut String, fields: &[String]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -246,6 +246,30 @@ pub struct Note {
     pub at: String,
 }
 
+impl Filter {
+    /// The same filter over every segment: what the reports that count per segment read.
+    fn without_segment(&self) -> Filter {
+        Filter {
+            segment: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// Each person's latest score per account, averaged, over the responses `where_sql` selects
+/// (people without a user id count once per response): columns `account_id`, `mean_score`,
+/// `people`.
+fn means_sql(where_sql: &str) -> String {
+    format!(
+        "SELECT account_id, AVG(score * 1.0) AS mean_score, COUNT(*) AS people FROM (
+            SELECT account_id, score, ROW_NUMBER() OVER (
+                PARTITION BY account_id, COALESCE(user_id, id)
+                ORDER BY answered_at DESC, id DESC) AS latest
+            FROM responses{where_sql} AND score IS NOT NULL
+         ) AS scored WHERE latest = 1 GROUP BY account_id"
+    )
+}
+
 /// A `WHERE` clause and the values bound to its `$n` placeholders, in order.
 #[derive(Debug, Default)]
 struct Where {
@@ -625,10 +649,7 @@ impl Store {
         filter: &Filter,
         interval: Interval,
     ) -> Result<Vec<PeriodCounts>, sqlx::Error> {
-        let w = Where::of(&Filter {
-            segment: None,
-            ..filter.clone()
-        });
+        let w = Where::of(&filter.without_segment());
         let period = match (interval, self.backend) {
             (Interval::Month, _) => "substr(day, 1, 7)",
             (Interval::Week, Backend::Sqlite) => "date(day, 'weekday 0', '-6 days')",
@@ -669,33 +690,24 @@ impl Store {
         offset: i64,
         segment: Option<Segment>,
     ) -> Result<Vec<AccountCounts>, sqlx::Error> {
-        let mut w = Where::of(&Filter {
-            segment: None,
-            ..filter.clone()
-        });
+        let mut w = Where::of(&filter.without_segment());
         w.raw("account_id IS NOT NULL");
-        // Each person's latest score per account (people without a user id count once per
-        // response).
-        let means = format!(
-            "SELECT account_id, AVG(score * 1.0) AS mean_score, COUNT(*) AS people FROM (
-                SELECT account_id, score, ROW_NUMBER() OVER (
-                    PARTITION BY account_id, COALESCE(user_id, id)
-                    ORDER BY answered_at DESC, id DESC) AS latest
-                FROM responses{} AND score IS NOT NULL
-             ) AS scored WHERE latest = 1 GROUP BY account_id",
-            w.sql
-        );
-        let (join, condition) = match segment {
-            None => ("", ""),
-            Some(Segment::Silent) => ("", "WHERE p + pa + d = 0 AND s > 0"),
-            Some(Segment::Promoter) => ("JOIN", "WHERE m.mean_score >= 9"),
-            Some(Segment::Passive) => ("JOIN", "WHERE m.mean_score >= 7 AND m.mean_score < 9"),
-            Some(Segment::Detractor) => ("JOIN", "WHERE m.mean_score < 7"),
-        };
-        let joined = if join.is_empty() {
-            String::new()
-        } else {
-            format!("JOIN ({means}) AS m ON m.account_id = accounts.account_id")
+        // Silent accounts are found by their counts; the scored segments need each
+        // account's mean, over every account, before the filter.
+        let (joined, condition) = match segment {
+            None => (String::new(), ""),
+            Some(Segment::Silent) => (String::new(), "WHERE p + pa + d = 0 AND s > 0"),
+            Some(scored) => (
+                format!(
+                    "JOIN ({}) AS m ON m.account_id = accounts.account_id",
+                    means_sql(&w.sql)
+                ),
+                match scored {
+                    Segment::Promoter => "WHERE m.mean_score >= 9",
+                    Segment::Passive => "WHERE m.mean_score >= 7 AND m.mean_score < 9",
+                    _ => "WHERE m.mean_score < 7",
+                },
+            ),
         };
         let sql = format!(
             "SELECT accounts.account_id, p, pa, d, s, last_answer_at FROM (
@@ -734,10 +746,7 @@ impl Store {
             return Ok(accounts);
         }
         // The same conditions, narrowed to the listed accounts.
-        let mut page = Where::of(&Filter {
-            segment: None,
-            ..filter.clone()
-        });
+        let mut page = Where::of(&filter.without_segment());
         let first = page.next();
         let list: Vec<String> = (0..accounts.len())
             .map(|i| format!("${}", first + i))
@@ -761,15 +770,9 @@ impl Store {
             }
         }
         let sql = format!(
-            "SELECT account_id, CAST(mean_score AS DOUBLE PRECISION), CAST(people AS BIGINT) FROM (
-                SELECT account_id, AVG(score * 1.0) AS mean_score, COUNT(*) AS people FROM (
-                    SELECT account_id, score, ROW_NUMBER() OVER (
-                        PARTITION BY account_id, COALESCE(user_id, id)
-                        ORDER BY answered_at DESC, id DESC) AS latest
-                    FROM responses{} AND score IS NOT NULL
-                ) AS scored WHERE latest = 1 GROUP BY account_id
-             ) AS means",
-            page.sql
+            "SELECT account_id, CAST(mean_score AS DOUBLE PRECISION), CAST(people AS BIGINT)
+             FROM ({}) AS means",
+            means_sql(&page.sql)
         );
         for row in page.bind(sqlx::query(&sql)).fetch_all(&self.pool).await? {
             let id: String = row.try_get(0)?;
@@ -964,10 +967,7 @@ impl Store {
 
     /// Responses matching `filter` (segment aside), counted per segment.
     pub async fn tally(&self, filter: &Filter) -> Result<Tally, sqlx::Error> {
-        let w = Where::of(&Filter {
-            segment: None,
-            ..filter.clone()
-        });
+        let w = Where::of(&filter.without_segment());
         let sql = format!(
             "SELECT {SEGMENT_SUMS} FROM (
                 SELECT segment, COUNT(*) AS n FROM responses{} GROUP BY segment
