@@ -23,12 +23,11 @@ mod text;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;
-#[cfg(any(target_arch = "wasm32", test))]
-mod heap;
-
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static HEAP: heap::Heap = heap::Heap::new();
+// SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread.
+static HEAP: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 /// Without std (the shipped build) a panic traps at once: no message is formatted, so no
 /// `core::fmt` code ships. The host page sees a failed call, never a broken page; and nothing
