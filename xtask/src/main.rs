@@ -13,7 +13,6 @@ mod bench;
 mod bundle;
 mod fallback;
 mod minify;
-mod trim;
 
 /// The size budget for everything a page downloads for the widget.
 const BUDGET_GZIP: u64 = 30 * 1024;
@@ -338,16 +337,16 @@ fn dist(check: Check) -> Result<Built> {
     // One module instead of the glue and its snippets: one gzip stream and two requests fewer.
     let bundled = bindgen.join("bundled.js");
     let glue = fs::read_to_string(bindgen.join("nps_widget.js")).map_err(|e| e.to_string())?;
-    let glue = minify::patch_glue(&trim::init(&glue)?, &renames, &modules)?;
+    let glue = minify::patch_glue(&glue, &renames, &modules)?;
     let api = fs::read_to_string(root.join("js/api.js")).map_err(|e| e.to_string())?;
     let glue = bundle::add_api(&bundle::inline_snippets(&glue, &bindgen)?, &api)?;
     fs::write(&bundled, glue).map_err(|e| e.to_string())?;
     terser(&bundled, &dist.join("nps_widget.js"), true)?;
     downloads.push(dist.join("nps_widget_bg.wasm"));
 
-    let mut types = trim::types(&minify::patch_types(
+    let mut types = minify::patch_types(
         &fs::read_to_string(bindgen.join("nps_widget.d.ts")).map_err(|e| e.to_string())?,
-    )?)?;
+    )?;
     types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
     fs::write(dist.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
     fs::write(dist.join("package.json"), package_json()).map_err(|e| e.to_string())?;
