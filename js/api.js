@@ -1,8 +1,7 @@
 // The public class. `cargo xtask dist` appends this file to wasm-bindgen's glue, where
-// `nps_start`, `nps_show`, `nps_hide`, `nps_destroy`, `nps_identify` and `nps_wake` are the
-// wasm's exports (then no longer exported from the module). A widget is a number in the wasm;
-// its site listeners live here, in a Map the wasm calls through. `nps_wake` is the port the
-// browser's callbacks (timers, listeners, the card) reach the wasm by.
+// `nps_start`, `nps_show`, `nps_hide`, `nps_destroy` and `nps_identify` are the wasm's exports
+// (then no longer exported from the module). A widget is an id in the wasm; its site listeners
+// live here, in a Map the wasm calls through.
 
 export class NpsWidget {
   constructor(id, listeners) {
@@ -49,5 +48,5 @@ function start(config, attributes) {
     throw new Error('nps-widget: call init() (the default export) and wait for it before create()');
   }
   const listeners = new Map();
-  return new NpsWidget(nps_start(config, attributes, listeners, nps_wake), listeners);
+  return new NpsWidget(nps_start(config, attributes, listeners), listeners);
 }

@@ -6,7 +6,6 @@
 //! and are tested natively; the collector shares `segment` and `response`. `dom` is the thin
 //! browser layer, compiled only for wasm32.
 
-#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unreachable_pub)]
 
@@ -29,25 +28,15 @@ mod dom;
 static HEAP: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-/// Without std (the shipped build) a panic traps at once: no message is formatted, so no
-/// `core::fmt` code ships. The host page sees a failed call, never a broken page; and nothing
-/// on our production paths panics (no `unwrap` on outside data).
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
-}
-
 #[cfg(target_arch = "wasm32")]
-pub use api::{destroy, hide, identify, show, start, wake};
+pub use api::{destroy, hide, identify, show, start};
 
 /// What the JS class `NpsWidget` (`js/api.js`, added to the glue by `cargo xtask dist`) calls: a
-/// widget is a number here, and its listeners live in JS. A class exported by wasm-bindgen would
+/// widget is an id here (a slot in `dom`'s table), and its site listeners live in JS. A class exported by wasm-bindgen would
 /// bring a borrow-checked wrapper per method and a finalizer for each instance, which
 /// measured about 700 B gzip more.
 #[cfg(target_arch = "wasm32")]
 mod api {
-    use alloc::string::String;
     use wasm_bindgen::prelude::*;
 
     use crate::config::{self, Source};
@@ -56,14 +45,9 @@ mod api {
     /// Validates `config` and starts a widget whose site listeners are `hub` (event name →
     /// functions); returns its id, or throws an `Error` naming the bad key. With `attributes`,
     /// the config is the script tag's `data-*` attributes, all text (`"0.5"` is read as a
-    /// number, `"true"` as a boolean). `port` is a JS function that calls [`wake`].
+    /// number, `"true"` as a boolean).
     #[wasm_bindgen(js_name = nps_start, skip_typescript)]
-    pub fn start(
-        config: JsValue,
-        attributes: bool,
-        hub: JsValue,
-        port: JsValue,
-    ) -> Result<u32, JsValue> {
+    pub fn start(config: JsValue, attributes: bool, hub: js_sys::Map) -> Result<u32, JsValue> {
         let source = if attributes {
             Source::Attributes
         } else {
@@ -71,14 +55,7 @@ mod api {
         };
         let config =
             config::parse(&dom::from_js(&config), source).map_err(|e| dom::error(e.message()))?;
-        Ok(Handle::start(config, hub, &port))
-    }
-
-    /// The browser calling back: a timer, listener, fetch or the card wakes widget `id` for
-    /// `code` (see `dom::widget`), with a number and a text.
-    #[wasm_bindgen(js_name = nps_wake, skip_typescript)]
-    pub fn wake(id: u32, code: u32, number: u32, text: String) {
-        dom::wake(id, code, number, text);
+        Handle::start(config, hub).map_err(dom::error)
     }
 
     /// Shows the card now; `force` skips targeting and throttling (previews).

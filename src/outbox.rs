@@ -73,9 +73,6 @@ pub enum Outcome {
     Busy,
 }
 
-/// The status the sender reports when it did not send because another tab holds the lock.
-pub const BUSY: u16 = 1;
-
 /// Wait before looking again at an entry another tab is sending.
 pub fn busy_wait_ms(random: f64) -> f64 {
     500.0 + 1_000.0 * random.clamp(0.0, 1.0)
@@ -84,7 +81,6 @@ pub fn busy_wait_ms(random: f64) -> f64 {
 /// Classifies an HTTP status; `None` is a network error or a timeout.
 pub fn classify(status: Option<u16>) -> Outcome {
     match status {
-        Some(BUSY) => Outcome::Busy,
         None | Some(408) | Some(429) => Outcome::Retry,
         Some(200..=299) => Outcome::Delivered,
         Some(500..=599) => Outcome::Retry,
@@ -210,7 +206,7 @@ mod tests {
             (Some(500), Outcome::Retry),
             (Some(503), Outcome::Retry),
             (Some(302), Outcome::Rejected),
-            (Some(BUSY), Outcome::Busy),
+            (Some(1), Outcome::Rejected),
         ];
         for (status, outcome) in table {
             assert_eq!(classify(status), outcome, "{status:?}");

@@ -62,11 +62,7 @@ struct NpsWidget {
 impl NpsWidget {
     fn create(config: JsValue) -> Result<NpsWidget, JsValue> {
         let listeners = js_sys::Map::new();
-        // What the JS class passes: a function that calls the `nps_wake` export.
-        let port =
-            wasm_bindgen::closure::Closure::<dyn Fn(u32, u32, u32, String)>::new(nps_widget::wake)
-                .into_js_value();
-        let id = nps_widget::start(config, false, listeners.clone().into(), port)?;
+        let id = nps_widget::start(config, false, listeners.clone())?;
         Ok(NpsWidget { id, listeners })
     }
 

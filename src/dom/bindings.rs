@@ -1,357 +1,507 @@
-//! Every raw browser call the widget makes, in one place; the rest of the crate speaks in its own
-//! terms. A few lines of JS each, in the snippet below: smaller than web-sys bindings for the
-//! same jobs, and they hide the browser's exceptions (storage refused, no `crypto`).
+//! Every raw browser call the widget makes, wrapped once (rust-dominator's `bindings.rs`): web-sys
+//! and js-sys underneath, and the rest of `dom` speaks in its own terms. What the browser may
+//! refuse (storage in private mode, `crypto` missing, a selector it cannot parse) is answered here
+//! with a plain fallback or `None`, never an exception into the page.
 //!
-//! Nothing in the browser holds a Rust closure. Timers, listeners, fetches and the card call the
-//! page's *port* with the widget's id and a wake code, and `widget.rs` routes the call. The port
-//! is the wasm's export `nps_wake`, which the JS class hands in with every start: no closure,
-//! so none of bindgen's closure code (in the wasm and in the glue).
+//! `browser.js` holds the three jobs web-sys cannot do on a stable toolchain; it says why for
+//! each.
 
-use alloc::string::String;
-use alloc::vec::Vec;
+use std::cell::Cell;
+
+use gloo_events::{EventListener, EventListenerOptions};
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Map, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AbortController, CssStyleSheet, CustomEvent, CustomEventInit, Document, Element, Event,
+    EventTarget, Headers, HtmlElement, Node, RequestCredentials, RequestInit, RequestMode,
+    Response, ShadowRoot, ShadowRootInit, ShadowRootMode, Storage, Window,
+};
 
-#[wasm_bindgen(inline_js = r#"
-let tab = Math.random() + '', port, ls = () => localStorage;
-let call = (w, c, n, t) => port(w, c, n || 0, t || '');
-export function set_port(f) { port = f; }
-export function actor(w) { return (c, n, t) => call(w, c, n, t); }
-export function post(lock, url, body, headers, credentials, keepalive, timeout, w, c) {
-  let h = { 'Content-Type': 'application/json' }, list = headers ? headers.split('\0') : [];
-  for (let i = 0; i < list.length; i += 2) h[list[i]] = list[i + 1];
-  let done = (s, r) => call(w, c, s, r), send = () => {
-    let a = new AbortController(), t = setTimeout(() => a.abort(), timeout);
-    return fetch(url, { method: 'POST', body, headers: h, credentials, keepalive, signal: a.signal, mode: 'cors' })
-      .then(r => done(r.status, r.headers.get('Retry-After')), () => done(0))
-      .finally(() => clearTimeout(t));
-  };
-  if (!lock) return send();
-  if (navigator.locks) return navigator.locks.request(lock, { ifAvailable: true }, l => l ? send() : done(1));
-  let k = lock + ':lease', s = ls(), now = Date.now(), v = (s.getItem(k) || '').split(' ');
-  if (+v[0] > now && v[1] != tab) return queueMicrotask(() => done(1));
-  s.setItem(k, now + timeout + 1e3 + ' ' + tab);
-  send().finally(() => s.removeItem(k));
-}
-export function log(message) { console.error(message); }
-export function listen(doc, type, w, c) {
-  let t = doc ? document : window, f = e => call(w, c, 0, e.type);
-  t.addEventListener(type, f, { passive: true });
-  return () => t.removeEventListener(type, f);
-}
-export function later(ms, w, c) { let t = setTimeout(() => call(w, c), ms); return () => clearTimeout(t); }
-// Each locale file by a literal URL: bundlers (Vite, webpack, Rollup with its import-meta
-// assets plugin) find and emit what they see written out, never a URL built from a variable.
-function locale_url(tag) {
-  switch (tag) {
-    case 'es': return new URL('./locales/es.json', import.meta.url);
-    case 'fr': return new URL('./locales/fr.json', import.meta.url);
-    case 'de': return new URL('./locales/de.json', import.meta.url);
-    case 'pt': return new URL('./locales/pt.json', import.meta.url);
-    case 'ja': return new URL('./locales/ja.json', import.meta.url);
-    case 'ar': return new URL('./locales/ar.json', import.meta.url);
-    default: return null;
-  }
-}
-export function fetch_locale(tag, w, c) {
-  const done = (text) => call(w, c, 0, text);
-  const url = locale_url(tag);
-  if (!url) {
-    done();
-    return;
-  }
-  fetch(url)
-    .then((response) => (response.ok ? response.text() : ''))
-    .then(done, () => done());
-}
-export function metric(i) { return [scrollY, innerHeight, document.documentElement.scrollHeight][i]; }
-export function watch_exit(w, c) {
-  let y = scrollY, t = performance.now(), touch = 'ontouchstart' in window, f = () => call(w, c);
-  let out = e => { if (!e.relatedTarget && e.clientY <= 0) f(); };
-  let up = () => { let n = performance.now(); if (touch && y - scrollY > 1.5 * Math.max(n - t, 1)) f(); y = scrollY; t = n; };
-  document.addEventListener('mouseout', out); addEventListener('scroll', up, { passive: true });
-  return () => { document.removeEventListener('mouseout', out); removeEventListener('scroll', up); };
-}
-let wrapped;
-export function watch_routes(w, c) {
-  let f = () => call(w, c);
-  if (!wrapped) {
-    wrapped = 1;
-    for (let k of ['pushState', 'replaceState']) {
-      let o = history[k];
-      history[k] = function () { let b = location.href, r = o.apply(this, arguments); if (location.href != b) dispatchEvent(new Event('nps:navigate')); return r; };
-    }
-  }
-  addEventListener('popstate', f); addEventListener('nps:navigate', f);
-  return () => { removeEventListener('popstate', f); removeEventListener('nps:navigate', f); };
-}
-export function emit(h, host, name, detail) {
-  for (let f of h && h.get(name) || []) try { f(detail); } catch (e) {}
-  if (host) host.dispatchEvent(new CustomEvent('nps:' + name, { detail, bubbles: true, composed: true }));
-}
-export function page() {
-  let d = document, l = location;
-  return [d.documentElement.lang, navigator.language, l.origin + l.pathname, l.search, d.referrer].join('\0');
-}
-export function hidden() { return document.hidden; }
-export function now_iso() { return new Date().toISOString(); }
-export function random32() {
-  try { return crypto.getRandomValues(new Uint32Array(1))[0]; } catch (e) { return Math.random() * 2 ** 32 >>> 0; }
-}
-export function stop(f) { f(); }
-export function now_ms() { return Date.now(); }
-export function random() { return Math.random(); }
-export function object() { return {}; }
-export function set(o, k, v) { o[k] = v; }
-export function to_json(o) { return JSON.stringify(o); }
-export function strings_in(text) {
-  try { let v = JSON.parse(text); if (Array.isArray(v)) return v.filter(s => typeof s == 'string').join('\0'); } catch (e) {}
-  return '';
-}
-export function is_array(v) { return Array.isArray(v); }
-export function children(v) { return Array.isArray(v) ? v : Object.entries(v).flat(); }
-export function error_of(message) { return new Error(message); }
-export function load(k) { try { return ls().getItem(k); } catch (e) { return null; } }
-export function store(k, v) { try { ls().setItem(k, v); return true; } catch (e) { return false; } }
-export function unstore(k) { try { ls().removeItem(k); } catch (e) {} }
-export function stored(prefix) {
-  let out = [];
-  try {
-    let s = ls();
-    for (let i = 0; i < s.length; i++) { let k = s.key(i); if (k.startsWith(prefix)) out.push(k, s.getItem(k)); }
-  } catch (e) {}
-  return out.join('\0');
-}
-"#)]
+use crate::config::{push_uint, Credentials};
+
+#[wasm_bindgen(module = "/src/dom/browser.js")]
 extern "C" {
-    /// Sets the page's port: a JS function `(widget, code, number, text)` that calls
-    /// [`super::widget::wake`] (the export `nps_wake`). Every start hands in the same one.
-    pub(crate) fn set_port(port: &JsValue);
+    #[wasm_bindgen(js_name = localeUrl)]
+    fn locale_url(tag: &str) -> Option<String>;
 
-    /// The card's `act(code, number, text)`: the port, bound to one widget.
-    pub(crate) fn actor(widget: u32) -> JsValue;
+    /// Makes `pushState`/`replaceState` to a new address dispatch `nps:navigate` on the window
+    /// (once per page).
+    #[wasm_bindgen(js_name = watchHistory)]
+    pub(crate) fn watch_history();
 
-    /// POSTs `body` as JSON, then wakes `(widget, code)` exactly once with the status and the
-    /// `Retry-After` header; status 0 is a network error or the timeout, status 1
-    /// ([`crate::outbox::BUSY`]) means another tab holds `lock` and nothing was sent. Unless
-    /// `lock` is empty, the POST runs under that lock: a Web Lock where the browser has them,
-    /// else a lease in localStorage that expires.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn post(
-        lock: &str,
-        url: &str,
-        body: &str,
-        headers: &str,
-        credentials: &str,
-        keepalive: bool,
-        timeout_ms: u32,
-        widget: u32,
-        code: u32,
-    );
-
-    /// One console error.
-    pub(crate) fn log(message: &str);
-
-    /// `addEventListener` on the document (or the window), waking with the event's type;
-    /// returns the function that removes it again.
-    fn listen(document: bool, kind: &str, widget: u32, code: u32) -> JsValue;
-
-    /// `setTimeout`; returns the function that clears it.
-    fn later(ms: u32, widget: u32, code: u32) -> JsValue;
-
-    /// Fetches `locales/<tag>.json` next to the widget's module (`cargo xtask dist` folds this
-    /// snippet into it) and wakes once with its text (`""` when it could not).
-    pub(crate) fn fetch_locale(tag: &str, widget: u32, code: u32);
-
-    /// `scrollY` (0), `innerHeight` (1) or the document's `scrollHeight` (2), for the scroll
-    /// trigger.
-    fn metric(which: u32) -> f64;
-
-    /// Wakes on exit intent: the pointer leaving toward the top, or on touch screens a fast
-    /// scroll up. Returns the function that stops watching.
-    fn watch_exit(widget: u32, code: u32) -> JsValue;
-
-    /// Wakes on in-app route changes (`pushState`/`replaceState` to a new URL, `popstate`).
-    /// The two history methods are wrapped once, transparently. Returns the function that stops
-    /// watching.
-    fn watch_routes(widget: u32, code: u32) -> JsValue;
-
-    /// Calls the hub's listeners of `name`, if there is a hub (one that throws does not stop
-    /// the others, nor us), then dispatches `nps:<name>` on `host` (when there is one),
-    /// bubbling out of the page's shadow roots.
-    pub(crate) fn emit(hub: &JsValue, host: &JsValue, name: &str, detail: &JsValue);
-
-    /// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer, joined
-    /// by NUL (one string crosses into the wasm more cheaply than a list).
-    fn page() -> String;
-
-    /// Whether the page is hidden (tab in the background, being left).
-    pub(crate) fn hidden() -> bool;
-
-    /// Now, as RFC 3339 UTC text.
-    pub(crate) fn now_iso() -> String;
-
-    /// 32 bits from the browser's CSPRNG; `Math.random` where `crypto` is missing (very old
-    /// or locked-down browsers), which is still unique enough for an id.
-    fn random32() -> u32;
-
-    /// Reads one localStorage value (none where storage is refused).
-    pub(crate) fn load(key: &str) -> Option<String>;
-
-    /// Writes one localStorage value; false when storage is full or refused.
-    pub(crate) fn store(key: &str, value: &str) -> bool;
-
-    /// Removes one localStorage value.
-    pub(crate) fn unstore(key: &str);
-
-    /// Every localStorage key that starts with `prefix`, each followed by its value, joined by
-    /// NUL (keys and stored entries hold none: bodies are JSON, which escapes it).
-    pub(crate) fn stored(prefix: &str) -> String;
-
-    /// Calls an `off` function (the ones `listen`, `later` and the watchers return).
-    fn stop(off: &JsValue);
-
-    /// Now, in milliseconds since the epoch.
-    pub(crate) fn now_ms() -> f64;
-
-    /// Uniform in [0, 1), for jitter.
-    pub(crate) fn random() -> f64;
-
-    /// A new empty object.
-    pub(crate) fn object() -> JsValue;
-
-    /// `o[key] = value`.
-    pub(crate) fn set(o: &JsValue, key: &str, value: &JsValue);
-
-    /// `JSON.stringify`.
-    pub(crate) fn to_json(o: &JsValue) -> String;
-
-    /// The strings of a JSON array, joined by NUL; empty when `text` is not one.
-    fn strings_in(text: &str) -> String;
-
-    /// `Array.isArray`.
-    pub(crate) fn is_array(v: &JsValue) -> bool;
-
-    /// An array's items, or an object's keys and values, alternating.
-    pub(crate) fn children(v: &JsValue) -> Vec<JsValue>;
-
-    /// `new Error(message)`.
-    fn error_of(message: &str) -> JsValue;
+    #[wasm_bindgen(js_name = tryLock)]
+    fn try_web_lock(name: &str) -> js_sys::Promise;
 }
 
-/// Something we watch (a listener, a timer, exit intent, route changes) until dropped.
-pub(crate) struct Off(JsValue);
+pub(crate) fn window() -> Option<Window> {
+    web_sys::window()
+}
 
-impl Off {
-    /// Listens to `kind` events on the document (or the window).
-    pub(crate) fn listen(document: bool, kind: &str, widget: u32, code: u32) -> Off {
-        Off(listen(document, kind, widget, code))
+pub(crate) fn document() -> Option<Document> {
+    window()?.document()
+}
+
+// ---- Elements -------------------------------------------------------------------------------
+
+/// A new `tag` element with these attributes and text, appended to `parent`.
+pub(crate) fn element(
+    parent: &Node,
+    tag: &str,
+    attributes: &[(&str, &str)],
+    text: &str,
+) -> Option<Element> {
+    let element = document()?.create_element(tag).ok()?;
+    for (name, value) in attributes {
+        set_attribute(&element, name, value);
     }
-
-    /// Wakes once after `ms` milliseconds.
-    pub(crate) fn later(ms: u32, widget: u32, code: u32) -> Off {
-        Off(later(ms, widget, code))
+    if !text.is_empty() {
+        element.set_text_content(Some(text));
     }
+    parent.append_child(&element).ok()?;
+    Some(element)
+}
 
-    /// Wakes on exit intent.
-    pub(crate) fn exit(widget: u32, code: u32) -> Off {
-        Off(watch_exit(widget, code))
-    }
+/// Sets an attribute; a name the browser refuses is skipped (ours are all valid).
+pub(crate) fn set_attribute(element: &Element, name: &str, value: &str) {
+    let _ = element.set_attribute(name, value);
+}
 
-    /// Wakes on in-app route changes.
-    pub(crate) fn routes(widget: u32, code: u32) -> Off {
-        Off(watch_routes(widget, code))
+/// The first element matching `selector` in the page; none for a selector that does not parse.
+pub(crate) fn select(selector: &str) -> Option<Element> {
+    document()?.query_selector(selector).ok().flatten()
+}
+
+/// The page's body.
+pub(crate) fn body() -> Option<HtmlElement> {
+    document()?.body()
+}
+
+/// The first element matching `selector` inside `root`.
+pub(crate) fn find(root: &ShadowRoot, selector: &str) -> Option<Element> {
+    root.query_selector(selector).ok().flatten()
+}
+
+/// Every element matching `selector` inside `root`, in document order.
+pub(crate) fn find_all(root: &ShadowRoot, selector: &str) -> Vec<Element> {
+    let Ok(list) = root.query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.get(i)?.dyn_into::<Element>().ok())
+        .collect()
+}
+
+/// Moves focus to `element`, when it can take it.
+pub(crate) fn focus(element: &Element) {
+    if let Some(element) = element.dyn_ref::<HtmlElement>() {
+        let _ = element.focus();
     }
 }
 
-impl Drop for Off {
-    fn drop(&mut self) {
-        stop(&self.0);
+/// The element that has focus in the page, for a modal to give it back.
+pub(crate) fn active_element() -> Option<Element> {
+    document()?.active_element()
+}
+
+/// An open shadow root on `host`.
+pub(crate) fn open_shadow(host: &Element) -> Option<ShadowRoot> {
+    host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+        .ok()
+}
+
+/// Applies `css` to a shadow root as a constructable stylesheet, which a strict CSP
+/// (`style-src 'self'`) still allows; where there are none (older Safari), a `<style>` in it.
+pub(crate) fn adopt_styles(root: &ShadowRoot, css: &str) {
+    let sheet = CssStyleSheet::new().and_then(|sheet| sheet.replace_sync(css).map(|()| sheet));
+    match sheet {
+        Ok(sheet) => root.set_adopted_style_sheets(&Array::of1(&sheet)),
+        Err(_) => {
+            element(root, "style", &[], css);
+        }
     }
 }
 
-impl core::fmt::Debug for Off {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("Off")
+/// Whether the person asked for reduced motion.
+pub(crate) fn prefers_reduced_motion() -> bool {
+    window()
+        .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok()?)
+        .is_some_and(|query| query.matches())
+}
+
+/// Marks a moment in the page's performance timeline (`cargo xtask bench-web` reads them).
+pub(crate) fn mark(name: &str) {
+    if let Some(performance) = window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
     }
 }
 
-/// The card's DOM, drawn by `card.js` (which says why it is JS).
-pub(crate) mod card {
-    use wasm_bindgen::prelude::*;
+// ---- Listeners and timers -------------------------------------------------------------------
 
-    #[wasm_bindgen(module = "/src/dom/card.js")]
-    extern "C" {
-        /// Mounts an empty card in `target` (a selector; empty for the page's body). Null when
-        /// the selector matches nothing. `act(code, number, text)` hears the person (see
-        /// [`super::actor`]).
-        #[allow(clippy::too_many_arguments)]
-        pub(crate) fn mount(
-            target: &str,
-            position: &str,
-            theme: &str,
-            css: &str,
-            lang: &str,
-            rtl: bool,
-            texts: &str,
-            act: &JsValue,
-        ) -> JsValue;
+/// Listens to `kind` on `target` until the returned listener is dropped. Passive: the page's
+/// scrolling never waits for us.
+pub(crate) fn listen(
+    target: &EventTarget,
+    kind: &'static str,
+    callback: impl FnMut(&Event) + 'static,
+) -> EventListener {
+    EventListener::new(target, kind, callback)
+}
 
-        /// Draws step 0 (question), 1 (follow-up) or 2 (thanks) for segment 0 (promoter),
-        /// 1 (passive) or 2 (detractor).
-        pub(crate) fn draw(
-            card: &JsValue,
-            step: u8,
-            segment: u8,
-            consent_box: bool,
-            referral_url: &str,
-            referral_text: &str,
-        );
+/// Like [`listen`], for handlers that may call `preventDefault` (the card's keys).
+pub(crate) fn listen_active(
+    target: &EventTarget,
+    kind: &'static str,
+    callback: impl FnMut(&Event) + 'static,
+) -> EventListener {
+    EventListener::new_with_options(
+        target,
+        kind,
+        EventListenerOptions::enable_prevent_default(),
+        callback,
+    )
+}
 
-        /// Removes the card; with `animate`, after a short exit animation (none under
-        /// reduced motion).
-        pub(crate) fn unmount(card: &JsValue, animate: bool);
+/// Runs `callback` once after `ms` milliseconds, unless the returned timer is dropped first.
+pub(crate) fn after(ms: u32, callback: impl FnOnce() + 'static) -> Timeout {
+    Timeout::new(ms, callback)
+}
 
-        /// The card's host element.
-        pub(crate) fn host(card: &JsValue) -> JsValue;
+// ---- The page -------------------------------------------------------------------------------
+
+/// What the widget reads of the page it is on.
+#[derive(Debug, Default)]
+pub(crate) struct PageFacts {
+    /// `<html lang>`.
+    pub(crate) html_lang: String,
+    /// `navigator.language`.
+    pub(crate) browser_lang: String,
+    /// Origin and path, without the query.
+    pub(crate) address: String,
+    /// `?query`, or empty.
+    pub(crate) query: String,
+    /// `document.referrer`.
+    pub(crate) referrer: String,
+}
+
+pub(crate) fn page() -> PageFacts {
+    let (Some(window), Some(document)) = (window(), document()) else {
+        return PageFacts::default();
+    };
+    let location = window.location();
+    let mut address = location.origin().unwrap_or_default();
+    address.push_str(&location.pathname().unwrap_or_default());
+    PageFacts {
+        html_lang: document
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+            .unwrap_or_default(),
+        browser_lang: window.navigator().language().unwrap_or_default(),
+        address,
+        query: location.search().unwrap_or_default(),
+        referrer: document.referrer(),
     }
 }
 
-/// 16 random bytes, for UUIDs (four calls: cheaper across the boundary than a byte array).
-pub(crate) fn random_bytes() -> [u8; 16] {
-    let mut bytes = [0; 16];
-    for chunk in bytes.chunks_exact_mut(4) {
-        chunk.copy_from_slice(&random32().to_le_bytes());
-    }
-    bytes
+/// Whether the page is hidden (a tab in the background, or being left).
+pub(crate) fn hidden() -> bool {
+    document().is_some_and(|d| d.hidden())
 }
 
 /// How far down the page has been scrolled (0–1), for the scroll trigger.
 pub(crate) fn scrolled() -> f64 {
-    crate::targeting::scroll_depth(metric(0), metric(1), metric(2))
+    let (Some(window), Some(html)) = (window(), document().and_then(|d| d.document_element()))
+    else {
+        return 0.0;
+    };
+    let viewport = window
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    crate::targeting::scroll_depth(
+        scroll_y(),
+        viewport,
+        f64::from(html.scroll_height()),
+    )
 }
 
-/// The parts of a NUL-joined string (a loop: `collect` was a copy of core's generic code).
-fn parts(joined: String) -> Vec<String> {
-    let mut list = Vec::new();
-    for part in crate::text::parts(&joined, 0) {
-        list.push(String::from(part));
+/// The page's vertical scroll offset.
+pub(crate) fn scroll_y() -> f64 {
+    window().and_then(|w| w.scroll_y().ok()).unwrap_or(0.0)
+}
+
+/// Whether this is a touch screen (exit intent then watches for a fast scroll up).
+pub(crate) fn is_touch() -> bool {
+    window().is_some_and(|w| Reflect::has(&w, &JsValue::from_str("ontouchstart")).unwrap_or(false))
+}
+
+/// Milliseconds since the page started, for speeds.
+pub(crate) fn performance_now() -> f64 {
+    window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+// ---- Time and randomness --------------------------------------------------------------------
+
+/// Now, in milliseconds since the epoch.
+pub(crate) fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Now, as RFC 3339 UTC text.
+pub(crate) fn now_iso() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}
+
+/// Uniform in [0, 1), for jitter and sampling.
+pub(crate) fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// 16 bytes from the browser's CSPRNG, for UUIDs; `Math.random` where `crypto` is missing (very
+/// old or locked-down browsers), which is still unique enough for an id.
+pub(crate) fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0; 16];
+    let filled = window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for byte in &mut bytes {
+            *byte = (random() * 256.0) as u8;
+        }
     }
-    list
+    bytes
 }
 
-/// `<html lang>`, `navigator.language`, origin + path, `?query` and the referrer.
-pub(crate) fn page_facts() -> Vec<String> {
-    parts(page())
+// ---- Storage --------------------------------------------------------------------------------
+
+fn storage() -> Option<Storage> {
+    window()?.local_storage().ok().flatten()
 }
 
-/// The strings of a locale file (a JSON array); none when it is not one.
-pub(crate) fn strings_of(text: &str) -> Option<Vec<String>> {
-    Some(strings_in(text)).filter(|s| !s.is_empty()).map(parts)
+/// One localStorage value; none where storage is refused.
+pub(crate) fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Writes one localStorage value; false when storage is full or refused.
+pub(crate) fn store(key: &str, value: &str) -> bool {
+    storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+/// Removes one localStorage value.
+pub(crate) fn unstore(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// Every localStorage key that starts with `prefix`, with its value.
+pub(crate) fn stored(prefix: &str) -> Vec<(String, String)> {
+    let Some(s) = storage() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for i in 0..s.length().unwrap_or(0) {
+        let Ok(Some(key)) = s.key(i) else {
+            continue;
+        };
+        if key.starts_with(prefix) {
+            if let Ok(Some(value)) = s.get_item(&key) {
+                found.push((key, value));
+            }
+        }
+    }
+    found
+}
+
+// ---- Messages to the site -------------------------------------------------------------------
+
+/// One console error.
+pub(crate) fn log(message: &str) {
+    web_sys::console::error_1(&JsValue::from_str(message));
 }
 
 /// A new `Error` carrying our prefix, for the JS API to throw.
 pub(crate) fn error(message: &str) -> JsValue {
     let mut text = String::from("nps-widget: ");
     text.push_str(message);
-    error_of(&text)
+    js_sys::Error::new(&text).into()
+}
+
+/// Calls the site's listeners of `name` in `hub` (event name → array of functions; one that
+/// throws stops neither the others nor us), then dispatches `nps:<name>` on `host`, bubbling out
+/// of the page's shadow roots.
+pub(crate) fn emit(hub: &Map, host: Option<&Element>, name: &str, detail: &JsValue) {
+    if let Ok(listeners) = hub.get(&JsValue::from_str(name)).dyn_into::<Array>() {
+        for listener in listeners.iter() {
+            if let Some(listener) = listener.dyn_ref::<Function>() {
+                let _ = listener.call1(&JsValue::UNDEFINED, detail);
+            }
+        }
+    }
+    let Some(host) = host else {
+        return;
+    };
+    let init = CustomEventInit::new();
+    init.set_detail(detail);
+    init.set_bubbles(true);
+    init.set_composed(true);
+    let mut kind = String::from("nps:");
+    kind.push_str(name);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(&kind, &init) {
+        let _ = host.dispatch_event(&event);
+    }
+}
+
+// ---- The network ----------------------------------------------------------------------------
+
+/// One POST of a JSON body.
+#[derive(Debug, Clone)]
+pub(crate) struct Post {
+    pub(crate) url: String,
+    pub(crate) body: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) credentials: Credentials,
+    /// Outlives the page (`fetch`'s `keepalive`), for what is sent as the page goes away.
+    pub(crate) keepalive: bool,
+    /// Aborted after this long.
+    pub(crate) timeout_ms: u32,
+}
+
+/// How a POST ended.
+#[derive(Debug)]
+pub(crate) enum Posted {
+    /// The endpoint answered with this status, and maybe a `Retry-After`.
+    Answered {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// A network error, a CORS refusal or the timeout.
+    Failed,
+}
+
+impl Post {
+    /// Sends it; settles within the timeout.
+    pub(crate) async fn send(self) -> Posted {
+        let Some(window) = window() else {
+            return Posted::Failed;
+        };
+        let Ok(headers) = Headers::new() else {
+            return Posted::Failed;
+        };
+        let _ = headers.set("Content-Type", "application/json");
+        for (name, value) in &self.headers {
+            let _ = headers.set(name, value);
+        }
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(&self.body));
+        init.set_headers(&headers);
+        init.set_mode(RequestMode::Cors);
+        init.set_credentials(match self.credentials {
+            Credentials::Omit => RequestCredentials::Omit,
+            Credentials::SameOrigin => RequestCredentials::SameOrigin,
+            Credentials::Include => RequestCredentials::Include,
+        });
+        // web-sys has no setter for `keepalive`.
+        let _ = Reflect::set(
+            &init,
+            &JsValue::from_str("keepalive"),
+            &JsValue::from_bool(self.keepalive),
+        );
+        let controller = AbortController::new().ok();
+        if let Some(controller) = &controller {
+            init.set_signal(Some(&controller.signal()));
+        }
+        // Cleared when this future ends (the timer is dropped with it).
+        let _timeout = controller.map(|c| after(self.timeout_ms, move || c.abort()));
+        let fetched = JsFuture::from(window.fetch_with_str_and_init(&self.url, &init)).await;
+        match fetched.map(JsCast::dyn_into::<Response>) {
+            Ok(Ok(response)) => Posted::Answered {
+                status: response.status(),
+                retry_after: response.headers().get("Retry-After").ok().flatten(),
+            },
+            _ => Posted::Failed,
+        }
+    }
+}
+
+/// The strings of a locale that ships as a file (`locales/<tag>.json` next to the module, a
+/// JSON array); none when it could not be fetched or is not such an array.
+pub(crate) async fn fetch_locale(tag: &str) -> Option<Vec<String>> {
+    let url = locale_url(tag)?;
+    let response = JsFuture::from(window()?.fetch_with_str(&url)).await.ok()?;
+    let response = response.dyn_into::<Response>().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let json = JsFuture::from(response.json().ok()?).await.ok()?;
+    let list = json.dyn_into::<Array>().ok()?;
+    Some(list.iter().filter_map(|s| s.as_string()).collect())
+}
+
+// ---- Locks across tabs ----------------------------------------------------------------------
+
+/// A lock on one outbox entry, so two tabs never send it at once; released when dropped.
+#[derive(Debug)]
+pub(crate) enum Lock {
+    /// A Web Lock, held until its release function is called.
+    Web(Function),
+    /// A lease in localStorage (browsers without Web Locks): the key to remove.
+    Lease(String),
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        match self {
+            Lock::Web(release) => {
+                let _ = release.call0(&JsValue::UNDEFINED);
+            }
+            Lock::Lease(key) => unstore(key),
+        }
+    }
+}
+
+thread_local! {
+    /// This tab, for the lease: a random number drawn once per page.
+    static TAB: Cell<u32> = Cell::new((random() * 4_294_967_295.0) as u32);
+}
+
+/// The lock `name`, unless another tab holds it. A Web Lock where the browser has them; else a
+/// lease in localStorage that expires after `lease_ms` (a tab that died holding it stops
+/// blocking the others then).
+pub(crate) async fn try_lock(name: String, lease_ms: f64) -> Option<Lock> {
+    let has_web_locks = window().is_some_and(|w| {
+        Reflect::get(&w.navigator(), &JsValue::from_str("locks")).is_ok_and(|l| l.is_object())
+    });
+    if has_web_locks {
+        let release = JsFuture::from(try_web_lock(&name)).await.ok()?;
+        return release.dyn_into::<Function>().ok().map(Lock::Web);
+    }
+    let mut key = name;
+    key.push_str(":lease");
+    let tab = TAB.with(Cell::get);
+    let now = now_ms();
+    if let Some((until, holder)) = load(&key)
+        .as_deref()
+        .and_then(|v| crate::text::cut(v, b' '))
+        .and_then(|(until, holder)| {
+            Some((crate::config::parse_uint(until)?, crate::config::parse_uint(holder)?))
+        })
+    {
+        if until as f64 > now && holder != u64::from(tab) {
+            return None;
+        }
+    }
+    let mut lease = String::new();
+    push_uint(&mut lease, (now + lease_ms) as u64);
+    lease.push(' ');
+    push_uint(&mut lease, u64::from(tab));
+    store(&key, &lease);
+    Some(Lock::Lease(key))
 }

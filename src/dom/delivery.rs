@@ -4,12 +4,10 @@
 //! One key per entry (`nps-widget:outbox:<survey_id>:<id>`), so tabs never overwrite each
 //! other's lists, and a later state of a response simply replaces the earlier value.
 
-use alloc::borrow::ToOwned;
-use alloc::string::String;
-use alloc::vec::Vec;
+use std::future::Future;
 
-use super::bindings::{load, now_ms, post, random, store, stored, unstore, Off};
-use crate::config::Config;
+use super::bindings::{load, now_ms, random, store, stored, try_lock, unstore, Post, Posted};
+use crate::config::{Config, Credentials};
 use crate::outbox::{self, Entry, Outcome};
 
 /// Something the site should hear about through the `error` event.
@@ -29,19 +27,27 @@ struct Pending {
     in_flight: bool,
 }
 
-/// The per-survey sender. Holds no closures of its own: the caller wires `done` and `wake`.
+/// The per-survey sender: what is in the outbox and when each entry is next due. The widget
+/// runs the attempts it hands out and reports how each ended.
 #[derive(Debug)]
 pub(crate) struct Delivery {
     prefix: String,
     endpoint: String,
-    /// Names and values, joined by NUL (header values cannot hold one).
-    headers: String,
-    credentials: &'static str,
+    headers: Vec<(String, String)>,
+    credentials: Credentials,
     timeout_ms: u32,
     pending: Vec<Pending>,
     /// Entries localStorage refused (private mode, quota): kept for this page's life only.
     memory: Vec<Entry>,
-    timer: Option<Off>,
+}
+
+/// How one attempt at a POST ended.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    /// Another tab holds the entry's lock and is sending it: nothing was sent.
+    Busy,
+    /// It was sent.
+    Sent(Posted),
 }
 
 /// One POST to make: the caller sends it and reports back through [`Delivery::done`].
@@ -62,38 +68,24 @@ impl Delivery {
         Delivery {
             prefix,
             endpoint: config.endpoint.clone(),
-            headers: {
-                let mut joined = String::new();
-                for (i, (name, value)) in config.headers.iter().enumerate() {
-                    if i > 0 {
-                        joined.push('\0');
-                    }
-                    joined.push_str(name);
-                    joined.push('\0');
-                    joined.push_str(value);
-                }
-                joined
-            },
-            credentials: config.credentials.as_str(),
+            headers: config.headers.clone(),
+            credentials: config.credentials,
             timeout_ms: config.timeout_ms,
             pending: Vec::new(),
             memory: Vec::new(),
-            timer: None,
         }
     }
 
     /// Everything in the outbox for this survey. Entries we cannot read are removed and
     /// reported: they are not ours to send, and must not block the rest.
     fn entries(&self, problems: &mut Vec<Problem>) -> Vec<Entry> {
-        let flat = stored(&self.prefix);
-        let mut parts = crate::text::parts(&flat, 0);
         let mut entries = Vec::new();
-        while let (Some(key), Some(value)) = (parts.next(), parts.next()) {
+        for (key, value) in stored(&self.prefix) {
             let id = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
-            match Entry::decode(id, value) {
+            match Entry::decode(id, &value) {
                 Some(entry) => entries.push(entry),
                 None => {
-                    unstore(key);
+                    unstore(&key);
                     problems.push(problem("discarded unreadable outbox entry ", id, None));
                 }
             }
@@ -211,34 +203,49 @@ impl Delivery {
         sends
     }
 
-    /// Starts one POST, which wakes `(widget, code)` with `(status, retry_after)`. Under the
-    /// entry's lock, so two tabs never send it at once; but not as the page goes away (a lock is
-    /// granted asynchronously, too late for `pagehide`; the idempotent upsert makes a double
+    /// One attempt at sending `send`, to run to its end (it settles within the timeout). Under
+    /// the entry's lock, so two tabs never send it at once; but not as the page goes away (a lock
+    /// is granted asynchronously, too late for `pagehide`; the idempotent upsert makes a double
     /// harmless).
-    pub(crate) fn start(&self, send: &Send, keepalive: bool, widget: u32, code: u32) {
-        let mut lock = String::new();
-        if !keepalive {
-            // Not under the outbox prefix: a lease stored there would read as a bad entry.
-            lock.push_str("nps-widget:lock:");
-            lock.push_str(&send.id);
-        }
-        post(
-            &lock,
-            &self.endpoint,
-            &send.body,
-            &self.headers,
-            self.credentials,
+    pub(crate) fn attempt(&self, send: &Send, keepalive: bool) -> impl Future<Output = Attempt> {
+        let post = Post {
+            url: self.endpoint.clone(),
+            body: send.body.clone(),
+            headers: self.headers.clone(),
+            credentials: self.credentials,
             keepalive,
-            self.timeout_ms,
-            widget,
-            code,
-        );
+            timeout_ms: self.timeout_ms,
+        };
+        // Not under the outbox prefix: a lease stored there would read as a bad entry.
+        let lock = (!keepalive).then(|| {
+            let mut name = String::from("nps-widget:lock:");
+            name.push_str(&send.id);
+            name
+        });
+        let lease_ms = f64::from(self.timeout_ms) + 1_000.0;
+        async move {
+            let _held = match lock {
+                Some(name) => match try_lock(name, lease_ms).await {
+                    Some(lock) => Some(lock),
+                    None => return Attempt::Busy,
+                },
+                None => None,
+            };
+            Attempt::Sent(post.send().await)
+        }
     }
 
     /// Records how a POST ended. On a 2xx the entry leaves, unless a newer state of the response
     /// replaced it while the request was in flight (that one still has to go).
-    pub(crate) fn done(&mut self, send: &Send, status: u16, retry_after: &str) -> Option<Problem> {
-        let status = (status != 0).then_some(status);
+    pub(crate) fn done(&mut self, send: &Send, attempt: Attempt) -> Option<Problem> {
+        let (outcome, status, retry_after) = match attempt {
+            Attempt::Busy => (Outcome::Busy, None, None),
+            Attempt::Sent(Posted::Failed) => (outbox::classify(None), None, None),
+            Attempt::Sent(Posted::Answered {
+                status,
+                retry_after,
+            }) => (outbox::classify(Some(status)), Some(status), retry_after),
+        };
         let key = self.key(&send.id);
         let still_same = load(&key).is_none_or(|v| v.ends_with(send.body.as_str()))
             && self
@@ -248,7 +255,6 @@ impl Delivery {
                 .is_none_or(|e| e.body == send.body);
         let i = self.pending.iter().position(|p| p.id == send.id)?;
         self.pending[i].in_flight = false;
-        let outcome = outbox::classify(status);
         if still_same && matches!(outcome, Outcome::Delivered | Outcome::Rejected) {
             unstore(&key);
             self.forget_memory(&send.id);
@@ -262,7 +268,7 @@ impl Delivery {
                 let wait = outbox::backoff_ms(
                     p.attempts,
                     random(),
-                    outbox::parse_retry_after(retry_after),
+                    retry_after.as_deref().and_then(outbox::parse_retry_after),
                 );
                 p.next_ms = now_ms() + wait;
                 None
@@ -293,11 +299,6 @@ impl Delivery {
             }
         }
         next
-    }
-
-    /// Keeps the retry timer (it clears itself when replaced or dropped).
-    pub(crate) fn set_timer(&mut self, timer: Option<Off>) {
-        self.timer = timer;
     }
 }
 

@@ -1,153 +1,92 @@
-//! One widget instance in the page: mounts the card, turns DOM events into [`Survey`] events,
-//! renders the next step, hands deliveries to the outbox and tells the site through events.
+//! One widget instance in the page: mounts the card, turns what the person does into
+//! [`Survey`] events, renders the next step, hands deliveries to the outbox and tells the site
+//! through events.
 //!
-//! Listeners and timers are owned values that clean up on drop. The browser calls back through
-//! the page's one port with the widget's id and a [`wake`] code; a widget lives in [`LIVE`] from
-//! its start until `destroy()`, so a call for a destroyed widget finds nothing and does
-//! nothing. Site callbacks run after our borrow is released, so a callback may call back into
-//! the widget.
+//! A widget lives in [`LIVE`] from its start until `destroy()`; the JS class holds its id (a
+//! slot, as Ruffle's web crate holds its players). Its listeners, timers and the card are values
+//! it owns, each holding only a weak handle back: dropping the widget removes them all, and a
+//! callback that fires for a widget already gone does nothing. Site callbacks run after our
+//! borrow is released, so a callback may call back into the widget.
 
-use alloc::rc::Rc;
-use alloc::string::String;
-use alloc::vec;
-use alloc::vec::Vec;
-use core::cell::RefCell;
+use std::cell::{Cell, RefCell, RefMut};
+use std::rc::{Rc, Weak};
 
-use wasm_bindgen::prelude::*;
-
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use js_sys::Map;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Element, Event, EventTarget, MouseEvent};
 
 use super::bindings::{
-    actor, card, emit, fetch_locale, hidden, load, log, now_iso, now_ms, object, page_facts,
-    random, random_bytes, scrolled, set, set_port, store, strings_of, to_json, Off,
+    after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso, now_ms,
+    page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history, window,
 };
+use super::card::{Act, Card, Frame, Leaving};
 use super::convert::to_js;
-use super::delivery::{Delivery, Problem, Send};
+use super::delivery::{Attempt, Delivery, Problem, Send};
 use crate::config::{Config, Position, Theme, Trigger};
 use crate::flow::{Step, Survey};
-use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings, Text};
+use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings};
 use crate::response::{uuid_v4, Context, User};
-use crate::segment::{Score, Segment};
+use crate::segment::Score;
 use crate::targeting::{self, Memory, Page, Rules};
-
-/// Whether any card has been shown on this page: at most one is shown by a trigger.
-static SHOWN_ON_PAGE: AtomicBool = AtomicBool::new(false);
 
 type Shared = Rc<RefCell<Widget>>;
 
-/// The widgets started and not yet destroyed, by id.
-struct Live(RefCell<Vec<(u32, Shared)>>);
-
-// SAFETY: the wasm32 target this module is compiled for has no threads; the `RefCell` still
-// checks every borrow.
-unsafe impl Sync for Live {}
-
-static LIVE: Live = Live(RefCell::new(Vec::new()));
-static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+thread_local! {
+    /// The widgets started and not yet destroyed, by id.
+    static LIVE: RefCell<Vec<(u32, Shared)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(1) };
+    /// Whether any card has been shown on this page: at most one is shown by a trigger.
+    static SHOWN_ON_PAGE: Cell<bool> = const { Cell::new(false) };
+}
 
 /// The widget with this id, if it is alive.
 pub(crate) fn live(id: u32) -> Option<Handle> {
-    let list = LIVE.0.try_borrow().ok()?;
-    list.iter()
-        .find(|(i, _)| *i == id)
-        .map(|(_, w)| Handle(w.clone()))
-}
-
-/// What the browser wakes a widget for (the `code` of a port call).
-mod wake {
-    // 0..=4: the card's acts, in `card.js`'s order.
-    pub(super) const CHOOSE: u32 = 0;
-    pub(super) const SUBMIT: u32 = 1;
-    pub(super) const SKIP: u32 = 2;
-    pub(super) const CLOSE: u32 = 3;
-    pub(super) const REFERRAL: u32 = 4;
-    /// Back online: send everything.
-    pub(super) const ONLINE: u32 = 5;
-    /// `pagehide` or `visibilitychange` (the text is the event's type).
-    pub(super) const LEAVING: u32 = 6;
-    pub(super) const SCROLL: u32 = 7;
-    pub(super) const EXIT: u32 = 8;
-    pub(super) const ROUTE: u32 = 9;
-    /// Right after the constructor returned.
-    pub(super) const STARTED: u32 = 10;
-    /// The trigger's delay is over.
-    pub(super) const SHOW: u32 = 11;
-    /// A retry is due.
-    pub(super) const RETRY: u32 = 12;
-    /// The locale's strings arrived (the text; empty when they could not be fetched).
-    pub(super) const STRINGS: u32 = 13;
-    /// `SENT + n`: POST number `n` ended (the number is the status, the text `Retry-After`).
-    pub(super) const SENT: u32 = 64;
-}
-
-/// The port: routes a browser call to its widget.
-pub(crate) fn wake(id: u32, code: u32, number: u32, text: String) {
-    let Some(h) = live(id) else {
-        return;
-    };
-    match code {
-        wake::CHOOSE..=wake::REFERRAL => h.act(match code {
-            wake::CHOOSE => Act::Choose(number as u8),
-            wake::SUBMIT => Act::Submit(text, number != 0),
-            wake::SKIP => Act::Skip,
-            wake::CLOSE => Act::Close,
-            _ => Act::Referral,
-        }),
-        wake::ONLINE => h.run(|w, emits| w.flush(false, true, emits)),
-        wake::LEAVING => h.page_leaving(&text),
-        wake::SCROLL => h.run(|w, _| {
-            w.page.scrolled = scrolled();
-            w.consider();
-        }),
-        wake::EXIT => h.run(|w, _| {
-            w.page.leaving = true;
-            w.consider();
-        }),
-        wake::ROUTE => h.run(|w, _| {
-            w.memory.page_views = w.memory.page_views.saturating_add(1);
-            w.remember();
-            w.consider();
-        }),
-        wake::STARTED => h.run(|w, emits| {
-            w.flush(false, true, emits);
-            let detail = object();
-            set(&detail, "survey_id", &w.config.survey_id.as_str().into());
-            emits.push(Emit::Event("ready", detail));
-            w.consider();
-        }),
-        wake::SHOW => h.show(false),
-        wake::RETRY => h.run(|w, emits| w.flush(false, false, emits)),
-        wake::STRINGS => h.run(|w, emits| w.strings_loaded(&text, emits)),
-        _ => h.run(|w, emits| {
-            let n = code.wrapping_sub(wake::SENT);
-            let Some(i) = w.flights.iter().position(|(f, _)| *f == n) else {
-                return;
-            };
-            let (_, send) = w.flights.swap_remove(i);
-            if let Some(p) = w.delivery.done(&send, number as u16, &text) {
-                problem(emits, p);
-            }
-            w.flush(false, false, emits);
-        }),
-    }
+    LIVE.with(|live| {
+        let list = live.try_borrow().ok()?;
+        list.iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, w)| Handle(w.clone()))
+    })
 }
 
 /// What the site hears about, collected while the widget is borrowed and sent after.
-enum Emit {
-    Event(&'static str, JsValue),
+struct Emit {
+    name: &'static str,
+    detail: JsValue,
 }
 
-/// The card on screen, when there is one: the JS object `card.js` drew and its host element
-/// (site events are dispatched there). It reports actions through the port.
-struct Card {
-    js: JsValue,
-    host: JsValue,
+type Emits = Vec<Emit>;
+
+/// The `ready` event's detail.
+#[derive(Serialize)]
+struct Ready<'a> {
+    survey_id: &'a str,
+}
+
+/// The `shown` event's detail.
+#[derive(Serialize)]
+struct Shown<'a> {
+    id: &'a str,
+    survey_id: &'a str,
+}
+
+/// The `error` event's detail.
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
 }
 
 /// One `NpsWidget` instance.
 pub(crate) struct Widget {
-    /// The id the browser wakes this widget with.
     id: u32,
+    /// Itself, for the callbacks it hands out.
+    this: Weak<RefCell<Widget>>,
     config: Config,
     locale: String,
     strings: Strings,
@@ -157,15 +96,20 @@ pub(crate) struct Widget {
     pending_show: Option<bool>,
     survey: Option<Survey>,
     card: Option<Card>,
+    /// The card the person closed, fading out.
+    leaving: Option<Leaving>,
     delivery: Delivery,
-    /// POSTs under way, by number.
-    flights: Vec<(u32, Send)>,
-    next_flight: u32,
-    /// The site's listeners (a JS `Map` the `NpsWidget` class fills).
-    hub: JsValue,
-    /// Page listeners and hooks (exit intent, route changes), and the start-up timer.
-    watching: Vec<Off>,
-    show_timer: Option<Off>,
+    /// The site's listeners (a JS `Map` of event name → functions, filled by the `NpsWidget`
+    /// class).
+    hub: Map,
+    /// Page listeners: online, leaving, and what the trigger watches.
+    listeners: Vec<EventListener>,
+    /// Right after start-up: flush what earlier pages left, `ready`, the first trigger check.
+    started: Option<Timeout>,
+    /// The trigger's delay.
+    show_timer: Option<Timeout>,
+    /// The next retry of the outbox.
+    retry_timer: Option<Timeout>,
     /// What we remember about this person for this survey (localStorage).
     memory: Memory,
     /// What the page is doing, for the trigger.
@@ -178,67 +122,99 @@ pub(crate) struct Widget {
 #[derive(Clone)]
 pub(crate) struct Handle(Shared);
 
+/// What callbacks hold: the widget if it still lives.
+#[derive(Clone)]
+struct WeakHandle(Weak<RefCell<Widget>>);
+
+impl WeakHandle {
+    fn run(&self, f: impl FnOnce(&mut Widget, &mut Emits)) {
+        if let Some(widget) = self.0.upgrade() {
+            Handle(widget).run(f);
+        }
+    }
+}
+
 impl Handle {
-    /// Starts a widget for a validated config, with the site's listeners in `hub` and the page's
-    /// port (see [`wake`]); flushes what earlier pages left in the outbox and arms the trigger.
-    /// Returns the widget's id.
-    pub(crate) fn start(config: Config, hub: JsValue, port: &JsValue) -> u32 {
-        set_port(port);
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let page = page_facts();
-        let (html_lang, nav_lang) = (page[0].as_str(), page[1].as_str());
+    /// Starts a widget for a validated config, with the site's listeners in `hub`; flushes
+    /// what earlier pages left in the outbox and arms the trigger. Returns its id, or why it
+    /// cannot start.
+    pub(crate) fn start(config: Config, hub: Map) -> Result<u32, &'static str> {
+        if window().is_none() || document().is_none() {
+            return Err("create() needs a browser page with a document");
+        }
+        let id = NEXT_ID.with(|n| n.replace(n.get().wrapping_add(1)));
+        let facts = page();
         let locale = choose_locale(
-            &[config.locale.as_deref().unwrap_or(""), html_lang, nav_lang],
+            &[
+                config.locale.as_deref().unwrap_or(""),
+                &facts.html_lang,
+                &facts.browser_lang,
+            ],
             &config.strings,
         );
         let strings = Strings::new(&locale, &config.product, &config.strings, None);
         let fetch = ships_as_file(&locale);
-        let shared = Rc::new(RefCell::new(Widget {
-            id,
-            delivery: Delivery::new(&config),
-            flights: Vec::new(),
-            next_flight: 0,
-            config,
-            strings_ready: !fetch,
-            pending_show: None,
-            locale,
-            strings,
-            survey: None,
-            card: None,
-            hub,
-            watching: vec![
-                Off::listen(false, "online", id, wake::ONLINE),
-                Off::listen(false, "pagehide", id, wake::LEAVING),
-                Off::listen(true, "visibilitychange", id, wake::LEAVING),
-            ],
-            show_timer: None,
-            memory: Memory::default(),
-            page: Page::default(),
-            preview: targeting::is_preview(&page[3]),
-        }));
-        if let Ok(mut live) = LIVE.0.try_borrow_mut() {
-            live.push((id, shared.clone()));
-        }
-        let handle = Handle(shared);
-        handle.run(|w, _| {
+        let shared = Rc::new_cyclic(|this| {
+            RefCell::new(Widget {
+                id,
+                this: this.clone(),
+                delivery: Delivery::new(&config),
+                config,
+                strings_ready: !fetch,
+                pending_show: None,
+                locale,
+                strings,
+                survey: None,
+                card: None,
+                leaving: None,
+                hub,
+                listeners: Vec::new(),
+                started: None,
+                show_timer: None,
+                retry_timer: None,
+                memory: Memory::default(),
+                page: Page::default(),
+                preview: targeting::is_preview(&facts.query),
+            })
+        });
+        LIVE.with(|live| {
+            if let Ok(mut live) = live.try_borrow_mut() {
+                live.push((id, shared.clone()));
+            }
+        });
+        Handle(shared).run(|w, _| {
             if fetch {
-                // A locale that is not built in: `dist/locales/<tag>.json`.
-                fetch_locale(&w.locale, id, wake::STRINGS);
+                // A locale that is not built in: `locales/<tag>.json` next to the module.
+                let (weak, locale) = (w.weak(), w.locale.clone());
+                spawn_local(async move {
+                    let list = fetch_locale(&locale).await;
+                    weak.run(|w, emits| w.strings_loaded(list, emits));
+                });
             }
             w.recall();
             w.watch();
             // What earlier pages left goes out right after this call returns, so listeners
             // added next (the loader replays queued `on` calls) hear about any problem, and
-            // about `ready`; then the trigger is looked at. Kept with the watchers, not in the
-            // retry slot, where an early flush (an `online` event) would replace it.
-            w.watching.push(Off::later(0, id, wake::STARTED));
+            // about `ready`; then the trigger is looked at.
+            w.started = Some(w.after(0, |w, emits| {
+                w.started = None;
+                w.flush(false, true, emits);
+                let detail = to_js(&Ready {
+                    survey_id: &w.config.survey_id,
+                });
+                emits.push(Emit {
+                    name: "ready",
+                    detail,
+                });
+                w.consider();
+            }));
         });
-        id
+        Ok(id)
     }
 
     /// Runs `f` with the widget borrowed, then sends what it emitted. A re-entrant call (a site
     /// callback calling us while we are mid-update) is dropped rather than panicking.
-    fn run(&self, f: impl FnOnce(&mut Widget, &mut Vec<Emit>)) {
+    fn run(&self, f: impl FnOnce(&mut Widget, &mut Emits)) {
         let Some((mut w, before)) = self.begin() else {
             return;
         };
@@ -250,30 +226,10 @@ impl Handle {
     /// The widget borrowed, and its card's host as it is before the update (so `dismiss` still
     /// reaches the host it is removing). Out of line: `run` is copied for each caller.
     #[inline(never)]
-    fn begin(&self) -> Option<(core::cell::RefMut<'_, Widget>, Option<JsValue>)> {
+    fn begin(&self) -> Option<(RefMut<'_, Widget>, Option<Element>)> {
         let w = self.0.try_borrow_mut().ok()?;
-        let before = w.card.as_ref().map(|c| c.host.clone());
+        let before = w.card.as_ref().map(|c| c.host().clone());
         Some((w, before))
-    }
-
-    fn page_leaving(&self, event: &str) {
-        let hidden = event == "pagehide" || hidden();
-        self.run(|w, emits| {
-            let Some(survey) = w.survey.as_mut() else {
-                if hidden {
-                    w.flush(true, false, emits);
-                }
-                return;
-            };
-            if !hidden {
-                survey.resume();
-                return;
-            }
-            if survey.leave(now_iso()).is_some() {
-                w.deliver(true, emits);
-            }
-            w.flush(true, false, emits);
-        });
     }
 
     /// Shows the card now (mounting it if needed), unless targeting says no; `force` (or a
@@ -293,14 +249,17 @@ impl Handle {
         let mut id = 0;
         self.run(|w, _| {
             w.unmount(false);
-            w.watching.clear();
+            w.leaving = None;
+            w.listeners.clear();
+            w.started = None;
             w.show_timer = None;
-            w.delivery.set_timer(None);
-            w.hub = JsValue::NULL;
+            w.retry_timer = None;
+            w.hub = Map::new();
             id = w.id;
         });
         // Dropped after the borrow ends; `self` still holds the widget here.
-        let gone = LIVE.0.try_borrow_mut().ok().and_then(|mut live| {
+        let gone = LIVE.with(|live| {
+            let mut live = live.try_borrow_mut().ok()?;
             let i = live.iter().position(|(i, _)| *i == id)?;
             Some(live.swap_remove(i))
         });
@@ -325,35 +284,45 @@ impl Handle {
     pub(crate) fn report(&self, message: &str) {
         self.run(|_, emits| error(emits, message, None));
     }
-
-    fn act(&self, act: Act) {
-        self.run(|w, emits| w.act(act, emits));
-    }
-}
-
-/// What a click or key on the card asks for.
-enum Act {
-    Choose(u8),
-    Submit(String, bool),
-    Skip,
-    Close,
-    Referral,
 }
 
 impl Widget {
     /// Sends what a [`Handle::run`] emitted, after releasing the borrow (kept out of `run`,
     /// which is copied for each caller).
     #[inline(never)]
-    fn send(w: core::cell::RefMut<'_, Widget>, before: Option<JsValue>, emits: Vec<Emit>) {
+    fn send(w: RefMut<'_, Widget>, before: Option<Element>, emits: Emits) {
         if emits.is_empty() {
             return;
         }
-        let host = w.card.as_ref().map(|c| c.host.clone()).or(before);
-        let (hub, host) = (w.hub.clone(), host.unwrap_or(JsValue::NULL));
+        let host = w.card.as_ref().map(|c| c.host().clone()).or(before);
+        let hub = w.hub.clone();
         drop(w);
-        for Emit::Event(name, detail) in emits {
-            emit(&hub, &host, name, &detail);
+        for Emit { name, detail } in emits {
+            emit(&hub, host.as_ref(), name, &detail);
         }
+    }
+
+    fn weak(&self) -> WeakHandle {
+        WeakHandle(self.this.clone())
+    }
+
+    /// A timer that runs `f` on this widget, if it still lives then.
+    fn after(&self, ms: u32, f: impl FnOnce(&mut Widget, &mut Emits) + 'static) -> Timeout {
+        let weak = self.weak();
+        after(ms, move || weak.run(f))
+    }
+
+    /// A listener that runs `f` on this widget.
+    fn listen(
+        &self,
+        target: &EventTarget,
+        kind: &'static str,
+        mut f: impl FnMut(&mut Widget, &Event, &mut Emits) + 'static,
+    ) -> EventListener {
+        let weak = self.weak();
+        listen(target, kind, move |event| {
+            weak.run(|w, emits| f(w, event, emits))
+        })
     }
 
     fn rules(&self) -> Rules {
@@ -387,17 +356,62 @@ impl Widget {
         store(&self.memory_key(), &self.memory.encode());
     }
 
-    /// Watches what the trigger needs: scrolling, exit intent, in-app route changes.
+    /// Listens to what delivery needs (back online, the page going away) and what the trigger
+    /// needs (scrolling, exit intent, in-app route changes).
     fn watch(&mut self) {
-        let (trigger, id) = (self.config.trigger, self.id);
-        if matches!(trigger, Trigger::Scroll(_)) {
-            self.watching
-                .push(Off::listen(false, "scroll", id, wake::SCROLL));
+        let (Some(window), Some(document)) = (window(), document()) else {
+            return;
+        };
+        let mut listeners = vec![
+            self.listen(&window, "online", |w, _, emits| w.flush(false, true, emits)),
+            self.listen(&window, "pagehide", |w, _, emits| w.page_leaving(true, emits)),
+            self.listen(&document, "visibilitychange", |w, _, emits| {
+                w.page_leaving(hidden(), emits)
+            }),
+        ];
+        match self.config.trigger {
+            Trigger::Scroll(_) => listeners.push(self.listen(&window, "scroll", |w, _, _| {
+                w.page.scrolled = scrolled();
+                w.consider();
+            })),
+            Trigger::ExitIntent => {
+                // The pointer leaving through the top of the window…
+                listeners.push(self.listen(&document, "mouseout", |w, event, _| {
+                    let toward_top = event
+                        .dyn_ref::<MouseEvent>()
+                        .is_some_and(|e| e.related_target().is_none() && e.client_y() <= 0);
+                    if toward_top {
+                        w.exit_intent();
+                    }
+                }));
+                // …or, on a touch screen, a fast scroll back up (1.5 px/ms).
+                if is_touch() {
+                    let (mut y, mut t) = (scroll_y(), performance_now());
+                    listeners.push(self.listen(&window, "scroll", move |w, _, _| {
+                        let (now_y, now_t) = (scroll_y(), performance_now());
+                        if y - now_y > 1.5 * (now_t - t).max(1.0) {
+                            w.exit_intent();
+                        }
+                        (y, t) = (now_y, now_t);
+                    }));
+                }
+            }
+            _ => {}
         }
-        if trigger == Trigger::ExitIntent {
-            self.watching.push(Off::exit(id, wake::EXIT));
+        watch_history();
+        for kind in ["popstate", "nps:navigate"] {
+            listeners.push(self.listen(&window, kind, |w, _, _| {
+                w.memory.page_views = w.memory.page_views.saturating_add(1);
+                w.remember();
+                w.consider();
+            }));
         }
-        self.watching.push(Off::routes(id, wake::ROUTE));
+        self.listeners.extend(listeners);
+    }
+
+    fn exit_intent(&mut self) {
+        self.page.leaving = true;
+        self.consider();
     }
 
     /// Arms the show timer when the trigger has fired and targeting allows it.
@@ -413,7 +427,7 @@ impl Widget {
         {
             return;
         }
-        self.show_timer = Some(Off::later(self.config.delay_ms, self.id, wake::SHOW));
+        self.show_timer = Some(self.after(self.config.delay_ms, |w, emits| w.show(false, emits)));
     }
 
     /// Whether targeting and throttling allow a card now (a preview or `force` config skips
@@ -425,14 +439,14 @@ impl Widget {
                 &self.memory,
                 &self.rules(),
                 now_ms(),
-                SHOWN_ON_PAGE.load(Ordering::Relaxed),
+                SHOWN_ON_PAGE.with(Cell::get),
             )
             .is_ok()
     }
 
     /// The fetched strings arrived (or did not: then English, and an `error` event).
-    fn strings_loaded(&mut self, text: &str, emits: &mut Vec<Emit>) {
-        match strings_of(text) {
+    fn strings_loaded(&mut self, list: Option<Vec<String>>, emits: &mut Emits) {
+        match list {
             Some(list) => {
                 self.strings = Strings::new(
                     &self.locale,
@@ -455,7 +469,26 @@ impl Widget {
         }
     }
 
-    fn show(&mut self, force: bool, emits: &mut Vec<Emit>) {
+    /// `pagehide` (`hidden` is then true) or `visibilitychange`: a card left open becomes a
+    /// silent response, and everything waiting goes out with `keepalive`.
+    fn page_leaving(&mut self, hidden: bool, emits: &mut Emits) {
+        let Some(survey) = self.survey.as_mut() else {
+            if hidden {
+                self.flush(true, false, emits);
+            }
+            return;
+        };
+        if !hidden {
+            survey.resume();
+            return;
+        }
+        if survey.leave(now_iso()).is_some() {
+            self.deliver(true, emits);
+        }
+        self.flush(true, false, emits);
+    }
+
+    fn show(&mut self, force: bool, emits: &mut Emits) {
         self.show_timer = None;
         if !self.strings_ready {
             self.pending_show = Some(force || self.pending_show.unwrap_or(false));
@@ -474,115 +507,100 @@ impl Widget {
         if !self.mount(emits) {
             return;
         }
-        let detail = object();
-        set(&detail, "id", &survey.response().id.as_str().into());
-        set(&detail, "survey_id", &self.config.survey_id.as_str().into());
+        let detail = to_js(&Shown {
+            id: &survey.response().id,
+            survey_id: &self.config.survey_id,
+        });
         self.survey = Some(survey);
-        SHOWN_ON_PAGE.store(true, Ordering::Relaxed);
+        SHOWN_ON_PAGE.with(|shown| shown.set(true));
         self.render();
-        emits.push(Emit::Event("shown", detail));
+        emits.push(Emit {
+            name: "shown",
+            detail,
+        });
     }
 
     /// Mounts the card frame. False (with an error event) when an inline target is missing.
-    fn mount(&mut self, emits: &mut Vec<Emit>) -> bool {
+    fn mount(&mut self, emits: &mut Emits) -> bool {
         let target = match &self.config.position {
-            Position::Inline(selector) => selector.as_str(),
-            _ => "",
+            Position::Inline(selector) => Some(selector.as_str()),
+            _ => None,
         };
-        let position = match self.config.position {
-            Position::BottomRight => "bottom-right",
-            Position::BottomLeft => "bottom-left",
-            Position::Modal => "modal",
-            Position::Inline(_) => "inline",
-        };
-        let theme = match self.config.theme {
-            Theme::Auto => "auto",
-            Theme::Light => "light",
-            Theme::Dark => "dark",
-        };
-        let mut css = String::new();
+        let mut style = String::new();
         if !self.config.style.is_empty() {
-            css.push_str(":host{");
+            style.push_str(":host{");
             for (name, value) in &self.config.style {
-                css.push_str("--nps-");
+                style.push_str("--nps-");
                 for c in name.chars() {
-                    css.push(if c == '_' { '-' } else { c });
+                    style.push(if c == '_' { '-' } else { c });
                 }
-                css.push(':');
-                css.push_str(value);
-                css.push(';');
+                style.push(':');
+                style.push_str(value);
+                style.push(';');
             }
-            css.push('}');
+            style.push('}');
         }
-        // One NUL-joined string: a NUL in a site's text would be dropped by the page anyway.
-        // (Written out here and for the headers in `Delivery::new`: a shared helper measured
-        // 310 B gzip more, its generic code copied per caller.)
-        let mut texts = String::new();
-        for (i, t) in Text::ALL.iter().enumerate() {
-            if i > 0 {
-                texts.push('\0');
-            }
-            for part in crate::text::parts(&self.strings.get(*t), 0) {
-                texts.push_str(part);
-            }
-        }
-        let js = card::mount(
+        let frame = Frame {
             target,
-            position,
-            theme,
-            &css,
-            &self.locale,
-            is_rtl(&self.locale),
-            &texts,
-            &actor(self.id),
-        );
-        if js.is_null() {
-            let mut m = String::from("target \"");
-            m.push_str(target);
-            m.push_str("\" matches no element");
-            error(emits, &m, None);
-            return false;
-        }
-        self.card = Some(Card {
-            host: card::host(&js),
-            js,
+            position: match self.config.position {
+                Position::BottomRight => "bottom-right",
+                Position::BottomLeft => "bottom-left",
+                Position::Modal => "modal",
+                Position::Inline(_) => "inline",
+            },
+            theme: match self.config.theme {
+                Theme::Auto => "auto",
+                Theme::Light => "light",
+                Theme::Dark => "dark",
+            },
+            style: &style,
+            lang: &self.locale,
+            rtl: is_rtl(&self.locale),
+        };
+        let weak = self.weak();
+        let card = Card::mount(&frame, &self.strings, move |act| {
+            weak.run(|w, emits| w.act(act, emits))
         });
-        true
+        match card {
+            Some(card) => {
+                self.card = Some(card);
+                true
+            }
+            None => {
+                let mut m = String::from("target \"");
+                m.push_str(target.unwrap_or("body"));
+                m.push_str("\" matches no element");
+                error(emits, &m, None);
+                false
+            }
+        }
     }
 
     /// Removes the card; `animate` when the person closed it (not on `hide()`/`destroy()`).
     fn unmount(&mut self, animate: bool) {
         if let Some(card) = self.card.take() {
-            card::unmount(&card.js, animate);
+            self.leaving = card.unmount(animate);
         }
     }
 
     fn render(&mut self) {
-        let (Some(card), Some(survey)) = (&self.card, &self.survey) else {
+        let (Some(card), Some(survey)) = (&mut self.card, &self.survey) else {
             return;
         };
-        let (step, segment) = match survey.step() {
-            Step::Asking => (0, Segment::Silent),
-            Step::FollowUp(segment) => (1, segment),
-            Step::Thanks(segment) => (2, segment),
-            Step::Closed => return,
+        let step = survey.step();
+        let referral = match step {
+            Step::Thanks(segment) => self.config.referral.as_ref().filter(|r| r.asks(segment)),
+            _ => None,
         };
-        let referral = self.config.referral.as_ref().filter(|r| r.asks(segment));
-        let segment = match segment {
-            Segment::Promoter => 0,
-            Segment::Passive => 1,
-            _ => 2,
-        };
-        card::draw(
-            &card.js,
+        card.draw(
             step,
-            segment,
+            &self.strings,
             self.config.contact_consent,
-            referral.map_or("", |r| r.url.as_str()),
-            referral.and_then(|r| r.text.as_deref()).unwrap_or(""),
+            referral.map(|r| (r.url.as_str(), r.text.as_deref().unwrap_or(""))),
         );
     }
-    fn act(&mut self, act: Act, emits: &mut Vec<Emit>) {
+
+    fn act(&mut self, act: Act, emits: &mut Emits) {
         let Some(survey) = self.survey.as_mut() else {
             return;
         };
@@ -597,7 +615,7 @@ impl Widget {
                 self.memory.answered_ms = Some(now_ms());
                 (survey.choose(score, now).is_some(), "score")
             }
-            Act::Submit(comment, consent) => {
+            Act::Submit { comment, consent } => {
                 (survey.submit(&comment, consent, now).is_some(), "complete")
             }
             Act::Skip => (survey.skip(now).is_some(), "complete"),
@@ -614,7 +632,10 @@ impl Widget {
         self.remember();
         if delivered {
             let detail = self.deliver(hidden(), emits);
-            emits.push(Emit::Event(event, detail));
+            emits.push(Emit {
+                name: event,
+                detail,
+            });
         }
         if redraw {
             self.render();
@@ -624,13 +645,15 @@ impl Widget {
     /// Queues the survey's response as it stands in the outbox and starts sending it; with
     /// `leaving` (the page is being hidden or unloaded) at once, with `keepalive`. Returns the
     /// JS object the body was made from, which is also what event listeners receive.
-    fn deliver(&mut self, leaving: bool, emits: &mut Vec<Emit>) -> JsValue {
+    fn deliver(&mut self, leaving: bool, emits: &mut Emits) -> JsValue {
         let Some(survey) = &self.survey else {
             return JsValue::NULL;
         };
         let response = survey.response();
         let object = to_js(response);
-        let body = to_json(&object);
+        let body = js_sys::JSON::stringify(&object)
+            .map(String::from)
+            .unwrap_or_default();
         for p in self.delivery.queue(&response.id, response.rank(), body) {
             problem(emits, p);
         }
@@ -640,59 +663,66 @@ impl Widget {
 
     /// Sends what is due; with `now_all` (start-up, back online) every entry whatever its
     /// backoff; with `keepalive` everything waiting, as the page goes away.
-    fn flush(&mut self, keepalive: bool, now_all: bool, emits: &mut Vec<Emit>) {
+    fn flush(&mut self, keepalive: bool, now_all: bool, emits: &mut Emits) {
         let mut problems = Vec::new();
         let sends = self.delivery.due(keepalive, now_all, &mut problems);
         for p in problems {
             problem(emits, p);
         }
         for send in sends {
-            let n = self.next_flight;
-            self.next_flight = n.wrapping_add(1) % 0x00ff_ffff;
-            self.delivery
-                .start(&send, keepalive, self.id, wake::SENT + n);
-            self.flights.push((n, send));
+            let attempt = self.delivery.attempt(&send, keepalive);
+            let weak = self.weak();
+            spawn_local(async move {
+                let attempt = attempt.await;
+                weak.run(|w, emits| w.sent(&send, attempt, emits));
+            });
         }
         self.arm_retry();
     }
 
+    /// One attempt ended.
+    fn sent(&mut self, send: &Send, attempt: Attempt, emits: &mut Emits) {
+        if let Some(p) = self.delivery.done(send, attempt) {
+            problem(emits, p);
+        }
+        self.flush(false, false, emits);
+    }
+
     fn arm_retry(&mut self) {
-        let timer = self
-            .delivery
-            .next_wait()
-            .map(|wait| Off::later(wait as u32 + 1, self.id, wake::RETRY));
-        self.delivery.set_timer(timer);
+        self.retry_timer = self.delivery.next_wait().map(|wait| {
+            self.after(wait as u32 + 1, |w, emits| {
+                w.retry_timer = None;
+                w.flush(false, false, emits);
+            })
+        });
     }
 }
 
-fn problem(emits: &mut Vec<Emit>, p: Problem) {
+fn problem(emits: &mut Emits, p: Problem) {
     error(emits, &p.message, p.status);
 }
 
 /// An `error` event and one console line, prefixed so site owners can search for it.
-fn error(emits: &mut Vec<Emit>, message: &str, status: Option<u16>) {
+fn error(emits: &mut Emits, message: &str, status: Option<u16>) {
     let mut line = String::from("nps-widget: ");
     line.push_str(message);
     log(&line);
-    let detail = object();
-    set(&detail, "message", &message.into());
-    if let Some(s) = status {
-        set(&detail, "status", &JsValue::from(s));
-    }
-    emits.push(Emit::Event("error", detail));
+    emits.push(Emit {
+        name: "error",
+        detail: to_js(&ErrorDetail { message, status }),
+    });
 }
 
 /// What `Context` needs from the page's address, now (in-app routes change it).
 fn page_context(include_query: bool, locale: &str) -> Context {
-    let mut page = page_facts();
-    let mut url = core::mem::take(&mut page[2]);
+    let facts = page();
+    let mut url = facts.address;
     if include_query {
-        url.push_str(&page[3]);
+        url.push_str(&facts.query);
     }
-    let referrer = core::mem::take(&mut page[4]);
     Context {
         url,
         locale: locale.into(),
-        referrer: Some(referrer).filter(|r| !r.is_empty()),
+        referrer: Some(facts.referrer).filter(|r| !r.is_empty()),
     }
 }

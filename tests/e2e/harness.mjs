@@ -33,7 +33,8 @@ export async function startCollector(extraArgs = []) {
     '--listen', '127.0.0.1:0',
     '--db', `sqlite://${join(dir, 'e2e.db')}`,
     '--static', join(root, 'www'),
-    '--static', join(root, 'dist'),
+    // NPS_DIST: another build's package (`cargo xtask test` runs the slice on the plain build).
+    '--static', process.env.NPS_DIST || join(root, 'dist'),
     ...extraArgs,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {

@@ -88,13 +88,12 @@ fn scope(index: usize, path: &str, source: &str) -> Result<String> {
 }
 
 /// The wasm exports the class in `js/api.js` calls; nothing else may call them.
-pub(crate) const API_EXPORTS: [&str; 6] = [
+pub(crate) const API_EXPORTS: [&str; 5] = [
     "nps_start",
     "nps_show",
     "nps_hide",
     "nps_destroy",
     "nps_identify",
-    "nps_wake",
 ];
 
 /// Adds the public class (`js/api.js`) to a glue module and makes the wasm exports it wraps

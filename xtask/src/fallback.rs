@@ -133,10 +133,11 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         let relative = snippet.strip_prefix(&bindgen).map_err(|e| e.to_string())?;
         let to = out.join(relative);
         fs::create_dir_all(to.parent().expect("a file has a parent")).map_err(|e| e.to_string())?;
-        // The snippets stay files here, two levels under `fallback/`: the locale fetch (written
-        // for the bundled module next to `locales/`) climbs back up.
+        // The snippets stay files here, under `fallback/snippets/…`: the locale URLs (written
+        // for the bundled module next to `locales/`) climb back up to `fallback/locales/`.
         let source = fs::read_to_string(&snippet).map_err(|e| e.to_string())?;
-        let patched = source.replace("new URL('./locales/", "new URL('../../locales/");
+        let up = "../".repeat(relative.components().count() - 1);
+        let patched = source.replace("new URL('./locales/", &format!("new URL('{up}locales/"));
         if source.contains("import.meta.url") && patched == source {
             return Err(format!(
                 "fallback: {} fetches next to itself, but not locales/",
