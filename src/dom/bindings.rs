@@ -221,11 +221,7 @@ pub(crate) fn scrolled() -> f64 {
         .ok()
         .and_then(|h| h.as_f64())
         .unwrap_or(0.0);
-    crate::targeting::scroll_depth(
-        scroll_y(),
-        viewport,
-        f64::from(html.scroll_height()),
-    )
+    crate::targeting::scroll_depth(scroll_y(), viewport, f64::from(html.scroll_height()))
 }
 
 /// The page's vertical scroll offset.
@@ -491,7 +487,10 @@ pub(crate) async fn try_lock(name: String, lease_ms: f64) -> Option<Lock> {
         .as_deref()
         .and_then(|v| crate::text::cut(v, b' '))
         .and_then(|(until, holder)| {
-            Some((crate::config::parse_uint(until)?, crate::config::parse_uint(holder)?))
+            Some((
+                crate::config::parse_uint(until)?,
+                crate::config::parse_uint(holder)?,
+            ))
         })
     {
         if until as f64 > now && holder != u64::from(tab) {

@@ -75,12 +75,18 @@ pub(crate) struct Card {
 impl Card {
     /// Mounts an empty card. None when the inline target matches nothing (or there is no page
     /// to mount in). `act` hears the person.
-    pub(crate) fn mount(frame: &Frame<'_>, strings: &Strings, act: impl Fn(Act) + 'static) -> Option<Card> {
+    pub(crate) fn mount(
+        frame: &Frame<'_>,
+        strings: &Strings,
+        act: impl Fn(Act) + 'static,
+    ) -> Option<Card> {
         let parent: Node = match frame.target {
             Some(selector) => select(selector)?.into(),
             None => body()?.into(),
         };
-        let host = super::bindings::document()?.create_element("nps-widget").ok()?;
+        let host = super::bindings::document()?
+            .create_element("nps-widget")
+            .ok()?;
         let root = open_shadow(&host)?;
         let modal = frame.position == "modal";
         set_attribute(&host, "data-nps-widget", "");
@@ -180,8 +186,18 @@ impl Card {
         let (focused, said) = match step {
             Step::Asking => (self.draw_question(strings), None),
             Step::FollowUp(segment) => {
-                let said = strings.get(pick(segment, Text::PromoterPrompt, Text::PassivePrompt, Text::DetractorPrompt));
-                element(body, "label", &[("for", "c"), ("class", "p"), ("id", "pl")], &said);
+                let said = strings.get(pick(
+                    segment,
+                    Text::PromoterPrompt,
+                    Text::PassivePrompt,
+                    Text::DetractorPrompt,
+                ));
+                element(
+                    body,
+                    "label",
+                    &[("for", "c"), ("class", "p"), ("id", "pl")],
+                    &said,
+                );
                 let placeholder = strings.get(pick(
                     segment,
                     Text::PromoterPlaceholder,
@@ -191,7 +207,11 @@ impl Card {
                 let text_box = element(
                     body,
                     "textarea",
-                    &[("id", "c"), ("maxlength", "4000"), ("placeholder", &placeholder)],
+                    &[
+                        ("id", "c"),
+                        ("maxlength", "4000"),
+                        ("placeholder", &placeholder),
+                    ],
                     "",
                 );
                 if segment == Segment::Detractor && consent_box {
@@ -202,19 +222,33 @@ impl Card {
                 }
                 if let Some(actions) = element(body, "div", &[("class", "actions")], "") {
                     let skip = strings.get(Text::Skip);
-                    element(&actions, "button", &[("type", "button"), ("class", "btn"), ("data-act", "skip")], &skip);
+                    element(
+                        &actions,
+                        "button",
+                        &[("type", "button"), ("class", "btn"), ("data-act", "skip")],
+                        &skip,
+                    );
                     let submit = strings.get(Text::Submit);
                     element(
                         &actions,
                         "button",
-                        &[("type", "button"), ("class", "btn primary"), ("data-act", "submit")],
+                        &[
+                            ("type", "button"),
+                            ("class", "btn primary"),
+                            ("data-act", "submit"),
+                        ],
                         &submit,
                     );
                 }
                 (text_box, Some(said))
             }
             Step::Thanks(segment) => {
-                let said = strings.get(pick(segment, Text::PromoterThanks, Text::PassiveThanks, Text::DetractorThanks));
+                let said = strings.get(pick(
+                    segment,
+                    Text::PromoterThanks,
+                    Text::PassiveThanks,
+                    Text::DetractorThanks,
+                ));
                 let thanks = element(body, "p", &[("class", "t"), ("tabindex", "-1")], &said);
                 if let Some((url, text)) = referral {
                     let default_text;
@@ -258,11 +292,20 @@ impl Card {
     fn draw_question(&self, strings: &Strings) -> Option<Element> {
         let body = &self.body;
         let (low, high) = (strings.get(Text::LowLabel), strings.get(Text::HighLabel));
-        element(body, "p", &[("id", "q"), ("class", "q")], &strings.get(Text::Question));
+        element(
+            body,
+            "p",
+            &[("id", "q"), ("class", "q")],
+            &strings.get(Text::Question),
+        );
         let scale = element(
             body,
             "div",
-            &[("role", "radiogroup"), ("aria-labelledby", "q"), ("class", "scale")],
+            &[
+                ("role", "radiogroup"),
+                ("aria-labelledby", "q"),
+                ("class", "scale"),
+            ],
             "",
         )?;
         let mut first = None;
@@ -291,7 +334,12 @@ impl Card {
                 first = radio;
             }
         }
-        if let Some(ends) = element(body, "div", &[("class", "ends"), ("aria-hidden", "true")], "") {
+        if let Some(ends) = element(
+            body,
+            "div",
+            &[("class", "ends"), ("aria-hidden", "true")],
+            "",
+        ) {
             element(&ends, "span", &[], &low);
             element(&ends, "span", &[], &high);
         }
@@ -417,7 +465,10 @@ fn navigate(root: &ShadowRoot, modal: bool, rtl: bool, event: &KeyboardEvent) ->
     if key != "Tab" || !modal {
         return false;
     }
-    let stops = find_all(root, ".x,[role=radio][tabindex=\"0\"],textarea,input,.btn,a[href]");
+    let stops = find_all(
+        root,
+        ".x,[role=radio][tabindex=\"0\"],textarea,input,.btn,a[href]",
+    );
     let (Some(first), Some(last)) = (stops.first(), stops.last()) else {
         return false;
     };

@@ -364,7 +364,9 @@ impl Widget {
         };
         let mut listeners = vec![
             self.listen(&window, "online", |w, _, emits| w.flush(false, true, emits)),
-            self.listen(&window, "pagehide", |w, _, emits| w.page_leaving(true, emits)),
+            self.listen(&window, "pagehide", |w, _, emits| {
+                w.page_leaving(true, emits)
+            }),
             self.listen(&document, "visibilitychange", |w, _, emits| {
                 w.page_leaving(hidden(), emits)
             }),

@@ -296,7 +296,11 @@ fn dist(check: Check) -> Result<Built> {
     let dist = root.join("dist");
     let (shipped_wasm, plain) = match size_step {
         Ok(wasm) => {
-            let plain = package(&plain_wasm, &target_dir.join("bindgen-plain"), &plain_dist())?;
+            let plain = package(
+                &plain_wasm,
+                &target_dir.join("bindgen-plain"),
+                &plain_dist(),
+            )?;
             (wasm, plain)
         }
         Err(e) => {
@@ -398,7 +402,11 @@ fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         ));
     }
     let mut downloads = vec![out.join("nps-widget.js"), out.join("nps_widget.js")];
-    terser(&root.join("js/loader.js"), &out.join("nps-widget.js"), false)?;
+    terser(
+        &root.join("js/loader.js"),
+        &out.join("nps-widget.js"),
+        false,
+    )?;
     // One module instead of the glue and its snippets: one gzip stream and a request fewer.
     let bundled = work.join("bundled.js");
     let glue = fs::read_to_string(work.join("nps_widget.js")).map_err(|e| e.to_string())?;
