@@ -1,5 +1,5 @@
 // ESLint (flat config) for the JavaScript that ships: the script-tag loader, the NpsWidget
-// class, the card's drawing, the dashboard; and for the tests that drive them.
+// class, the browser snippet the wasm imports, the dashboard; and for the tests that drive them.
 import js from '@eslint/js';
 import globals from 'globals';
 
@@ -25,13 +25,12 @@ export default [
         nps_hide: 'readonly',
         nps_destroy: 'readonly',
         nps_identify: 'readonly',
-        nps_wake: 'readonly',
         wasm: 'readonly',
       },
     },
   },
   {
-    files: ['src/dom/card.js'],
+    files: ['src/dom/browser.js'],
     languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },
   {
