@@ -22,7 +22,13 @@ use crate::flow::Step;
 use crate::i18n::{Strings, Text};
 use crate::segment::Segment;
 
-/// The card's styles: readable CSS, applied as a constructable stylesheet.
+/// The card's styles, applied as a constructable stylesheet in the shadow root.
+///
+/// `:host { all: initial !important }` wins over any rule of the host page, `!important` ones
+/// included (inside a shadow tree, important declarations beat the outer page's), so the page
+/// cannot restyle or hide the card, and nothing in it reaches the page. Theme values are custom
+/// properties, which `all` leaves alone: a page may set `--nps-accent` on any ancestor, or pass
+/// `style` in the config. (The explanation lives here, not in the file: the file ships.)
 const CSS: &str = include_str!("card.css");
 
 /// What the person did on the card.
