@@ -8,6 +8,7 @@
 // Arguments: the number of loads (default 20), and `--network=slow-4g` to throttle every load
 // to Lighthouse's mobile profile (150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up) with the
 // files served gzip-compressed, as a CDN would: loopback alone cannot show what bytes cost.
+// NPS_DIST serves another build's package instead of dist/ (to compare builds, alternating).
 import { gzipSync } from 'node:zlib';
 import { launch, sendFile, serve, memoryOverCycles } from '../e2e/harness.mjs';
 
@@ -38,13 +39,14 @@ const { server, base } = await serve(async (req, res) => {
   if (req.method === 'POST') return res.writeHead(201).end('{}');
   if (path === '/host') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(host);
   if (path === '/memory') return res.writeHead(200, { 'Content-Type': 'text/html' }).end(modulePage);
-  if (!network) return sendFile(res, path);
+  const dirs = [process.env.NPS_DIST || 'dist'];
+  if (!network) return sendFile(res, path, dirs);
   // Throttled: compressed on the way, as a CDN would serve the files.
   const plain = { writeHead: (status, headers) => ({ end: (data) => {
     if (status !== 200) return res.writeHead(status).end();
     res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' }).end(gzipSync(data, { level: 9 }));
   } }) };
-  await sendFile(plain, path);
+  await sendFile(plain, path, dirs);
 });
 const browser = await launch();
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -112,7 +112,7 @@ const types = {
 export async function sendFile(res, path, dirs = ['dist']) {
   for (const dir of dirs) {
     try {
-      const data = await readFile(join(root, dir, path));
+      const data = await readFile(join(isAbsolute(dir) ? dir : join(root, dir), path));
       res.writeHead(200, { 'Content-Type': types[extname(path)] || 'application/octet-stream' }).end(data);
       return;
     } catch {

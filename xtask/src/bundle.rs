@@ -1,4 +1,4 @@
-//! Folds wasm-bindgen's JS snippets (`inline_js` and `module = "/src/dom/card.js"`) into its
+//! Folds wasm-bindgen's JS snippets (`module = "/src/dom/browser.js"`) into its
 //! glue module, so a page fetches one JS module instead of three: one gzip stream compresses
 //! better than three, and two round trips go away.
 //!
