@@ -528,7 +528,7 @@ mod tests {
 
     #[test]
     fn every_locale_file_is_named_literally_for_bundlers() {
-        let bindings = include_str!("dom/bindings.rs");
+        let bindings = include_str!("dom/browser.js");
         for locale in LOCALES.iter().filter(|l| ships_as_file(l)) {
             let literal = format!("new URL('./locales/{locale}.json', import.meta.url)");
             assert!(bindings.contains(&literal), "{literal} is missing");

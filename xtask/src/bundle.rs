@@ -1,6 +1,6 @@
 //! Folds wasm-bindgen's JS snippets (`module = "/src/dom/browser.js"`) into its
-//! glue module, so a page fetches one JS module instead of three: one gzip stream compresses
-//! better than three, and two round trips go away.
+//! glue module, so a page fetches one JS module instead of two: one gzip stream compresses
+//! better than two, and a round trip goes away.
 //!
 //! Each snippet becomes a function scope that returns its exports; the glue's imports of it
 //! (`import { a } from './snippets/…'` and `import * as importN from "./snippets/…"`) become
