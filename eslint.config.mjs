@@ -13,21 +13,9 @@ export default [
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
   {
-    // Appended to wasm-bindgen's glue by `cargo xtask dist`, where the nps_* exports and
-    // `wasm` are defined.
-    files: ['js/api.js'],
-    languageOptions: {
-      sourceType: 'module',
-      globals: {
-        ...globals.browser,
-        nps_start: 'readonly',
-        nps_show: 'readonly',
-        nps_hide: 'readonly',
-        nps_destroy: 'readonly',
-        nps_identify: 'readonly',
-        wasm: 'readonly',
-      },
-    },
+    // Bundled with wasm-bindgen's glue by `cargo xtask dist` (Rollup).
+    files: ['js/api.js', 'js/index.js', 'js/fallback.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },
   {
     files: ['src/dom/browser.js'],

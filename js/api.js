@@ -1,7 +1,16 @@
-// The public class. `cargo xtask dist` appends this file to wasm-bindgen's glue, where
-// `nps_start`, `nps_show`, `nps_hide`, `nps_destroy` and `nps_identify` are the wasm's exports
-// (then no longer exported from the module). A widget is an id in the wasm; its site listeners
-// live here, in a Map the wasm calls through.
+// The public class, over the wasm's five exports. `cargo xtask dist` bundles it with
+// wasm-bindgen's glue (`./nps_widget.js` there) into the package's one module, whose entry
+// (index.js, or fallback.js for the JavaScript build) exports the class but not the raw
+// functions. A widget is an id in the wasm; its site listeners live here, in a Map the wasm
+// calls through.
+import { nps_start, nps_show, nps_hide, nps_destroy, nps_identify } from './nps_widget.js';
+
+let instantiated = false;
+
+/** Called by the entry once the wasm is instantiated: create() works from then on. */
+export function markInstantiated() {
+  instantiated = true;
+}
 
 export class NpsWidget {
   constructor(id, listeners) {
@@ -43,8 +52,7 @@ function start(config, attributes) {
   if (typeof window === 'undefined' || typeof document === 'undefined') {
     throw new Error('nps-widget: create() needs a browser page, and there is no window here (server-side rendering?): create the widget on the client, in an effect');
   }
-  // `wasm` is the glue's handle on the instance, set by init().
-  if (typeof wasm === 'undefined') {
+  if (!instantiated) {
     throw new Error('nps-widget: call init() (the default export) and wait for it before create()');
   }
   const listeners = new Map();

@@ -1,8 +1,8 @@
 //! The JavaScript fallback, for pages where WebAssembly cannot run (a CSP without
 //! `'wasm-unsafe-eval'`, or a browser with WebAssembly turned off): the same crate, built for
 //! the features binaryen's `wasm2js` handles, turned into JS by `wasm2js`, and driven by
-//! wasm-bindgen's own glue for bundlers (which imports the module as `./nps_widget_bg.wasm`;
-//! we point that import at the JS version). The loader fetches it only when the wasm path fails.
+//! wasm-bindgen's own glue for bundlers (which imports the module as `./nps_widget_bg.wasm`),
+//! all bundled by Rollup into one module. The loader fetches it only when the wasm path fails.
 //!
 //! Why a second build: Rust enables reference types by default, which makes wasm-bindgen use an
 //! externref table next to the function table, and `wasm2js` does not handle two tables. Built
@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{run, terser, walk, wasm_build, Result};
+use crate::{bundle, run, terser, wasm_build, Result};
 
 /// Builds `dist/fallback/`; returns its files.
 pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<PathBuf>> {
@@ -60,45 +60,23 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         .arg(&lowered)
         .args(["--mvp-features", "--enable-mutable-globals", "-Oz", "-o"])
         .arg(&optimized))?;
-    let as_js = bindgen.join("nps_widget_bg.wasm.js");
-    run(Command::new(root.join("node_modules/.bin/wasm2js"))
-        .arg(&optimized)
-        .args(["--enable-mutable-globals", "-Oz", "-o"])
-        .arg(&as_js))?;
-
-    let out = dist.join("fallback");
-    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    // The entry imports the module as `./nps_widget_bg.wasm`; Rollup loads whatever file an
+    // import names as a module, so the JS translation takes the binary's place under its name.
     let entry = fs::read_to_string(bindgen.join("nps_widget.js")).map_err(|e| e.to_string())?;
     if !entry.contains("\"./nps_widget_bg.wasm\"") {
         return Err("the bindgen entry no longer imports \"./nps_widget_bg.wasm\"".into());
     }
-    // The entry re-exports the raw exports; the module's API is the class `add_api` appends.
-    // (bindgen lists them sorted, the list `bundle::add_api` makes private).
-    let mut names = crate::bundle::API_EXPORTS;
-    names.sort_unstable();
-    let raw_exports = format!(
-        "export {{\n    {}\n}} from \"./nps_widget_bg.js\";",
-        names.join(", ")
-    );
-    if !entry.contains(&raw_exports) {
-        return Err(
-            "the bindgen entry exports something else now: update xtask/src/fallback.rs".into(),
-        );
-    }
-    let entry_js = bindgen.join("entry.js");
-    fs::write(
-        &entry_js,
-        entry
-            .replace("\"./nps_widget_bg.wasm\"", "\"./nps_widget_bg.wasm.js\"")
-            .replace(
-                &raw_exports,
-                "export { NpsWidget } from \"./nps_widget_bg.js\";",
-            ),
-    )
-    .map_err(|e| e.to_string())?;
+    run(Command::new(root.join("node_modules/.bin/wasm2js"))
+        .arg(&optimized)
+        .args(["--enable-mutable-globals", "-Oz", "-o"])
+        .arg(bindgen.join("nps_widget_bg.wasm")))?;
+
     // wasm-bindgen notices memory growth by the old buffer being detached; wasm2js grows by
-    // swapping in a new buffer and leaves the old one attached. Compare buffers instead.
-    let glue = fs::read_to_string(bindgen.join("nps_widget_bg.js")).map_err(|e| e.to_string())?;
+    // swapping in a new buffer and leaves the old one attached. Compare buffers instead. (The
+    // one edit left on bindgen's output beside the rename map: wasm2js and bindgen disagree,
+    // and each check must find its text, or the build fails.)
+    let glue_path = bindgen.join("nps_widget_bg.js");
+    let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
     let data_view = "cachedDataViewMemory0.buffer.detached === true || \
         (cachedDataViewMemory0.buffer.detached === undefined && \
         cachedDataViewMemory0.buffer !== wasm.memory.buffer)";
@@ -108,7 +86,6 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
                     update xtask/src/fallback.rs"
             .into());
     }
-    let glue_js = bindgen.join("glue.js");
     let glue = glue
         .replace(
             data_view,
@@ -118,35 +95,12 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
             bytes,
             "cachedUint8ArrayMemory0.buffer !== wasm.memory.buffer",
         );
-    let api = fs::read_to_string(root.join("js/api.js")).map_err(|e| e.to_string())?;
-    fs::write(&glue_js, crate::bundle::add_api(&glue, &api)?).map_err(|e| e.to_string())?;
-    let mut files = Vec::new();
-    for (from, to) in [
-        (entry_js, out.join("nps_widget.js")),
-        (glue_js, out.join("nps_widget_bg.js")),
-        (as_js, out.join("nps_widget_bg.wasm.js")),
-    ] {
-        terser(&from, &to, true)?;
-        files.push(to);
-    }
-    for snippet in walk(&bindgen.join("snippets")) {
-        let relative = snippet.strip_prefix(&bindgen).map_err(|e| e.to_string())?;
-        let to = out.join(relative);
-        fs::create_dir_all(to.parent().expect("a file has a parent")).map_err(|e| e.to_string())?;
-        // The snippets stay files here, under `fallback/snippets/…`: the locale URLs (written
-        // for the bundled module next to `locales/`) climb back up to `fallback/locales/`.
-        let source = fs::read_to_string(&snippet).map_err(|e| e.to_string())?;
-        let up = "../".repeat(relative.components().count() - 1);
-        let patched = source.replace("new URL('./locales/", &format!("new URL('{up}locales/"));
-        if source.contains("import.meta.url") && patched == source {
-            return Err(format!(
-                "fallback: {} fetches next to itself, but not locales/",
-                snippet.display()
-            ));
-        }
-        fs::write(&snippet, patched).map_err(|e| e.to_string())?;
-        terser(&snippet, &to, true)?;
-        files.push(to);
-    }
-    Ok(files)
+    fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
+
+    // One module, next to `fallback/locales/` (the snippet's locale URLs are relative to it).
+    let out = dist.join("fallback");
+    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let module = out.join("nps_widget.js");
+    terser(&bundle(&bindgen, "fallback.js")?, &module, true)?;
+    Ok(vec![module])
 }

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
-mod bundle;
 mod fallback;
 mod minify;
 
@@ -410,13 +409,13 @@ fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         &out.join("nps-widget.js"),
         false,
     )?;
-    // One module instead of the glue and its snippets: one gzip stream and a request fewer.
-    let bundled = work.join("bundled.js");
-    let glue = fs::read_to_string(work.join("nps_widget.js")).map_err(|e| e.to_string())?;
-    let glue = minify::patch_glue(&glue, &renames, &modules)?;
-    let api = fs::read_to_string(root.join("js/api.js")).map_err(|e| e.to_string())?;
-    let glue = bundle::add_api(&bundle::inline_snippets(&glue, work)?, &api)?;
-    fs::write(&bundled, glue).map_err(|e| e.to_string())?;
+    // The glue with the short names, then one module of it, its snippet and the class: one
+    // gzip stream and a request fewer, and only what `js/index.js` exports is public.
+    let glue_path = work.join("nps_widget.js");
+    let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+    fs::write(&glue_path, minify::patch_glue(&glue, &renames, &modules)?)
+        .map_err(|e| e.to_string())?;
+    let bundled = bundle(work, "index.js")?;
     terser(&bundled, &out.join("nps_widget.js"), true)?;
     downloads.push(shipped_wasm);
 
@@ -440,6 +439,22 @@ fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(downloads)
+}
+
+/// Bundles `js/<entry>` with what it imports from `work` (wasm-bindgen's output there: the
+/// glue, its snippets) into one ES module, by Rollup; returns the bundle's path.
+pub(crate) fn bundle(work: &Path, entry: &str) -> Result<PathBuf> {
+    for file in ["api.js", entry] {
+        fs::copy(root().join("js").join(file), work.join(file))
+            .map_err(|e| format!("js/{file}: {e}"))?;
+    }
+    let bundled = work.join("bundled.js");
+    run(Command::new("node")
+        .arg(root().join("node_modules/rollup/dist/bin/rollup"))
+        .arg(work.join(entry))
+        .args(["--format", "es", "--silent", "--file"])
+        .arg(&bundled))?;
+    Ok(bundled)
 }
 
 pub(crate) fn terser(input: &Path, output: &Path, module: bool) -> Result {
