@@ -89,16 +89,16 @@ pub(crate) fn find_all(root: &ShadowRoot, selector: &str) -> Vec<Element> {
     let Ok(list) = root.query_selector_all(selector) else {
         return Vec::new();
     };
+    // `querySelectorAll` lists elements only.
     (0..list.length())
-        .filter_map(|i| list.get(i)?.dyn_into::<Element>().ok())
+        .filter_map(|i| Some(list.get(i)?.unchecked_into::<Element>()))
         .collect()
 }
 
-/// Moves focus to `element`, when it can take it.
+/// Moves focus to `element`, when it can take it (HTML and SVG elements can; the call is a
+/// method call on the object, and its exception is caught).
 pub(crate) fn focus(element: &Element) {
-    if let Some(element) = element.dyn_ref::<HtmlElement>() {
-        let _ = element.focus();
-    }
+    let _ = element.unchecked_ref::<HtmlElement>().focus();
 }
 
 /// The element that has focus in the page, for a modal to give it back.
@@ -417,8 +417,9 @@ impl Post {
         // Cleared when this future ends (the timer is dropped with it).
         let _timeout = controller.map(|c| after(self.timeout_ms, move || c.abort()));
         let fetched = JsFuture::from(window.fetch_with_str_and_init(&self.url, &init)).await;
-        match fetched.map(JsCast::dyn_into::<Response>) {
-            Ok(Ok(response)) => Posted::Answered {
+        // `fetch` resolves with a `Response`.
+        match fetched.map(JsCast::unchecked_into::<Response>) {
+            Ok(response) => Posted::Answered {
                 status: response.status(),
                 retry_after: response.headers().get("Retry-After").ok().flatten(),
             },
@@ -432,7 +433,7 @@ impl Post {
 pub(crate) async fn fetch_locale(tag: &str) -> Option<Vec<String>> {
     let url = locale_url(tag)?;
     let response = JsFuture::from(window()?.fetch_with_str(&url)).await.ok()?;
-    let response = response.dyn_into::<Response>().ok()?;
+    let response = response.unchecked_into::<Response>();
     if !response.ok() {
         return None;
     }

@@ -148,9 +148,8 @@ impl Card {
         let on_key = {
             let (rtl, root) = (frame.rtl, root.clone());
             move |event: &Event| {
-                let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
-                    return;
-                };
+                // Only `keydown` is listened to.
+                let key = event.unchecked_ref::<KeyboardEvent>();
                 if key.key() == "Escape" {
                     act(Act::Close);
                 } else if navigate(&root, modal, rtl, key) {
@@ -403,7 +402,8 @@ fn pick(segment: Segment, promoter: Text, passive: Text, detractor: Text) -> Tex
 
 /// What a click on the card asks for, if it hit a control.
 fn clicked(root: &ShadowRoot, event: &Event) -> Option<Act> {
-    let target = event.target()?.dyn_into::<Element>().ok()?;
+    // Clicks target elements.
+    let target = event.target()?.unchecked_into::<Element>();
     let control = target.closest("[data-act],[data-score]").ok()??;
     if let Some(score) = control.get_attribute("data-score") {
         set_attribute(&control, "aria-checked", "true");
@@ -413,12 +413,10 @@ fn clicked(root: &ShadowRoot, event: &Event) -> Option<Act> {
     Some(match control.get_attribute("data-act")?.as_str() {
         "submit" => Act::Submit {
             comment: find(root, "#c")
-                .and_then(|c| c.dyn_into::<HtmlTextAreaElement>().ok())
-                .map(|c| c.value())
+                .map(|c| c.unchecked_into::<HtmlTextAreaElement>().value())
                 .unwrap_or_default(),
             consent: find(root, "#k")
-                .and_then(|k| k.dyn_into::<HtmlInputElement>().ok())
-                .is_some_and(|k| k.checked()),
+                .is_some_and(|k| k.unchecked_into::<HtmlInputElement>().checked()),
         },
         "skip" => Act::Skip,
         "close" => Act::Close,
@@ -433,8 +431,7 @@ fn navigate(root: &ShadowRoot, modal: bool, rtl: bool, event: &KeyboardEvent) ->
     let key = event.key();
     let on_radio = event
         .target()
-        .and_then(|t| t.dyn_into::<Element>().ok())
-        .and_then(|t| t.get_attribute("role"))
+        .and_then(|t| t.unchecked_into::<Element>().get_attribute("role"))
         .is_some_and(|role| role == "radio");
     if on_radio {
         let radios = find_all(root, "[role=radio]");

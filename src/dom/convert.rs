@@ -34,11 +34,13 @@ fn read(value: &JsValue, depth: u8) -> Value {
         Value::Null
     } else if let Some(list) = value.dyn_ref::<Array>() {
         Value::List(list.iter().map(|v| read(&v, depth + 1)).collect())
-    } else if let Some(object) = value.dyn_ref::<Object>() {
+    } else if value.is_object() {
         // Own enumerable string keys only: a page's `Object.prototype` additions stay out.
+        // (`is_object`, not `instanceof Object`: a config made in another frame is one too.)
         let mut entries = Vec::new();
-        for entry in Object::entries(object).iter() {
-            let pair = Array::from(&entry);
+        for entry in Object::entries(value.unchecked_ref()).iter() {
+            // `Object.entries` lists `[key, value]` arrays.
+            let pair = entry.unchecked_into::<Array>();
             if let Some(key) = pair.get(0).as_string() {
                 entries.push((key, read(&pair.get(1), depth + 1)));
             }

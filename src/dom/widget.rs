@@ -379,9 +379,8 @@ impl Widget {
             Trigger::ExitIntent => {
                 // The pointer leaving through the top of the window…
                 listeners.push(self.listen(&document, "mouseout", |w, event, _| {
-                    let toward_top = event
-                        .dyn_ref::<MouseEvent>()
-                        .is_some_and(|e| e.related_target().is_none() && e.client_y() <= 0);
+                    let event = event.unchecked_ref::<MouseEvent>();
+                    let toward_top = event.related_target().is_none() && event.client_y() <= 0;
                     if toward_top {
                         w.exit_intent();
                     }
