@@ -6,10 +6,12 @@
 //!
 //! In: the config is read by hand into [`Value`], then by `config::parse`, whose errors name
 //! the key and suggest the one meant (`unknown config key "endpont" (did you mean
-//! "endpoint"?)`). serde-wasm-bindgen's `from_value` into `Deserialize` types was measured at
-//! about +20 KB gzip of wasm for the config alone (its generic visitors, and the error paths
-//! that keep float formatting alive), more than the whole card, and its errors name a type, not
-//! the key a site owner mistyped.
+//! "endpoint"?)`). serde-wasm-bindgen's `from_value` does not pay here: a `Deserialize` mirror of
+//! the config's keys (`deny_unknown_fields`, maps for `style`/`strings`/`headers`, the shared
+//! `User`), read by `from_value` in `nps_start`, measured +26,446 B gzip of wasm (the page's
+//! total 47,285 → 74,203 B), more than half the widget again: its generic visitors per type, and
+//! error paths that keep float formatting alive. And its errors name a type, not the key a site
+//! owner mistyped.
 
 use js_sys::{Array, Object};
 use serde::Serialize;
