@@ -22,7 +22,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::store::{Forward, Store};
+use crate::model::Forward;
+use crate::store::Store;
 
 /// Per-request time limit.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -190,7 +191,7 @@ async fn drain(
     target: &Target,
     holder: &str,
     stop: &tokio::sync::watch::Receiver<bool>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, crate::store::StoreError> {
     if !store.take_lease(LEASE, holder, now_ms(), LEASE_MS).await? {
         return Ok(false);
     }

@@ -1,5 +1,7 @@
 //! `nps-collector`: flags (clap) with environment fallbacks, logging (tracing), then serve.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,0 +1,153 @@
+//! The trend as an SVG line chart, drawn on the server so the dashboard needs no charting
+//! library and its CSP stays strict. Only our own numbers and period names go in, never
+//! respondent text.
+
+use crate::report::Summary;
+
+/// The trend as an SVG line chart: NPS from −100 to 100 per period, with the number of
+/// answers under each point. Only our own numbers and period names go in, never respondent text.
+pub fn trend_svg(summary: &Summary) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 240.0;
+    const LEFT: f64 = 44.0;
+    const RIGHT: f64 = 16.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 48.0;
+    let plot_h = H - TOP - BOTTOM;
+    let y = |nps: f64| TOP + (100.0 - nps) / 200.0 * plot_h;
+    let n = summary.trend.len().max(1);
+    let step = (W - LEFT - RIGHT) / n as f64;
+    let x = |i: usize| LEFT + step * (i as f64 + 0.5);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+         font-family=\"system-ui,sans-serif\" font-size=\"11\"><title>NPS by {}</title>",
+        summary.interval
+    );
+    for level in [-100, -50, 0, 50, 100] {
+        let ly = y(f64::from(level));
+        let stroke = if level == 0 { "#6b7280" } else { "#e5e7eb" };
+        out.push_str(&format!(
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\" stroke=\"{stroke}\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#4b5563\">{level}</text>",
+            W - RIGHT,
+            LEFT - 6.0,
+            ly + 4.0
+        ));
+    }
+    // The 95 % band: NPS ± margin of error, clipped to the scale.
+    let band: Vec<(f64, f64, f64)> = summary
+        .trend
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let (v, m) = (p.figures.nps?, p.figures.margin_of_error?);
+            Some((x(i), y((v + m).min(100.0)), y((v - m).max(-100.0))))
+        })
+        .collect();
+    if band.len() > 1 {
+        let upper = band.iter().map(|(px, hi, _)| format!("{px:.1},{hi:.1}"));
+        let lower = band
+            .iter()
+            .rev()
+            .map(|(px, _, lo)| format!("{px:.1},{lo:.1}"));
+        let all: Vec<String> = upper.chain(lower).collect();
+        out.push_str(&format!(
+            "<polygon fill=\"#c7d2fe\" fill-opacity=\"0.6\" stroke=\"none\" points=\"{}\"><title>95 % margin of error</title></polygon>",
+            all.join(" ")
+        ));
+    } else if let Some((px, hi, lo)) = band.first() {
+        out.push_str(&format!(
+            "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{hi:.1}\" y2=\"{lo:.1}\" stroke=\"#c7d2fe\" stroke-width=\"8\"/>"
+        ));
+    }
+    let points: Vec<(f64, f64)> = summary
+        .trend
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.figures.nps.map(|v| (x(i), y(v))))
+        .collect();
+    if points.len() > 1 {
+        let path: Vec<String> = points
+            .iter()
+            .map(|(px, py)| format!("{px:.1},{py:.1}"))
+            .collect();
+        out.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"#4338ca\" stroke-width=\"2.5\" points=\"{}\"/>",
+            path.join(" ")
+        ));
+    }
+    let label_every = n.div_ceil(8);
+    for (i, p) in summary.trend.iter().enumerate() {
+        if let Some(v) = p.figures.nps {
+            // Small samples are hollow points: visible, but not to be read as facts.
+            let (fill, note) = if p.small_sample {
+                ("#ffffff", " (fewer than 30 answers)")
+            } else {
+                ("#4338ca", "")
+            };
+            out.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{fill}\" stroke=\"#4338ca\" stroke-width=\"2\"><title>{}: NPS {v} ± {}, {} answers{note}</title></circle>",
+                x(i),
+                y(v),
+                p.period,
+                p.figures.margin_of_error.unwrap_or_default(),
+                p.figures.answers
+            ));
+        }
+        if i % label_every == 0 {
+            out.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#374151\">{}</text>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#6b7280\">n={}</text>",
+                x(i),
+                H - BOTTOM + 18.0,
+                p.period,
+                x(i),
+                H - BOTTOM + 32.0,
+                p.figures.answers
+            ));
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Interval, PeriodCounts};
+    use crate::report::summarize;
+    use nps_widget::segment::Tally;
+
+    fn counts(period: &str, p: u64, pa: u64, d: u64, s: u64) -> PeriodCounts {
+        PeriodCounts {
+            period: period.into(),
+            tally: Tally {
+                promoters: p,
+                passives: pa,
+                detractors: d,
+                silents: s,
+            },
+        }
+    }
+
+    #[test]
+    fn the_trend_chart_plots_each_scored_period() {
+        let periods = vec![
+            counts("2026-10", 1, 0, 0, 0),
+            counts("2026-11", 0, 0, 1, 0),
+            counts("2026-12", 0, 0, 0, 1),
+        ];
+        let svg = trend_svg(&summarize(periods, Interval::Month));
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert_eq!(
+            svg.matches("<circle").count(),
+            2,
+            "a period without answers has no point"
+        );
+        assert!(svg.contains("2026-10: NPS 100 ± 73.5, 1 answers (fewer than 30 answers)"));
+        assert!(svg.contains("2026-11: NPS -100 ± 73.5, 1 answers (fewer than 30 answers)"));
+        assert!(svg.contains("<polygon"), "the margin-of-error band");
+        assert!(svg.contains(">2026-12</text>"));
+        assert!(svg.ends_with("</svg>"));
+    }
+}

@@ -1,0 +1,98 @@
+//! Every way a request can fail, as one enum that answers with today's JSON shape:
+//! `{"error": "<what is wrong>", "field": "<the parameter, header or body field>"}`.
+//! Handlers return `Result<_, ApiError>` and use `?`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// A request the collector will not (or cannot) answer as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a parameter or a body field is wrong.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong, in words.
+        message: String,
+        /// The parameter or field (`segment`, `user.id`, `body`).
+        field: String,
+    },
+    /// 401: the read API needs the bearer token.
+    #[error("a bearer token is required")]
+    Unauthorized,
+    /// 403: a cross-origin write from an origin not on the allow-list.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
+    /// 404: no response with the id in the path.
+    #[error("no response with this id")]
+    NoSuchResponse,
+    /// 415: ingest takes JSON only.
+    #[error("Content-Type must be application/json")]
+    NotJson,
+    /// 429: this address sent too many responses; retry after that many seconds.
+    #[error("too many requests from this address, retry later")]
+    TooManyRequests(u64),
+    /// 503: a response could not be stored; the widget keeps it and retries.
+    #[error("could not store the response, retry")]
+    NotStored(#[source] StoreError),
+    /// 503: a read failed.
+    #[error("the database did not answer, retry")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    /// A 400 naming `field`.
+    pub fn bad(message: impl Into<String>, field: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            field: field.into(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
+            ApiError::NoSuchResponse => StatusCode::NOT_FOUND,
+            ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotStored(_) | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::BadRequest { field, .. } => Some(field),
+            ApiError::Unauthorized => Some("Authorization"),
+            ApiError::OriginNotAllowed => Some("Origin"),
+            ApiError::NoSuchResponse => Some("id"),
+            ApiError::NotJson => Some("Content-Type"),
+            ApiError::TooManyRequests(_) | ApiError::NotStored(_) | ApiError::Store(_) => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::NotStored(e) => tracing::error!(error = %e, "storing a response"),
+            ApiError::Store(e) => tracing::error!(error = %e, "reading the database"),
+            _ => {}
+        }
+        let body = match self.field() {
+            Some(field) => json!({ "error": self.to_string(), "field": field }),
+            None => json!({ "error": self.to_string() }),
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::TooManyRequests(wait) = self {
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}

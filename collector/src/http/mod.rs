@@ -1,0 +1,172 @@
+//! The HTTP surface: one `router()` per resource file, merged here with the layers every
+//! request passes (request ids, tracing spans, client address, timeout; CORS, the origin
+//! check and the body limit on the API).
+//!
+//! `ingest` (POST /v1/responses), `responses` (the lists, follow-ups, notes), `reports`
+//! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
+//! `dashboard`; `auth` (the token extractor, the origin check), `query` (the typed read
+//! query), `body` (typed JSON bodies), `error` (`ApiError`).
+
+mod auth;
+mod body;
+mod dashboard;
+mod error;
+mod ingest;
+mod ops;
+mod query;
+mod reports;
+mod responses;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+
+pub use error::ApiError;
+pub use ops::metrics_router;
+
+use crate::limit::Limiter;
+use crate::metrics::Metrics;
+use crate::proxy::TrustProxy;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// Largest request body accepted: a response with a 4000-character comment fits well inside.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    store: Store,
+    allow_origins: Vec<String>,
+    token: Option<String>,
+    limiter: Option<Limiter>,
+    trust_proxy: Option<TrustProxy>,
+    metrics: Metrics,
+}
+
+/// The state, shared.
+pub type Shared = Arc<AppState>;
+
+/// The address a request came from, behind trusted proxies the client's.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+/// Request ids: a per-process counter, so log lines of one request can be found together.
+#[derive(Debug, Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("{n:x}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The whole HTTP surface and its state.
+pub fn app(store: Store, settings: &Settings) -> (Router, Shared) {
+    let state = Arc::new(AppState {
+        store,
+        allow_origins: settings.allow_origins.clone(),
+        token: settings.token.clone(),
+        limiter: (settings.rate_limit > 0).then(|| Limiter::new(settings.rate_limit)),
+        trust_proxy: settings.trust_proxy.clone(),
+        metrics: Metrics::default(),
+    });
+    let origins: Vec<HeaderValue> = settings
+        .allow_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::POST, Method::GET, Method::PATCH])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::LINK])
+        .max_age(Duration::from_secs(86400));
+    let api = Router::new()
+        .merge(ingest::router())
+        .merge(responses::router())
+        .merge(reports::router())
+        .merge(dashboard::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::check_origin,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors)
+        .merge(ops::router())
+        .with_state(state.clone());
+    // Each directory falls back to the next, so `/` can hold the demo page and the widget.
+    let mut files = Router::new();
+    for dir in settings.static_dirs.iter().rev() {
+        files = Router::new().fallback_service(ServeDir::new(dir).fallback(files));
+    }
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            let client = request
+                .extensions()
+                .get::<ClientIp>()
+                .map(|c| c.0.to_string())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                id,
+                method = %request.method(),
+                path = request.uri().path(),
+                client
+            )
+        })
+        .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG))
+        .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN));
+    let app = api
+        .merge(files)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(middleware::from_fn_with_state(state.clone(), client_ip))
+        .layer(SetRequestIdLayer::x_request_id(Counter::default()));
+    (app, state)
+}
+
+/// Finds the client's address (the peer's, or behind trusted proxies the one they name) for
+/// the rate limit and the logs, and times the request for `/metrics`.
+async fn client_ip(State(state): State<Shared>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let client = match &state.trust_proxy {
+        Some(trust) => trust.client(peer, request.headers()),
+        None => peer,
+    };
+    request.extensions_mut().insert(ClientIp(client));
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,63 @@
+//! What operators and their tools ask: `/healthz` (the process answers), `/readyz` (the
+//! database answers too), `/metrics` (OpenMetrics; behind the token here, open on
+//! `--metrics-listen`).
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::auth::Reader;
+use super::{AppState, Shared};
+
+/// The health and metrics routes of the main address.
+pub(super) fn router() -> Router<Shared> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_with_token))
+}
+
+/// The metrics-only router of `--metrics-listen`, an address only the scraper reaches.
+pub fn metrics_router(state: Shared) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_open))
+        .with_state(state)
+}
+
+/// Alive: the process answers.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Ready: the database answers too.
+async fn readyz(State(state): State<Shared>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the database did not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn metrics_text(state: &AppState) -> Response {
+    let depth = state.store.queued_forwards().await.unwrap_or(-1);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(depth),
+    )
+        .into_response()
+}
+
+async fn metrics_open(State(state): State<Shared>) -> Response {
+    metrics_text(&state).await
+}
+
+async fn metrics_with_token(State(state): State<Shared>, _: Reader) -> Response {
+    metrics_text(&state).await
+}

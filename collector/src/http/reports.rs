@@ -1,0 +1,149 @@
+//! The reports: `/v1/summary` (NPS, counts, margin, trend), `/v1/trend.svg`, `/v1/accounts`
+//! (JSON pages or CSV), `/v1/compare` (is the change real?), `/v1/themes`, and
+//! `/v1/choices`, the allowed values of every enumerated parameter, which the dashboard reads.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use nps_widget::segment::Segment;
+use serde_json::json;
+
+use super::auth::Reader;
+use super::error::ApiError;
+use super::query::{Read, MAX_PAGE};
+use super::responses::csv_download;
+use super::Shared;
+use crate::model::{Choice, Filter, Format, Interval, Status, StatusFilter};
+use crate::{chart, export, report, stats, themes};
+
+/// Comments read for the themes, newest first: enough for the common themes to stand out,
+/// bounded so the report's memory does not grow with the table.
+const THEME_COMMENTS: i64 = 5000;
+
+/// The report routes.
+pub(super) fn router() -> Router<Shared> {
+    Router::new()
+        .route("/v1/summary", get(summary))
+        .route("/v1/trend.svg", get(trend))
+        .route("/v1/accounts", get(accounts))
+        .route("/v1/compare", get(compare))
+        .route("/v1/themes", get(themes))
+        .route("/v1/choices", get(choices))
+}
+
+/// The summary of the query's range, counted by the database.
+async fn summary_of(state: &Shared, read: &Read) -> Result<report::Summary, ApiError> {
+    let f = read.filter(1)?;
+    let interval = read.query.interval.unwrap_or(Interval::Week);
+    let periods = state.store.period_counts(&f, interval).await?;
+    Ok(report::summarize(periods, interval))
+}
+
+async fn summary(
+    State(state): State<Shared>,
+    _: Reader,
+    read: Read,
+) -> Result<Json<report::Summary>, ApiError> {
+    Ok(Json(summary_of(&state, &read).await?))
+}
+
+async fn trend(
+    State(state): State<Shared>,
+    _: Reader,
+    read: Read,
+) -> Result<HttpResponse, ApiError> {
+    let s = summary_of(&state, &read).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml")],
+        chart::trend_svg(&s),
+    )
+        .into_response())
+}
+
+async fn accounts(
+    State(state): State<Shared>,
+    _: Reader,
+    read: Read,
+) -> Result<HttpResponse, ApiError> {
+    let csv = read.format() == Format::Csv;
+    let mut f = read.filter(if csv { MAX_PAGE } else { 100 })?;
+    // Here the segment is the account's, not the response's.
+    let segment = f.segment.take();
+    let offset = read.query.offset.unwrap_or(0);
+    let accounts = state.store.account_counts(&f, offset, segment).await?;
+    let full = accounts.len() as i64 == f.limit;
+    let list: Vec<report::Account> = accounts.into_iter().map(Into::into).collect();
+    let mut response = if csv {
+        let name = format!(
+            "nps-accounts-{}.csv",
+            segment.map_or("all", Segment::as_str)
+        );
+        csv_download(&name, Body::from(export::accounts(&list)))
+    } else {
+        Json(list).into_response()
+    };
+    if full {
+        let next = (offset + f.limit).to_string();
+        if let Some(link) = read.next_link("/v1/accounts", "offset", &next) {
+            response.headers_mut().insert(header::LINK, link);
+        }
+    }
+    Ok(response)
+}
+
+/// `GET /v1/compare`: is period b's score really different from period a's?
+async fn compare(
+    State(state): State<Shared>,
+    _: Reader,
+    read: Read,
+) -> Result<Json<stats::Comparison>, ApiError> {
+    let base = read.filter(1)?;
+    let q = &read.query;
+    let periods = [
+        ("a_from", q.a_from),
+        ("a_to", q.a_to),
+        ("b_from", q.b_from),
+        ("b_to", q.b_to),
+    ];
+    if let Some((missing, _)) = periods.iter().find(|(_, v)| v.is_none()) {
+        return Err(ApiError::bad(
+            "compare needs a_from, a_to, b_from and b_to",
+            *missing,
+        ));
+    }
+    let period = |from, to| Filter {
+        from,
+        to,
+        ..base.clone()
+    };
+    let a = state.store.tally(&period(q.a_from, q.a_to)).await?;
+    let b = state.store.tally(&period(q.b_from, q.b_to)).await?;
+    Ok(Json(stats::compare(&a, &b)))
+}
+
+/// `GET /v1/themes?segment=…`: the recurring phrases of that segment's comments.
+async fn themes(
+    State(state): State<Shared>,
+    _: Reader,
+    read: Read,
+) -> Result<Json<Vec<themes::Theme>>, ApiError> {
+    let f = read.filter(1)?;
+    let comments = state.store.comments(&f, THEME_COMMENTS).await?;
+    Ok(Json(themes::themes(&comments, 20)))
+}
+
+/// `GET /v1/choices`: every enumerated parameter's allowed values, from the same tables the
+/// query is read with, so the dashboard's menus never drift from the API.
+async fn choices(_: Reader) -> Json<serde_json::Value> {
+    Json(json!({
+        "segments": Segment::names(),
+        "statuses": Status::names(),
+        "referral_statuses": Status::ALL.iter().filter(|(_, s)| s.is_referral()).map(|(n, _)| *n).collect::<Vec<_>>(),
+        "status_filters": StatusFilter::names(),
+        "intervals": Interval::names(),
+        "formats": Format::names(),
+    }))
+}

@@ -1,0 +1,383 @@
+//! The types both sides of the collector share: what the store fills and the HTTP layer and
+//! the reports read (rows, counts, filters), and the closed sets of names a query or a body
+//! may use (segments, follow-up states, intervals, formats), each written once here. Kept in
+//! one module so that no two modules import each other.
+
+use nps_widget::segment::{Segment, Tally};
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+/// A closed set of names read from a query or a body: the table is the one place its allowed
+/// values are written; the error messages and the dashboard (through `/v1/choices`) read it.
+pub trait Choice: Sized + Copy + 'static {
+    /// The parameter's name in messages (`segment`).
+    const NAME: &'static str;
+    /// Every value with its name, in the order they are listed.
+    const ALL: &'static [(&'static str, Self)];
+
+    /// The value called `name`.
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The names, for the dashboard.
+    fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// `segment must be promoter, passive, detractor or silent`.
+    fn expected() -> String {
+        let names = Self::names();
+        match names.split_last() {
+            Some((last, [])) => format!("{} must be {last}", Self::NAME),
+            Some((last, rest)) => format!("{} must be {} or {last}", Self::NAME, rest.join(", ")),
+            None => format!("{} has no allowed value", Self::NAME),
+        }
+    }
+}
+
+/// Reads an optional [`Choice`] from a query or a body, refusing any other name with
+/// [`Choice::expected`] as the message.
+pub fn choice<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Choice,
+{
+    let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
+    match name {
+        None => Ok(None),
+        Some(name) => T::parse(&name)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(T::expected())),
+    }
+}
+
+impl Choice for Segment {
+    const NAME: &'static str = "segment";
+    const ALL: &'static [(&'static str, Segment)] = &[
+        ("promoter", Segment::Promoter),
+        ("passive", Segment::Passive),
+        ("detractor", Segment::Detractor),
+        ("silent", Segment::Silent),
+    ];
+}
+
+/// Where closing the loop on one response stands, in the order a response moves through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nobody has acted on it yet.
+    New,
+    /// Someone reached out.
+    Contacted,
+    /// Closed: the problem is handled.
+    Resolved,
+    /// A promoter or passive was asked for a referral.
+    ReferralAsked,
+    /// Closed: they referred someone.
+    Referred,
+}
+
+impl Choice for Status {
+    const NAME: &'static str = "status";
+    const ALL: &'static [(&'static str, Status)] = &[
+        ("new", Status::New),
+        ("contacted", Status::Contacted),
+        ("resolved", Status::Resolved),
+        ("referral_asked", Status::ReferralAsked),
+        ("referred", Status::Referred),
+    ];
+}
+
+impl Status {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        Status::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("new", |(n, _)| n)
+    }
+
+    /// Only promoters and passives can be asked for a referral.
+    pub fn is_referral(self) -> bool {
+        matches!(self, Status::ReferralAsked | Status::Referred)
+    }
+
+    /// Closes the follow-up; every other state leaves it open.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Status::Resolved | Status::Referred)
+    }
+
+    /// The states that close a follow-up, as SQL literals of our own constants.
+    pub fn closed_sql() -> String {
+        Status::ALL
+            .iter()
+            .filter(|(_, s)| s.is_closed())
+            .map(|(n, _)| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The follow-up states a list can be narrowed to: one state, or every open one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Not resolved, not referred.
+    Open,
+    /// Exactly this state.
+    Is(Status),
+}
+
+impl Choice for StatusFilter {
+    const NAME: &'static str = "status";
+    const ALL: &'static [(&'static str, StatusFilter)] = &[
+        ("new", StatusFilter::Is(Status::New)),
+        ("contacted", StatusFilter::Is(Status::Contacted)),
+        ("resolved", StatusFilter::Is(Status::Resolved)),
+        ("referral_asked", StatusFilter::Is(Status::ReferralAsked)),
+        ("referred", StatusFilter::Is(Status::Referred)),
+        ("open", StatusFilter::Open),
+    ];
+}
+
+/// Trend buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    /// ISO weeks, named by their Monday (`2026-11-23`).
+    Week,
+    /// Calendar months (`2026-11`).
+    Month,
+}
+
+impl Choice for Interval {
+    const NAME: &'static str = "interval";
+    const ALL: &'static [(&'static str, Interval)] =
+        &[("week", Interval::Week), ("month", Interval::Month)];
+}
+
+impl Interval {
+    /// `week` or `month`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Week => "week",
+            Interval::Month => "month",
+        }
+    }
+}
+
+/// What a list is answered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A JSON array (the default).
+    #[default]
+    Json,
+    /// A CSV download (RFC 4180), for a spreadsheet or a CRM import.
+    Csv,
+}
+
+impl Choice for Format {
+    const NAME: &'static str = "format";
+    const ALL: &'static [(&'static str, Format)] = &[("json", Format::Json), ("csv", Format::Csv)];
+}
+
+/// One end of a date range: a whole day, or an instant (converted to UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `2026-11-01`: from the start of that UTC day.
+    Day(Date),
+    /// `2026-11-01T09:30:00+01:00`.
+    Instant(OffsetDateTime),
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upsert {
+    /// A new response.
+    Inserted,
+    /// A later (or equal) state of a known response.
+    Updated,
+    /// An earlier state than the one stored: kept the stored one.
+    Stale,
+}
+
+/// Which stored responses a query wants.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this survey.
+    pub survey_id: Option<String>,
+    /// Only this segment.
+    pub segment: Option<Segment>,
+    /// Shown at or after this.
+    pub from: Option<Bound>,
+    /// Shown before this (a day bound: before that day).
+    pub to: Option<Bound>,
+    /// At most this many, newest first.
+    pub limit: i64,
+    /// Keyset cursor: only responses after this `(shown_at, id)` in the newest-first order.
+    pub after: Option<(String, String)>,
+    /// Only responses whose follow-up is in this state.
+    pub status: Option<StatusFilter>,
+    /// Only this account's responses.
+    pub account_id: Option<String>,
+}
+
+impl Filter {
+    /// The same filter over every segment: what the reports that count per segment read.
+    pub fn without_segment(&self) -> Filter {
+        Filter {
+            segment: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether a date bound narrows it (the accounts' running totals cover all time).
+    pub fn has_dates(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// One stored response, as the read API needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// Response id.
+    pub id: String,
+    /// Survey id.
+    pub survey_id: String,
+    /// 0–10, or `None` for silent responses.
+    pub score: Option<i64>,
+    /// `promoter`, `passive`, `detractor` or `silent`.
+    pub segment: String,
+    /// Why silent, if silent.
+    pub silent_reason: Option<String>,
+    /// The follow-up comment.
+    pub comment: Option<String>,
+    /// The detractor's consent to be contacted.
+    pub contact_consent: Option<bool>,
+    /// `partial` or `complete`.
+    pub state: String,
+    /// The site's user id.
+    pub user_id: Option<String>,
+    /// The site's account id.
+    pub account_id: Option<String>,
+    /// The user's email.
+    pub email: Option<String>,
+    /// When the card was shown (RFC 3339).
+    pub shown_at: String,
+    /// When the score (or the dismissal) came.
+    pub answered_at: Option<String>,
+    /// The JSON body as the widget sent it.
+    pub body: String,
+    /// Where closing the loop stands (notes filled by the store's `with_notes`).
+    pub follow_up: FollowUp,
+}
+
+/// A response's follow-up: where closing the loop stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUp {
+    /// `new` until someone changes it.
+    pub status: Status,
+    /// Who works on it (an email, a name).
+    pub owner: Option<String>,
+    /// When the state or owner last changed.
+    pub updated_at: Option<String>,
+    /// Oldest first.
+    pub notes: Vec<Note>,
+}
+
+impl Default for FollowUp {
+    fn default() -> FollowUp {
+        FollowUp {
+            status: Status::New,
+            owner: None,
+            updated_at: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One note on a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The note.
+    pub text: String,
+    /// Who wrote it.
+    pub author: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One period of the trend, counted by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodCounts {
+    /// `2026-11-23` (the week's Monday) or `2026-11`.
+    pub period: String,
+    /// Responses shown in that period, per segment.
+    pub tally: Tally,
+}
+
+/// One account's figures, counted by the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountCounts {
+    /// The site's account id.
+    pub account_id: String,
+    /// That account's responses per segment.
+    pub tally: Tally,
+    /// When someone of this account last scored (or dismissed).
+    pub last_answer_at: Option<String>,
+    /// The newest comment from this account.
+    pub latest_comment: Option<String>,
+    /// The mean of its people's latest scores; `None` when nobody answered.
+    pub mean_score: Option<f64>,
+    /// People who answered (each counted once).
+    pub people: u64,
+    /// Its responses whose follow-up is open (not resolved, not referred).
+    pub open_follow_ups: u64,
+}
+
+/// A stored change waiting to be forwarded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// Queue position.
+    pub seq: i64,
+    /// The response this change is of.
+    pub response_id: String,
+    /// The response body as stored.
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// Not before this time (ms since the epoch).
+    pub next_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_list_the_allowed_values_from_the_table() {
+        assert_eq!(
+            Segment::expected(),
+            "segment must be promoter, passive, detractor or silent"
+        );
+        assert_eq!(
+            Status::expected(),
+            "status must be new, contacted, resolved, referral_asked or referred"
+        );
+        assert_eq!(
+            StatusFilter::expected(),
+            "status must be new, contacted, resolved, referral_asked, referred or open"
+        );
+        assert_eq!(Interval::expected(), "interval must be week or month");
+        assert_eq!(Format::expected(), "format must be json or csv");
+    }
+
+    #[test]
+    fn names_parse_back_to_their_values() {
+        for (name, status) in Status::ALL {
+            assert_eq!(Status::parse(name), Some(*status));
+            assert_eq!(status.as_str(), *name);
+        }
+        assert_eq!(Status::parse("called"), None);
+        assert_eq!(Status::closed_sql(), "'resolved', 'referred'");
+    }
+}

@@ -1,0 +1,172 @@
+//! The per-account view: each account's counts per segment, the mean of its people's latest
+//! scores (each person counted once), the last answer, the newest comment and its open
+//! follow-ups, lowest NPS first.
+//!
+//! Over all time (no `from`/`to`), the figures come from the running totals the schema keeps
+//! (`account_totals`, see `migrate`): one row per account, so a page of accounts, or the
+//! accounts of one segment, costs the same with 1,000 responses or 1.2 million. A date range
+//! needs the responses of that range, so it is counted from them, with the same result.
+
+use nps_widget::segment::Segment;
+use sqlx::Row;
+
+use super::sql::Sql;
+use super::{count, tally, Result, Store};
+use crate::model::{AccountCounts, Filter, Status};
+
+/// The accounts' order: those with answers first, lowest NPS first, then by id; over columns
+/// `p`, `pa`, `d` of a subquery `accounts`.
+const ORDER: &str = " ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
+    (p - d) * 1.0 / CASE WHEN p + pa + d = 0 THEN 1 ELSE p + pa + d END,
+    accounts.account_id";
+
+/// An account's segment from the sum and number of its people's latest scores, in integers:
+/// a mean of at least 9 is a promoter account, at least 7 a passive one.
+fn segment_condition(segment: Segment) -> &'static str {
+    match segment {
+        Segment::Silent => " WHERE p + pa + d = 0 AND s > 0",
+        Segment::Promoter => " WHERE people > 0 AND score_sum >= 9 * people",
+        Segment::Passive => {
+            " WHERE people > 0 AND score_sum >= 7 * people AND score_sum < 9 * people"
+        }
+        Segment::Detractor => " WHERE people > 0 AND score_sum < 7 * people",
+    }
+}
+
+impl Store {
+    /// Per-account figures of the responses matching `filter` (its segment aside), lowest
+    /// NPS first (accounts without answers last), then by id; `filter.limit` accounts from
+    /// `offset`; with `segment`, only the accounts in that segment (`silent` when people
+    /// there were asked and nobody answered).
+    pub async fn account_counts(
+        &self,
+        filter: &Filter,
+        offset: i64,
+        segment: Option<Segment>,
+    ) -> Result<Vec<AccountCounts>> {
+        let filter = filter.without_segment();
+        let mut sql = if filter.has_dates() {
+            counted_from_responses(&filter)
+        } else {
+            from_totals(&filter)
+        };
+        if let Some(segment) = segment {
+            sql.push(segment_condition(segment));
+        }
+        sql.push(ORDER)
+            .push(" LIMIT ")
+            .push_bind_int(filter.limit.max(0))
+            .push(" OFFSET ")
+            .push_bind_int(offset.max(0));
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let mut accounts = rows
+            .iter()
+            .map(|r| {
+                let people = count(r, 7)?;
+                let score_sum = r.try_get::<Option<i64>, _>(6)?.unwrap_or(0);
+                Ok(AccountCounts {
+                    account_id: r.try_get(0)?,
+                    tally: tally(r, 1)?,
+                    last_answer_at: r.try_get(5)?,
+                    latest_comment: r.try_get(8)?,
+                    mean_score: (people > 0).then(|| score_sum as f64 / people as f64),
+                    people,
+                    open_follow_ups: 0,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        if accounts.is_empty() {
+            return Ok(accounts);
+        }
+        // Open follow-ups: every response is open but the closed ones, which are few (a person
+        // closes them), so only those are counted.
+        let mut closed = Sql::new(
+            "SELECT account_id, CAST(COUNT(*) AS BIGINT) FROM follow_ups f
+             JOIN responses ON responses.id = f.response_id",
+        );
+        closed
+            .and()
+            .push(&format!("f.status IN ({})", Status::closed_sql()))
+            .filter(&filter)
+            .and()
+            .push("account_id ");
+        closed
+            .push_in(accounts.iter().map(|a| a.account_id.as_str()))
+            .push(" GROUP BY account_id");
+        let mut shut = std::collections::HashMap::new();
+        for row in closed.build().fetch_all(&self.pool).await? {
+            shut.insert(row.try_get::<String, _>(0)?, count(&row, 1)?);
+        }
+        for a in &mut accounts {
+            let total = a.tally.answers() + a.tally.silents;
+            a.open_follow_ups = total.saturating_sub(shut.get(&a.account_id).copied().unwrap_or(0));
+        }
+        Ok(accounts)
+    }
+}
+
+/// Columns `account_id, p, pa, d, s, last_answer_at, score_sum, people, latest_comment` of
+/// every account, from the running totals of the filter's survey (or of all surveys).
+fn from_totals(filter: &Filter) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT * FROM (SELECT account_id, promoters AS p, passives AS pa, detractors AS d,
+            silent AS s, last_answer_at, score_sum, people, latest_comment
+         FROM account_totals WHERE scope = ",
+    );
+    sql.push_bind(filter.survey_id.clone().unwrap_or_default());
+    if let Some(account) = &filter.account_id {
+        sql.push(" AND account_id = ").push_bind(account.as_str());
+    }
+    sql.push(" AND promoters + passives + detractors + silent > 0) AS accounts");
+    sql
+}
+
+/// The same columns counted from the responses the filter selects (a date range). Each
+/// person's latest score is found with a window over the range; people without a user id
+/// count once per response.
+fn counted_from_responses(filter: &Filter) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT * FROM (SELECT counts.account_id, p, pa, d, s, last_answer_at,
+            CAST(score_sum AS BIGINT) AS score_sum, CAST(people AS BIGINT) AS people,
+            latest_comment
+         FROM (SELECT account_id,
+                CAST(SUM(CASE WHEN segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS p,
+                CAST(SUM(CASE WHEN segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS pa,
+                CAST(SUM(CASE WHEN segment = 'detractor' THEN 1 ELSE 0 END) AS BIGINT) AS d,
+                CAST(SUM(CASE WHEN segment = 'silent' THEN 1 ELSE 0 END) AS BIGINT) AS s,
+                MAX(answered_at) AS last_answer_at
+            FROM responses",
+    );
+    sql.filter(filter)
+        .and()
+        .push("account_id IS NOT NULL GROUP BY account_id) AS counts")
+        .push(
+            " LEFT JOIN (SELECT account_id, SUM(score) AS score_sum, COUNT(*) AS people
+            FROM (SELECT account_id, score, ROW_NUMBER() OVER (
+                    PARTITION BY account_id, COALESCE(user_id, id)
+                    ORDER BY COALESCE(answered_at, '') DESC, id DESC) AS latest
+                FROM responses",
+        );
+    sql.new_where()
+        .filter(filter)
+        .and()
+        .push("account_id IS NOT NULL AND score IS NOT NULL")
+        .push(
+            ") AS scored WHERE latest = 1 GROUP BY account_id) AS means
+            ON means.account_id = counts.account_id
+         LEFT JOIN (SELECT account_id, comment AS latest_comment
+            FROM (SELECT account_id, comment, ROW_NUMBER() OVER (
+                    PARTITION BY account_id ORDER BY COALESCE(answered_at, '') DESC, id DESC)
+                    AS newest
+                FROM responses",
+        );
+    sql.new_where()
+        .filter(filter)
+        .and()
+        .push("account_id IS NOT NULL AND comment IS NOT NULL AND comment <> ''")
+        .push(
+            ") AS commented WHERE newest = 1) AS comments
+            ON comments.account_id = counts.account_id) AS accounts",
+        );
+    sql
+}

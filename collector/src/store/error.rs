@@ -1,0 +1,34 @@
+//! What can go wrong in the store, each with a message an operator can act on.
+
+use std::sync::Arc;
+
+/// A store error.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The `--db` URL names no database the collector knows.
+    #[error("--db {0}: expected sqlite://FILE or postgres://USER@HOST/DB")]
+    Url(String),
+    /// The database could not be opened.
+    #[error("opening {url}: {source}")]
+    Open {
+        /// The URL given.
+        url: String,
+        /// What the driver said.
+        source: sqlx::Error,
+    },
+    /// A migration failed; nothing of it was applied.
+    #[error("migrating the database: {0}")]
+    Migrate(sqlx::Error),
+    /// A query failed.
+    #[error("the database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The batch a response was written in failed (shared by every response of the batch).
+    #[error("storing a batch of responses: {0}")]
+    Batch(Arc<sqlx::Error>),
+    /// The write loop has stopped (the collector is shutting down).
+    #[error("the writer has stopped")]
+    WriterStopped,
+}
+
+/// The store's results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,175 @@
+//! Durable storage of responses: SQLite by default (one file, WAL, `synchronous=FULL` so a 2xx
+//! means the response is on disk), PostgreSQL when the URL says `postgres://`. Both get the same
+//! migrations on start and the same queries, through sqlx's `Any` driver.
+//!
+//! One file per concern: `migrate` (the schema), `write` (the group-commit writer), `sql` (a
+//! statement and its bound values, the filter's conditions), `responses` (the lists),
+//! `reports` (summary, trend, tallies, comments), `accounts` (the per-account view, from the
+//! running totals the schema keeps), `follow_ups`, `queue` (the webhook queue and its lease).
+
+mod accounts;
+mod error;
+mod follow_ups;
+mod migrate;
+mod queue;
+mod reports;
+mod responses;
+mod sql;
+mod write;
+
+use std::time::Duration;
+
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Row};
+use tokio::sync::mpsc;
+
+pub use error::{Result, StoreError};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One local file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// SQLite's page cache per connection, in KiB (negative `cache_size`): the write path's
+/// indexes and running totals stay in memory as the table grows past a million rows, instead
+/// of being read back from the file on every batch (the default is 2 MiB). Bounded: at most
+/// [`SQLITE_CONNECTIONS`] times this.
+const SQLITE_CACHE_KIB: i64 = 128 * 1024;
+/// Connections to SQLite: the writer, the forwarder and readers.
+const SQLITE_CONNECTIONS: u32 = 4;
+/// WAL pages written before a checkpoint copies them back: fewer, larger checkpoints while
+/// ingest runs (the default is 1,000 pages, 4 MB).
+const SQLITE_CHECKPOINT_PAGES: i64 = 16_000;
+
+/// The response store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    writer: mpsc::Sender<write::Job>,
+    forward: bool,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `url`: `sqlite://file.db` or
+    /// `postgres://user@host/db`.
+    pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, false).await
+    }
+
+    /// Like [`Store::open`]; with `forward`, every stored change is also queued for the
+    /// webhook, in the same transaction.
+    pub async fn open_with(url: &str, forward: bool) -> Result<Store> {
+        install_default_drivers();
+        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let mut u = format!("sqlite:{rest}");
+            if !rest.contains("mode=") {
+                u.push_str(if rest.contains('?') { "&" } else { "?" });
+                u.push_str("mode=rwc");
+            }
+            (Backend::Sqlite, u)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(StoreError::Url(url.to_owned()));
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite {
+                SQLITE_CONNECTIONS
+            } else {
+                16
+            })
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute(format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}").as_str())
+                        .await?;
+                    conn.execute(
+                        format!("PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}").as_str(),
+                    )
+                    .await?;
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|source| StoreError::Open {
+                url: url.clone(),
+                source,
+            })?;
+        migrate::run(&pool, backend).await?;
+        let writer = write::spawn(pool.clone(), backend, forward);
+        Ok(Store {
+            pool,
+            backend,
+            writer,
+            forward,
+        })
+    }
+
+    /// The database behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A write transaction. SQLite: the write lock taken up front. A deferred transaction
+    /// that reads first cannot wait for the lock when another connection wrote meanwhile: it
+    /// fails with SQLITE_BUSY instead of waiting out the busy timeout.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(begin_write(&self.pool, self.backend).await?)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT CAST(1 AS BIGINT)")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Number of stored responses.
+    pub async fn count(&self) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM responses")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        )
+    }
+}
+
+async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
+}
+
+/// A count column read as the `u64` it is (`NULL`, from an empty `SUM`, is 0).
+fn count(row: &sqlx::any::AnyRow, i: usize) -> Result<u64, sqlx::Error> {
+    Ok(row.try_get::<Option<i64>, _>(i)?.unwrap_or(0).max(0) as u64)
+}
+
+/// Four count columns from `first` on: promoters, passives, detractors, silent.
+fn tally(row: &sqlx::any::AnyRow, first: usize) -> Result<nps_widget::segment::Tally, sqlx::Error> {
+    Ok(nps_widget::segment::Tally {
+        promoters: count(row, first)?,
+        passives: count(row, first + 1)?,
+        detractors: count(row, first + 2)?,
+        silents: count(row, first + 3)?,
+    })
+}
