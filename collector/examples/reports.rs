@@ -1,9 +1,16 @@
 //! Report figures at scale. Run by `cargo xtask bench-reports`, which starts the collector.
 //!
-//! usage: reports seed DB_URL N      store N synthetic responses (over two years, 10,000
-//!                                   accounts, one in seven silent), unless the table has them
-//!        reports query URL TOKEN N  time each report once the collector serves that database,
-//!                                   and check that the counts are exact
+//! usage: reports seed DB_URL N SHAPE      store N synthetic responses (over two years, one
+//!                                         in seven silent), unless the table has them
+//!        reports query URL TOKEN N SHAPE  time each report once the collector serves that
+//!                                         database, check that the counts are exact, and
+//!                                         fail when a report takes more than a second
+//!
+//! SHAPE is `b2b` (every response from a different person, 5,000 accounts: a real B2B base)
+//! or `classic` (200,000 people answering again and again, 10,000 accounts).
+//!
+//! The rows are inserted by the database itself, so the triggers that keep the accounts'
+//! running totals run for each, as they do for a response posted through HTTP.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +20,8 @@ use sqlx::{Connection, Executor};
 /// The synthetic rows, per backend: an `INSERT … SELECT` over a generated series
 /// `i` = `$1` .. `$2`, so that the database makes them itself (fast, and the same data on
 /// both).
-fn insert_sql(backend: Backend, n: i64) -> String {
+fn insert_sql(backend: Backend, n: i64, shape: Shape) -> String {
+    let (people, accounts) = (shape.people(n), shape.accounts());
     // Two years of responses, evenly spread.
     let step = 63_072_000.0 / n as f64;
     match backend {
@@ -30,13 +38,13 @@ fn insert_sql(backend: Backend, n: i64) -> String {
                      WHEN score >= 7 THEN 'passive' ELSE 'detractor' END,
                 CASE WHEN score IS NULL THEN 'dismissed' END,
                 CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment number ' || i END,
-                NULL, NULL, 'complete', 2, 'u' || (i % 200000), 'acct' || (i % 10000),
-                'person' || (i % 200000) || '@example.com', 'https://app.example.com/reports',
+                NULL, NULL, 'complete', 2, 'u' || (i % {people}), 'acct' || (i % {accounts}),
+                'person' || (i % {people}) || '@example.com', 'https://app.example.com/reports',
                 'en', t, t, t,
                 '{{\"schema\":1,\"id\":\"' || printf('00000000-0000-4000-8000-%012x', i) ||
                 '\",\"survey_id\":\"bench\",\"score\":' || COALESCE(score, 'null') ||
-                ',\"state\":\"complete\",\"user\":{{\"id\":\"u' || (i % 200000) ||
-                '\",\"account_id\":\"acct' || (i % 10000) ||
+                ',\"state\":\"complete\",\"user\":{{\"id\":\"u' || (i % {people}) ||
+                '\",\"account_id\":\"acct' || (i % {accounts}) ||
                 '\"}},\"context\":{{\"url\":\"https://app.example.com/reports\",\"locale\":\"en\"}},\"shown_at\":\"' ||
                 t || '\"}}', t, t, substr(t, 1, 10)
              FROM g"
@@ -54,13 +62,13 @@ fn insert_sql(backend: Backend, n: i64) -> String {
                      WHEN score >= 7 THEN 'passive' ELSE 'detractor' END,
                 CASE WHEN score IS NULL THEN 'dismissed' END,
                 CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment number ' || i END,
-                NULL, NULL, 'complete', 2, 'u' || (i % 200000), 'acct' || (i % 10000),
-                'person' || (i % 200000) || '@example.com', 'https://app.example.com/reports',
+                NULL, NULL, 'complete', 2, 'u' || (i % {people}), 'acct' || (i % {accounts}),
+                'person' || (i % {people}) || '@example.com', 'https://app.example.com/reports',
                 'en', t, t, t,
                 '{{\"schema\":1,\"id\":\"00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0') ||
                 '\",\"survey_id\":\"bench\",\"score\":' || COALESCE(CAST(score AS TEXT), 'null') ||
-                ',\"state\":\"complete\",\"user\":{{\"id\":\"u' || (i % 200000) ||
-                '\",\"account_id\":\"acct' || (i % 10000) ||
+                ',\"state\":\"complete\",\"user\":{{\"id\":\"u' || (i % {people}) ||
+                '\",\"account_id\":\"acct' || (i % {accounts}) ||
                 '\"}},\"context\":{{\"url\":\"https://app.example.com/reports\",\"locale\":\"en\"}},\"shown_at\":\"' ||
                 t || '\"}}', t, t, substr(t, 1, 10)
              FROM g"
@@ -68,7 +76,40 @@ fn insert_sql(backend: Backend, n: i64) -> String {
     }
 }
 
-async fn seed(url: &str, n: i64) {
+/// Who the synthetic responses come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Every response from another person, in 5,000 accounts.
+    B2b,
+    /// 200,000 people (or fewer, for a small N) answering again and again, in 10,000 accounts.
+    Classic,
+}
+
+impl Shape {
+    fn parse(name: &str) -> Option<Shape> {
+        match name {
+            "b2b" => Some(Shape::B2b),
+            "classic" => Some(Shape::Classic),
+            _ => None,
+        }
+    }
+
+    fn people(self, n: i64) -> i64 {
+        match self {
+            Shape::B2b => n + 1,
+            Shape::Classic => 200_000.min(n + 1),
+        }
+    }
+
+    fn accounts(self) -> i64 {
+        match self {
+            Shape::B2b => 5_000,
+            Shape::Classic => 10_000,
+        }
+    }
+}
+
+async fn seed(url: &str, n: i64, shape: Shape) {
     let store = Store::open(url).await.expect("opening the store");
     let have = store.count().await.expect("counting");
     if have == n {
@@ -80,7 +121,7 @@ async fn seed(url: &str, n: i64) {
         "seed: the database holds {have} responses, expected 0 or {n}"
     );
     let started = Instant::now();
-    let sql = insert_sql(store.backend(), n);
+    let sql = insert_sql(store.backend(), n, shape);
     let raw = url.replace("sqlite://", "sqlite:");
     const CHUNK: i64 = 200_000;
     // One connection of sqlx's `Any` driver (installed by `Store::open`) for both databases.
@@ -147,12 +188,22 @@ async fn timed(
     (elapsed, body.len() as u64, link, text)
 }
 
-async fn query(base: &str, token: &str, n: u64) {
+/// Reports that must answer within a second at any size (a human waits for them).
+const BUDGET: Duration = Duration::from_secs(1);
+
+async fn query(base: &str, token: &str, n: u64, shape: Shape) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()
         .expect("client");
-    let (_, _, _, summary) = timed(&client, base, token, "/v1/summary").await;
+    let mut slow = Vec::new();
+    let mut budgeted = |path: &str, took: Duration| {
+        if took > BUDGET {
+            slow.push(format!("{path}: {:.0} ms", took.as_secs_f64() * 1e3));
+        }
+    };
+    let (took, _, _, summary) = timed(&client, base, token, "/v1/summary").await;
+    budgeted("/v1/summary", took);
     let s: serde_json::Value = serde_json::from_str(&summary).expect("summary JSON");
     let silent = n / 7;
     assert_eq!(s["responses"], n, "the summary counts every response");
@@ -164,27 +215,53 @@ async fn query(base: &str, token: &str, n: u64) {
         .map(|p| p["responses"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(trend_total, n, "the weeks add up to the total");
-    timed(&client, base, token, "/v1/summary?interval=month").await;
-    timed(
-        &client,
-        base,
-        token,
+    for path in [
+        "/v1/summary?interval=month",
         "/v1/summary?from=2026-01-01&to=2026-04-01",
-    )
-    .await;
-    let (_, _, _, accounts) = timed(&client, base, token, "/v1/accounts").await;
+        "/v1/trend.svg",
+    ] {
+        let (took, ..) = timed(&client, base, token, path).await;
+        budgeted(path, took);
+    }
+    let (took, _, _, accounts) = timed(&client, base, token, "/v1/accounts").await;
+    budgeted("/v1/accounts", took);
     let first: serde_json::Value = serde_json::from_str(&accounts).expect("accounts JSON");
-    assert_eq!(
-        first.as_array().map(Vec::len),
-        Some(100),
-        "a page of 100 accounts"
-    );
-    timed(&client, base, token, "/v1/accounts?limit=1000&offset=9000").await;
-    // Filtered by the account's own segment: silent ones by their counts, the others by the
-    // mean of each person's latest score over the whole range.
-    timed(&client, base, token, "/v1/accounts?segment=silent").await;
-    timed(&client, base, token, "/v1/accounts?segment=detractor").await;
-    timed(&client, base, token, "/v1/trend.svg").await;
+    let first = first.as_array().expect("a list of accounts");
+    assert_eq!(first.len(), 100, "a page of 100 accounts");
+    let per_account = n / shape.accounts() as u64;
+    for a in first {
+        let counted = ["promoters", "passives", "detractors", "silent"]
+            .iter()
+            .map(|k| a[k].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        assert_eq!(
+            counted, per_account,
+            "every response of {} is counted",
+            a["account_id"]
+        );
+        if shape == Shape::B2b {
+            assert_eq!(
+                a["people"], a["answers"],
+                "in the B2B shape every answer is another person"
+            );
+        }
+    }
+    let last_page = format!("/v1/accounts?limit=1000&offset={}", shape.accounts() - 1000);
+    for path in [
+        last_page.as_str(),
+        "/v1/accounts?segment=silent",
+        "/v1/accounts?segment=detractor",
+        "/v1/accounts?segment=passive",
+        "/v1/accounts?segment=promoter",
+        "/v1/accounts?from=2026-01-01&to=2026-04-01",
+        "/v1/themes?segment=passive",
+        "/v1/themes?segment=detractor",
+    ] {
+        let (took, ..) = timed(&client, base, token, path).await;
+        if !path.contains("from=") {
+            budgeted(path, took);
+        }
+    }
     let (_, _, link, _) = timed(
         &client,
         base,
@@ -218,18 +295,25 @@ async fn query(base: &str, token: &str, n: u64) {
     .await;
     // About 47 % of the rows are detractors, each line over 100 bytes.
     assert!(bytes > n * 40, "the CSV export streams every detractor");
+    assert!(
+        slow.is_empty(),
+        "reports over the one-second budget: {}",
+        slow.join(", ")
+    );
 }
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: reports seed DB_URL N | reports query URL TOKEN N";
+    let usage = "usage: reports seed DB_URL N b2b|classic | reports query URL TOKEN N b2b|classic";
     match args.first().map(String::as_str) {
-        Some("seed") if args.len() == 3 => {
-            seed(&args[1], args[2].parse().expect(usage)).await;
+        Some("seed") if args.len() == 4 => {
+            let shape = Shape::parse(&args[3]).expect(usage);
+            seed(&args[1], args[2].parse().expect(usage), shape).await;
         }
-        Some("query") if args.len() == 4 => {
-            query(&args[1], &args[2], args[3].parse().expect(usage)).await;
+        Some("query") if args.len() == 5 => {
+            let shape = Shape::parse(&args[4]).expect(usage);
+            query(&args[1], &args[2], args[3].parse().expect(usage), shape).await;
         }
         _ => {
             eprintln!("{usage}");

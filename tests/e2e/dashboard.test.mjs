@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCollector, launch, openPage, root } from './harness.mjs';
+import { startCollector, launch, openPage, root, screenshot } from './harness.mjs';
 
 const TOKEN = 'e2e-read-token';
 let collector, browser;
@@ -93,7 +93,7 @@ test('the dashboard asks for the token, then shows the score, trend, accounts an
   assert.equal(lines.length, 2, csv);
   assert.match(lines[1], /,detractor,3,<b>Too slow<\/b> on big projects,true,u5,globex,ed@globex\.example,/);
 
-  await page.screenshot({ path: join(root, 'docs/screenshots/dashboard.png'), fullPage: true });
+  await screenshot(page, 'dashboard.png', { fullPage: true });
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
 });
 
@@ -176,7 +176,7 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   await page.locator('#queue select[name=status]').selectOption('resolved');
   await page.getByRole('button', { name: 'Show', exact: true }).click();
   await page.locator('#lists').getByText('Detractors: contact them (1)').waitFor();
-  await page.screenshot({ path: join(root, 'docs/screenshots/dashboard-queue.png'), fullPage: true });
+  await screenshot(page, 'dashboard-queue.png', { fullPage: true });
 
   // An account's page: its people, their scores over time, comments and follow-ups.
   await page.locator('#accounts').getByRole('button', { name: 'globex' }).click();
@@ -186,7 +186,7 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   assert.equal(await history.count(), 3);
   assert.match(await history.first().textContent(), /2026-11-10.*ed@globex\.example.*3.*detractor.*Too slow.*resolved \(sam@us\.example\).*<i>Called<\/i>: big projects time out/);
   assert.deepEqual(await axe(page), [], 'axe on the account page');
-  await page.screenshot({ path: join(root, 'docs/screenshots/dashboard-account.png'), fullPage: true });
+  await screenshot(page, 'dashboard-account.png', { fullPage: true });
   await page.getByRole('button', { name: 'Back to the dashboard' }).click();
   await page.locator('#board').waitFor();
   // The 401s are the page asking before it had the token.

@@ -20,6 +20,21 @@ const validateResponse = ajv.compile(
 );
 
 /// Checks a body the widget sent against schema/response.v1.json; throws naming what is wrong.
+/**
+ * Takes a screenshot of `target` (a page or a locator); it is written to docs/screenshots/NAME
+ * only when NPS_SCREENSHOTS=1 (`cargo xtask screenshots`), so that a test run leaves the work
+ * tree as it found it. Either way the screenshot is taken, so rendering failures still fail.
+ */
+export async function screenshot(target, name, options = {}) {
+  const keep = process.env.NPS_SCREENSHOTS === '1';
+  const path = keep ? join(root, 'docs/screenshots', name) : undefined;
+  const image = await target.screenshot({ ...options, path });
+  if (image.length === 0) {
+    throw new Error(`screenshot ${name} is empty`);
+  }
+  return image;
+}
+
 export function assertSchemaV1(body) {
   if (!validateResponse(body)) {
     throw new Error(`body breaks schema v1: ${ajv.errorsText(validateResponse.errors)}\n${JSON.stringify(body)}`);

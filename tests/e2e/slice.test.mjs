@@ -2,8 +2,7 @@
 // with SQLite, headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startCollector, launch, openPage, eventually, root, assertSchemaV1 } from './harness.mjs';
+import { startCollector, launch, openPage, eventually, assertSchemaV1, screenshot } from './harness.mjs';
 
 let collector, browser;
 before(async () => {
@@ -30,7 +29,7 @@ test('a promoter answer with a comment lands once, complete, in SQLite', async (
   await page.evaluate(() => Promise.all(
     document.querySelector('nps-widget').shadowRoot.getAnimations().map((a) => a.finished),
   ));
-  await page.screenshot({ path: join(root, 'docs/screenshots/demo-ask.png') });
+  await screenshot(page, 'demo-ask.png');
   const radios = scale.getByRole('radio');
   assert.equal(await radios.count(), 11);
   for (let n = 0; n <= 10; n++) {
@@ -62,7 +61,7 @@ test('a promoter answer with a comment lands once, complete, in SQLite', async (
   assert.match(r.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   // The panel renders the comment as text, never as markup.
   await page.getByRole('cell', { name: 'The weekly digest <b>saves</b> me an hour' }).waitFor();
-  await page.screenshot({ path: join(root, 'docs/screenshots/demo.png') });
+  await screenshot(page, 'demo.png');
   assert.deepEqual(page.sent.map((b) => b.state), ['partial', 'complete']);
   assert.ok(page.sent.every((b) => b.id === r.id), 'both deliveries under one id');
   page.sent.forEach(assertSchemaV1);

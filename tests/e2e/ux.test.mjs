@@ -1,11 +1,11 @@
 // The card as every respondent meets it, in headless Chromium: axe-core in every state, theme
 // and direction; a keyboard-only run; a strict Content-Security-Policy; a host page with hostile
-// global CSS; a 320 px phone. Screenshots of each state go to docs/screenshots/.
+// global CSS; a 320 px phone. Screenshots of each state go to docs/screenshots/ with NPS_SCREENSHOTS=1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launch, openPage, eventually, root, assertSchemaV1, sendFile, serve } from './harness.mjs';
+import { launch, openPage, eventually, root, assertSchemaV1, sendFile, serve, screenshot } from './harness.mjs';
 
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 const NO_WASM_CSP = "default-src 'self'; script-src 'self'; style-src 'self'";
@@ -224,25 +224,25 @@ test('on a 320 px phone the scale fits without scrolling sideways, with 24 px ta
   assert.ok(m.smallest >= 24, `smallest target ${m.smallest} px`);
   assert.equal(m.rows, 2, 'the scale wraps into two rows');
   assert.ok(m.ends[0] < m.ends[1], 'the low label stays left of the high one');
-  await page.screenshot({ path: join(root, 'docs/screenshots/phone.png') });
+  await screenshot(page, 'phone.png');
   await page.context().close();
 });
 
 test('screenshots of each state: light, dark, right-to-left', async () => {
   const light = await open('theme=light&locale=en');
-  await light.screenshot({ path: join(root, 'docs/screenshots/light.png') });
+  await screenshot(light, 'light.png');
   const dark = await open('theme=dark&locale=en');
   await dark.locator('[data-score="2"]').click();
   await dark.locator('textarea').fill('The export timed out twice this week.');
   await settled(dark);
-  await dark.screenshot({ path: join(root, 'docs/screenshots/dark-follow-up.png') });
+  await screenshot(dark, 'dark-follow-up.png');
   const ar = await open('theme=light&locale=ar');
   const order = await ar.evaluate(() => [...document.querySelector('nps-widget').shadowRoot.querySelectorAll('[role=radio]')]
     .map((r) => r.getBoundingClientRect().left));
   assert.ok(order[0] > order[10], '0 is at the right: the scale reads 0 → 10 right to left');
   assert.ok(ar.fetched.includes('/locales/ar.json'), 'the Arabic strings are fetched, not built in');
   assert.equal(await ar.locator('.q').textContent(), 'ما مدى احتمال أن توصي بـAcme لصديق أو زميل؟');
-  await ar.screenshot({ path: join(root, 'docs/screenshots/ar.png') });
+  await screenshot(ar, 'ar.png');
   for (const p of [light, dark, ar]) {
     assert.deepEqual(p.errors, []);
     await p.context().close();

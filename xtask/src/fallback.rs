@@ -14,7 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{bundle, run, terser, wasm_build, Result};
+use crate::dist::{bundle, terser, wasm_build};
+use crate::{run, Result};
 
 /// Builds `dist/fallback/`; returns its files.
 pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<PathBuf>> {

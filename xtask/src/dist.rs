@@ -1,0 +1,318 @@
+//! `cargo xtask dist`: the wasm builds (the size step and the plain stable one), wasm-bindgen,
+//! wasm-opt, the bundled and minified JS, the types, package.json, the locale files and the
+//! JS fallback, in `dist/`.
+
+use super::*;
+use crate::setup::ensure_rust_src;
+use crate::size::report;
+
+pub(crate) struct Built {
+    /// Files a page downloads, for the budget.
+    pub(crate) downloads: Vec<PathBuf>,
+    /// The JS fallback's files, downloaded only where WebAssembly cannot run.
+    pub(crate) fallback: Vec<PathBuf>,
+    /// The same files from the plain stable build, when dist/ ships the size step's.
+    pub(crate) plain: Vec<PathBuf>,
+    /// Whether `downloads` are the size step's build (else the plain one).
+    pub(crate) size_step: bool,
+}
+
+/// The shipped wasm's plain cargo build, in the size profile, on the stable toolchain.
+pub(crate) fn wasm_build() -> Command {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--lib",
+        "--package",
+        "nps-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]);
+    cmd
+}
+
+/// The plain build: precompiled std, stable toolchain, no flags. Its own target dir, so that
+/// it shares nothing with the size step's.
+pub(crate) fn plain_build(target_dir: &Path) -> Command {
+    let mut cmd = wasm_build();
+    cmd.env_remove("RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", target_dir);
+    cmd
+}
+
+/// The size step: std compiled from source (`-Z build-std`, allowed on a stable toolchain by
+/// `RUSTC_BOOTSTRAP=1`, for this one build only) with the size profile, its size-over-speed
+/// variants, and the `immediate-abort` panic strategy, so every panic path is a bare trap with
+/// no message formatting (`core::fmt`) behind it. The precompiled std is built for speed and
+/// keeps its panic machinery. Unstable flags: when a toolchain refuses them, `dist` warns and
+/// ships the plain build (see `cargo xtask size` for both figures).
+///
+/// Without reference types, wasm-bindgen keeps the JS values the wasm holds in a JS array
+/// instead of an `externref` table: the table's shims and allocator leave the wasm, and the
+/// widget holds only a handful of values (568 B gzip less when measured). That needs every
+/// crate built without them, std included, so it belongs to this step: the precompiled std
+/// is built with them.
+pub(crate) fn size_step_build(target_dir: &Path) -> Command {
+    let mut cmd = wasm_build();
+    cmd.args([
+        "-Z",
+        "build-std=std,panic_abort",
+        "-Z",
+        "build-std-features=optimize_for_size",
+    ])
+    .env("RUSTC_BOOTSTRAP", "1")
+    .env(
+        "RUSTFLAGS",
+        "-C target-feature=-reference-types -Z unstable-options -C panic=immediate-abort",
+    )
+    .env("CARGO_TARGET_DIR", target_dir);
+    cmd
+}
+
+/// What a build checks of its size.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Check {
+    /// Print the figures; over the budget, a warning (`demo`, `e2e`, `bench-web`).
+    Warn,
+    /// Fail over the budget (`test`: no peer download, the network may be closed).
+    Budget,
+    /// Fail over the budget, and measure the peer (`dist`, `size`).
+    Full,
+}
+
+/// Where `dist` puts the plain build's package, for the plain-build test and the size table.
+pub(crate) fn plain_dist() -> PathBuf {
+    target_dir().join("dist-plain")
+}
+
+/// Builds dist/: the wasm (the size step's build, or the plain one where the size step fails),
+/// bindgen, wasm-opt, minified JS, types, package.json, locales, the JS fallback; and the plain
+/// build's package beside it. Prints the sizes and checks them as `check` says.
+pub(crate) fn dist(check: Check) -> Result<Built> {
+    let root = root();
+    if !root.join("node_modules/.bin/wasm-opt").exists() {
+        setup()?;
+    }
+    let target_dir = target_dir();
+    let wasm_path = |dir: &Path| dir.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");
+    // NPS_PLAIN=1 ships the plain build without trying the size step.
+    let size_step = if env::var_os("NPS_PLAIN").is_some() {
+        Err("not tried: NPS_PLAIN is set".to_string())
+    } else {
+        ensure_rust_src()
+            .and_then(|()| run(&mut size_step_build(&target_dir.join("shipped"))))
+            .map(|()| wasm_path(&target_dir.join("shipped")))
+    };
+    run(&mut plain_build(&target_dir.join("plain")))?;
+    let plain_wasm = wasm_path(&target_dir.join("plain"));
+    let dist = root.join("dist");
+    let (shipped_wasm, plain) = match size_step {
+        Ok(wasm) => {
+            let plain = package(
+                &plain_wasm,
+                &target_dir.join("bindgen-plain"),
+                &plain_dist(),
+            )?;
+            (wasm, plain)
+        }
+        Err(e) => {
+            println!(
+                "WARNING: the size step's build (-Z build-std) failed ({e}); \
+                 dist/ ships the plain stable build, within its own budget"
+            );
+            (plain_wasm, Vec::new())
+        }
+    };
+    let downloads = package(&shipped_wasm, &target_dir.join("bindgen"), &dist)?;
+    if plain.is_empty() {
+        // The plain-build test reads target/dist-plain: here it is what dist/ holds.
+        let _ = fs::remove_dir_all(plain_dist());
+        copy_dir(&dist, &plain_dist())?;
+    }
+    let fallback = fallback::build(&root, &target_dir, &dist)?;
+    let built = Built {
+        downloads,
+        fallback,
+        size_step: !plain.is_empty(),
+        plain,
+    };
+    report(&built, check)?;
+    Ok(built)
+}
+
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result {
+    for file in walk(from) {
+        let relative = file.strip_prefix(from).map_err(|e| e.to_string())?;
+        let target = to.join(relative);
+        fs::create_dir_all(target.parent().ok_or("a file has a parent")?)
+            .map_err(|e| e.to_string())?;
+        fs::copy(&file, &target).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(())
+}
+
+/// One package from one wasm build, in `out`: wasm-bindgen (in `work`), wasm-opt, the glue with
+/// its snippets and the `NpsWidget` class as one module, the loader, types, package.json and
+/// the locale files. Returns the files a page downloads.
+pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    let root = root();
+    let _ = fs::remove_dir_all(work);
+    eprintln!("$ wasm-bindgen --target web {}", wasm.display());
+    // NPS_KEEP_NAMES=1 keeps function names in dist/ for `twiggy top dist/nps_widget_bg.wasm`.
+    let keep_names = env::var_os("NPS_KEEP_NAMES").is_some();
+    let mut bindgen_args: Vec<std::ffi::OsString> =
+        vec!["wasm-bindgen".into(), "--target".into(), "web".into()];
+    if !keep_names {
+        bindgen_args.push("--remove-name-section".into());
+    }
+    bindgen_args.extend([
+        "--remove-producers-section".into(),
+        "--out-dir".into(),
+        work.to_path_buf().into_os_string(),
+        wasm.to_path_buf().into_os_string(),
+    ]);
+    wasm_bindgen_cli::wasm_bindgen::run_cli_with_args(bindgen_args)
+        .map_err(|e| format!("wasm-bindgen: {e}"))?;
+
+    let _ = fs::remove_dir_all(out);
+    fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
+    opt.arg(work.join("nps_widget_bg.wasm")).args([
+        "-Oz",
+        "--minify-imports-and-exports-and-modules",
+        "--strip-producers",
+        "--strip-target-features",
+    ]);
+    if !keep_names {
+        opt.arg("--strip-debug");
+    } else {
+        opt.arg("-g");
+    }
+    let shipped_wasm = out.join("nps_widget_bg.wasm");
+    opt.arg("-o").arg(&shipped_wasm);
+    eprintln!("$ {opt:?}");
+    let printed = opt.output().map_err(|e| format!("wasm-opt: {e}"))?;
+    if !printed.status.success() {
+        return Err(format!(
+            "wasm-opt failed: {}",
+            String::from_utf8_lossy(&printed.stderr)
+        ));
+    }
+    let renames = minify::parse(&String::from_utf8_lossy(&printed.stdout))?;
+    let modules = Command::new("node")
+        .args([
+            "-e",
+            "const fs = require('fs'); const m = new WebAssembly.Module(fs.readFileSync(process.argv[1])); \
+             console.log([...new Set(WebAssembly.Module.imports(m).map((i) => i.module))].join(' '))",
+        ])
+        .arg(&shipped_wasm)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let modules = String::from_utf8_lossy(&modules.stdout).trim().to_owned();
+    if modules.is_empty() || modules.contains(' ') {
+        return Err(format!(
+            "minify: expected one import module, found {modules:?}"
+        ));
+    }
+    let mut downloads = vec![out.join("nps-widget.js"), out.join("nps_widget.js")];
+    terser(
+        &root.join("js/loader.js"),
+        &out.join("nps-widget.js"),
+        false,
+    )?;
+    // The glue with the short names, then one module of it, its snippet and the class: one
+    // gzip stream and a request fewer, and only what `js/index.js` exports is public.
+    let glue_path = work.join("nps_widget.js");
+    let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+    fs::write(&glue_path, minify::patch_glue(&glue, &renames, &modules)?)
+        .map_err(|e| e.to_string())?;
+    let bundled = bundle(work, "index.js")?;
+    terser(&bundled, &out.join("nps_widget.js"), true)?;
+    downloads.push(shipped_wasm);
+
+    let mut types = minify::patch_types(
+        &fs::read_to_string(work.join("nps_widget.d.ts")).map_err(|e| e.to_string())?,
+    )?;
+    types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
+    fs::write(out.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
+    fs::write(out.join("package.json"), package_json()).map_err(|e| e.to_string())?;
+    fs::copy(root.join("README.md"), out.join("README.md")).map_err(|e| e.to_string())?;
+    // Only English is in the wasm; the other built-in locales are fetched when a page needs one.
+    for dir in [out.join("locales"), out.join("fallback/locales")] {
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for tag in nps_widget::i18n::LOCALES {
+            if !nps_widget::i18n::ships_as_file(tag) {
+                continue;
+            }
+            let table = nps_widget::i18n::table(tag).ok_or("a built-in locale without a table")?;
+            let json = serde_json::to_string(&table[..]).map_err(|e| e.to_string())?;
+            fs::write(dir.join(format!("{tag}.json")), json).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(downloads)
+}
+
+/// Bundles `js/<entry>` with what it imports from `work` (wasm-bindgen's output there: the
+/// glue, its snippets) into one ES module, by Rollup; returns the bundle's path.
+pub(crate) fn bundle(work: &Path, entry: &str) -> Result<PathBuf> {
+    for file in ["api.js", entry] {
+        fs::copy(root().join("js").join(file), work.join(file))
+            .map_err(|e| format!("js/{file}: {e}"))?;
+    }
+    let bundled = work.join("bundled.js");
+    run(Command::new("node")
+        .arg(root().join("node_modules/rollup/dist/bin/rollup"))
+        .arg(work.join(entry))
+        .args(["--format", "es", "--silent", "--file"])
+        .arg(&bundled))?;
+    Ok(bundled)
+}
+
+pub(crate) fn terser(input: &Path, output: &Path, module: bool) -> Result {
+    let mut cmd = Command::new("node");
+    cmd.arg(root().join("node_modules/terser/bin/terser"))
+        .arg(input)
+        .args(["--compress", "passes=2", "--mangle", "--ecma", "2020"]);
+    if module {
+        cmd.arg("--module");
+    }
+    cmd.arg("--output").arg(output);
+    run(&mut cmd)
+}
+
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub(crate) fn package_json() -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    format!(
+        r#"{{
+  "name": "nps-widget",
+  "type": "module",
+  "version": "{version}",
+  "description": "A tiny, accessible Net Promoter Score widget in WebAssembly",
+  "license": "MIT",
+  "files": ["nps_widget_bg.wasm", "nps_widget.js", "nps_widget.d.ts", "nps-widget.js", "locales/", "fallback/"],
+  "main": "nps_widget.js",
+  "module": "nps_widget.js",
+  "types": "nps_widget.d.ts",
+  "sideEffects": ["./nps-widget.js"]
+}}
+"#
+    )
+}
