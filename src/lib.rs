@@ -8,6 +8,8 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unreachable_pub)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 extern crate alloc;
 

@@ -264,7 +264,10 @@ pub fn is_uuid(text: &str) -> bool {
         })
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the shape `Date.prototype.toISOString` writes.
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the shape `Date.prototype.toISOString` writes. A shape check
+/// only, with no calendar arithmetic, so no date library: this module is compiled into the
+/// wasm, where every byte is downloaded by every page. The collector reads and computes dates
+/// with the `time` crate (`collector/src/clock.rs`).
 fn is_timestamp(text: &str) -> bool {
     let b = text.as_bytes();
     let digits = |range: core::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());

@@ -121,7 +121,7 @@ async fn main() -> ExitCode {
     match nps_collector::serve(cli.settings()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nps-collector: {e}");
+            tracing::error!("{e}");
             ExitCode::from(2)
         }
     }

@@ -19,13 +19,9 @@ const THEME_SEGMENTS = [
   ['detractor', 'What disappointed detractors'],
   ['promoter', 'What promoters love'],
 ];
-const STATUSES = {
-  new: 'new',
-  contacted: 'contacted',
-  resolved: 'resolved',
-  referral_asked: 'referral asked',
-  referred: 'referred',
-};
+// The allowed values of every enumerated parameter, as the API reads them (GET /v1/choices):
+// the menus are built from them, so they never drift from the collector.
+let choices = null;
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, className) {
@@ -164,8 +160,37 @@ function queueFilter() {
   return { status: form.get('status'), me: (form.get('me') || '').trim(), mine: form.get('mine') === 'on' };
 }
 
+/// `referral_asked` → `referral asked`.
+function label(name) {
+  return name.replace(/_/g, ' ');
+}
+
+/// Fills `select` with `options` (`[value, text]` pairs), keeping its current value.
+function fillSelect(select, options) {
+  const current = select.value;
+  select.replaceChildren(...options.map(([value, text]) => Object.assign(el('option', text), { value })));
+  if (options.some(([value]) => value === current)) {
+    select.value = current;
+  }
+}
+
+/// Loads the allowed values once, and builds the menus that list them.
+async function loadChoices() {
+  if (choices) {
+    return;
+  }
+  choices = await api('/v1/choices').then((r) => r.json());
+  fillSelect($('filters').elements.interval, choices.intervals.map((i) => [i, i]));
+  fillSelect($('queue').elements.status, [
+    ['open', 'open items'],
+    ['', 'everything'],
+    ...choices.statuses.map((s) => [s, label(s)]),
+  ]);
+}
+
 async function load() {
   try {
+    await loadChoices();
     const queue = queueFilter();
     const [summary, accounts, silentAccounts, trend] = await Promise.all([
       api('/v1/summary').then((r) => r.json()),
@@ -307,7 +332,7 @@ function renderAccounts(accounts) {
 
 function statusOptions(segment) {
   const referrals = segment === 'promoter' || segment === 'passive';
-  return Object.keys(STATUSES).filter((s) => referrals || (s !== 'referral_asked' && s !== 'referred'));
+  return choices.statuses.filter((s) => referrals || !choices.referral_statuses.includes(s));
 }
 
 function noteLine(note) {
@@ -321,7 +346,7 @@ function followUpControls(r) {
   const status = el('select');
   status.setAttribute('aria-label', `Follow-up status for ${who}`);
   for (const s of statusOptions(r.segment)) {
-    const option = el('option', STATUSES[s]);
+    const option = el('option', label(s));
     option.value = s;
     option.selected = r.follow_up.status === s;
     status.append(option);
@@ -330,7 +355,7 @@ function followUpControls(r) {
     try {
       const f = await write('PATCH', `/v1/responses/${encodeURIComponent(r.id)}/follow-up`, { status: status.value });
       r.follow_up.status = f.status;
-      announce(`${who}: ${STATUSES[f.status]}`);
+      announce(`${who}: ${label(f.status)}`);
     } catch (e) {
       announce(`Could not change the status: ${e.message}`);
     }
@@ -436,7 +461,7 @@ async function openAccount(account) {
       for (const value of cells) {
         tr.append(el('td', value));
       }
-      const followUp = el('td', STATUSES[r.follow_up.status] + (r.follow_up.owner ? ` (${r.follow_up.owner})` : ''));
+      const followUp = el('td', label(r.follow_up.status) + (r.follow_up.owner ? ` (${r.follow_up.owner})` : ''));
       if (r.follow_up.notes.length) {
         const notes = el('ul', null, 'notes');
         for (const n of r.follow_up.notes) {
