@@ -62,6 +62,7 @@ impl Drop for TempDir {
 }
 
 /// A response `n` of `user` in `account`, scored `score` (`None`: dismissed) at minute `at`.
+#[allow(clippy::too_many_arguments)]
 fn response(
     n: u32,
     survey: &str,
@@ -78,7 +79,12 @@ fn response(
         Some(7..=8) => "passive",
         Some(_) => "promoter",
     };
-    let time = format!("2026-11-{:02}T{:02}:{:02}:00.000Z", 1 + at / 1440, at / 60 % 24, at % 60);
+    let time = format!(
+        "2026-11-{:02}T{:02}:{:02}:00.000Z",
+        1 + at / 1440,
+        at / 60 % 24,
+        at % 60
+    );
     let mut body = json!({
         "schema": 1,
         "id": format!("0b6e3c1a-5f7d-4c2e-9a8b-{n:012}"),
@@ -129,7 +135,16 @@ async fn upserts_never_go_backwards(db: Db) {
     use nps_collector::model::Upsert;
     let (store, _dir) = open(db, false).await;
     let partial = response(1, "s", Some("u1"), "a", Some(3), 0, "partial", None);
-    let complete = response(1, "s", Some("u1"), "a", Some(3), 0, "complete", Some("slow"));
+    let complete = response(
+        1,
+        "s",
+        Some("u1"),
+        "a",
+        Some(3),
+        0,
+        "complete",
+        Some("slow"),
+    );
     assert_eq!(put(&store, partial.clone()).await, Upsert::Inserted);
     assert_eq!(put(&store, complete).await, Upsert::Updated);
     assert_eq!(put(&store, partial).await, Upsert::Stale);
@@ -168,19 +183,46 @@ async fn running_totals_agree_with_the_responses(db: Db) {
     ] {
         put(
             &store,
-            response(next(), survey, user, account, score, at, "complete", comment),
+            response(
+                next(),
+                survey,
+                user,
+                account,
+                score,
+                at,
+                "complete",
+                comment,
+            ),
         )
         .await;
     }
     let id = next();
     put(
         &store,
-        response(id, "s2", Some("gus"), "umbrella", Some(6), 50, "partial", None),
+        response(
+            id,
+            "s2",
+            Some("gus"),
+            "umbrella",
+            Some(6),
+            50,
+            "partial",
+            None,
+        ),
     )
     .await;
     put(
         &store,
-        response(id, "s2", Some("gus"), "umbrella", Some(6), 50, "complete", Some("meh")),
+        response(
+            id,
+            "s2",
+            Some("gus"),
+            "umbrella",
+            Some(6),
+            50,
+            "complete",
+            Some("meh"),
+        ),
     )
     .await;
     for survey in [None, Some("s1"), Some("s2")] {
@@ -189,7 +231,10 @@ async fn running_totals_agree_with_the_responses(db: Db) {
             ..all(100)
         };
         let fast = store.account_counts(&filter, 0, None).await.unwrap();
-        let slow = store.account_counts(&counted(&filter), 0, None).await.unwrap();
+        let slow = store
+            .account_counts(&counted(&filter), 0, None)
+            .await
+            .unwrap();
         assert_eq!(fast, slow, "survey {survey:?}: running totals = counted");
         for segment in [
             Segment::Promoter,
@@ -218,7 +263,10 @@ async fn running_totals_agree_with_the_responses(db: Db) {
     let globex = everyone.iter().find(|a| a.account_id == "globex").unwrap();
     assert_eq!((globex.people, globex.mean_score), (0, None));
     assert_eq!(everyone.last().unwrap().account_id, "globex", "silent last");
-    let umbrella = everyone.iter().find(|a| a.account_id == "umbrella").unwrap();
+    let umbrella = everyone
+        .iter()
+        .find(|a| a.account_id == "umbrella")
+        .unwrap();
     assert_eq!(
         (umbrella.tally.detractors, umbrella.people),
         (1, 1),
@@ -242,7 +290,16 @@ async fn accounts_of_one_segment_come_from_their_peoples_latest_scores(db: Db) {
             let user = format!("{account}-u{i}");
             put(
                 &store,
-                response(n, "s", Some(&user), account, Some(score), n, "complete", None),
+                response(
+                    n,
+                    "s",
+                    Some(&user),
+                    account,
+                    Some(score),
+                    n,
+                    "complete",
+                    None,
+                ),
             )
             .await;
         }
@@ -269,18 +326,37 @@ async fn accounts_of_one_segment_come_from_their_peoples_latest_scores(db: Db) {
 
 async fn follow_ups_and_notes_are_kept_apart_from_re_deliveries(db: Db) {
     let (store, _dir) = open(db, true).await;
-    let r = response(1, "s", Some("u1"), "a", Some(2), 0, "complete", Some("broken"));
+    let r = response(
+        1,
+        "s",
+        Some("u1"),
+        "a",
+        Some(2),
+        0,
+        "complete",
+        Some("broken"),
+    );
     let id = r.0.id.clone();
     put(&store, r.clone()).await;
     let f = store
         .set_follow_up(&id, Some(Status::Contacted), Some(Some("sam")))
         .await
         .unwrap();
-    assert_eq!((f.status, f.owner.as_deref()), (Status::Contacted, Some("sam")));
-    store.add_note(&id, "called, will fix", Some("sam")).await.unwrap();
+    assert_eq!(
+        (f.status, f.owner.as_deref()),
+        (Status::Contacted, Some("sam"))
+    );
+    store
+        .add_note(&id, "called, will fix", Some("sam"))
+        .await
+        .unwrap();
     put(&store, r).await;
     let f = store.follow_up(&id).await.unwrap();
-    assert_eq!(f.status, Status::Contacted, "a re-delivery keeps the follow-up");
+    assert_eq!(
+        f.status,
+        Status::Contacted,
+        "a re-delivery keeps the follow-up"
+    );
     assert_eq!(f.notes.len(), 1);
     assert_eq!(f.notes[0].text, "called, will fix");
     let open = Filter {
@@ -303,8 +379,17 @@ async fn the_lease_is_held_by_one_collector_at_a_time(db: Db) {
     let (store, _dir) = open(db, false).await;
     assert!(store.take_lease("forward", "a", 1_000, 500).await.unwrap());
     assert!(!store.take_lease("forward", "b", 1_200, 500).await.unwrap());
-    assert!(store.take_lease("forward", "a", 1_300, 500).await.unwrap(), "renewed");
-    assert!(store.take_lease("forward", "b", 1_900, 500).await.unwrap(), "expired");
+    assert!(
+        store.take_lease("forward", "a", 1_300, 500).await.unwrap(),
+        "renewed"
+    );
+    assert!(
+        store.take_lease("forward", "b", 1_900, 500).await.unwrap(),
+        "expired"
+    );
     store.release_lease("forward", "b").await.unwrap();
-    assert!(store.take_lease("forward", "a", 1_950, 500).await.unwrap(), "released");
+    assert!(
+        store.take_lease("forward", "a", 1_950, 500).await.unwrap(),
+        "released"
+    );
 }

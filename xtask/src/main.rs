@@ -65,7 +65,7 @@ fn main() -> ExitCode {
                  e2e    build and run only the end-to-end tests\n  \
                  screenshots\n         the end-to-end tests, writing the README's screenshots to docs/screenshots/\n  \
                  bench-web [RUNS]\n         the widget's main-thread cost and memory in headless Chromium (20)\n  \
-                 bench-collector [N] [CONNECTIONS]\n         load figure of the collector on SQLite and PostgreSQL (100000, 64)\n  \
+                 bench-collector [N] [CONNECTIONS] [SUSTAINED_N]\n         load figure of the collector on SQLite and PostgreSQL, then grown from empty on SQLite (100000, 64, 1200000)\n  \
                  bench-reports [SQLITE_N] [POSTGRES_N]\n         report times and peak RSS, a B2B base and a returning one (1200000, 1200000)\n  \
                  setup  install what the tests need (wasm32 target, npm packages, Chromium)"
             );

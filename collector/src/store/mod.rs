@@ -5,7 +5,8 @@
 //! One file per concern: `migrate` (the schema), `write` (the group-commit writer), `sql` (a
 //! statement and its bound values, the filter's conditions), `responses` (the lists),
 //! `reports` (summary, trend, tallies, comments), `accounts` (the per-account view, from the
-//! running totals the schema keeps), `follow_ups`, `queue` (the webhook queue and its lease).
+//! running totals the schema keeps), `follow_ups`, `totals` (the accounts' running totals, kept by the writer), `queue` (the webhook queue
+//! and its lease).
 
 mod accounts;
 mod error;
@@ -15,6 +16,7 @@ mod queue;
 mod reports;
 mod responses;
 mod sql;
+mod totals;
 mod write;
 
 use std::time::Duration;
@@ -34,12 +36,14 @@ pub enum Backend {
     Postgres,
 }
 
-/// SQLite's page cache per connection, in KiB (negative `cache_size`): the write path's
-/// indexes and running totals stay in memory as the table grows past a million rows, instead
-/// of being read back from the file on every batch (the default is 2 MiB). Bounded: at most
-/// [`SQLITE_CONNECTIONS`] times this.
-const SQLITE_CACHE_KIB: i64 = 128 * 1024;
-/// Connections to SQLite: the writer, the forwarder and readers.
+/// SQLite's page cache of the writer's connection, in KiB (negative `cache_size`): the
+/// indexes and running totals every batch touches stay in memory as the table grows past a
+/// million rows, instead of being read back from the file (the default is 2 MiB).
+const SQLITE_WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// The page cache of each other connection (reports, the forwarder, follow-ups): reports
+/// read their index ranges once, so a large cache would only hold memory.
+const SQLITE_READER_CACHE_KIB: i64 = 8 * 1024;
+/// Connections to SQLite besides the writer's: readers, the forwarder, follow-up changes.
 const SQLITE_CONNECTIONS: u32 = 4;
 /// WAL pages written before a checkpoint copies them back: fewer, larger checkpoints while
 /// ingest runs (the default is 1,000 pages, 4 MB).
@@ -77,39 +81,48 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_owned()));
         };
-        let mut options = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite {
-                SQLITE_CONNECTIONS
-            } else {
-                16
-            })
-            .acquire_timeout(Duration::from_secs(10));
-        if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute(format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}").as_str())
+        let connect = |max: u32, cache_kib: i64| {
+            let mut options = AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10));
+            if backend == Backend::Sqlite {
+                options = options.after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
+                            .await?;
+                        conn.execute(
+                            format!("PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
+                                .as_str(),
+                        )
                         .await?;
-                    conn.execute(
-                        format!("PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}").as_str(),
-                    )
-                    .await?;
-                    conn.execute("PRAGMA temp_store = MEMORY").await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options
-            .connect(&url)
-            .await
-            .map_err(|source| StoreError::Open {
-                url: url.clone(),
-                source,
-            })?;
+                        conn.execute("PRAGMA temp_store = MEMORY").await?;
+                        Ok(())
+                    })
+                });
+            }
+            let url = url.clone();
+            async move {
+                options
+                    .connect(&url)
+                    .await
+                    .map_err(|source| StoreError::Open { url, source })
+            }
+        };
+        let pool = match backend {
+            Backend::Sqlite => connect(SQLITE_CONNECTIONS, SQLITE_READER_CACHE_KIB).await?,
+            Backend::Postgres => connect(16, 0).await?,
+        };
         migrate::run(&pool, backend).await?;
-        let writer = write::spawn(pool.clone(), backend, forward);
+        // SQLite takes one writer at a time anyway: the write loop gets a connection of its
+        // own, with the large cache; PostgreSQL's writer shares the pool.
+        let write_pool = match backend {
+            Backend::Sqlite => connect(1, SQLITE_WRITER_CACHE_KIB).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        let writer = write::spawn(write_pool, backend, forward);
         Ok(Store {
             pool,
             backend,
@@ -128,6 +141,23 @@ impl Store {
     /// fails with SQLITE_BUSY instead of waiting out the busy timeout.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(begin_write(&self.pool, self.backend).await?)
+    }
+
+    /// Recomputes the accounts' running totals from the stored responses, for a database
+    /// filled by other means than the collector (a bulk import, the report benchmark).
+    pub async fn rebuild_account_totals(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM account_people")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM account_totals")
+            .execute(&mut *tx)
+            .await?;
+        for sql in migrate::TOTALS_FROM_RESPONSES {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Whether the database answers (for `/readyz`).

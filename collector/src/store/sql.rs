@@ -16,6 +16,8 @@ use crate::model::{Bound, Filter, StatusFilter};
 enum Value {
     Text(String),
     Int(i64),
+    Null,
+    NullInt,
 }
 
 /// One statement under construction.
@@ -44,6 +46,28 @@ impl Sql {
     /// Appends a placeholder bound to `value`.
     pub(crate) fn push_bind(&mut self, value: impl Into<String>) -> &mut Sql {
         self.values.push(Value::Text(value.into()));
+        let n = self.values.len();
+        self.text.push_str(&format!("${n}"));
+        self
+    }
+
+    /// Appends a placeholder bound to text or `NULL`.
+    pub(crate) fn push_bind_opt(&mut self, value: Option<String>) -> &mut Sql {
+        self.values.push(match value {
+            Some(text) => Value::Text(text),
+            None => Value::Null,
+        });
+        let n = self.values.len();
+        self.text.push_str(&format!("${n}"));
+        self
+    }
+
+    /// Appends a placeholder bound to a number or `NULL`.
+    pub(crate) fn push_bind_int_opt(&mut self, value: Option<i64>) -> &mut Sql {
+        self.values.push(match value {
+            Some(n) => Value::Int(n),
+            None => Value::NullInt,
+        });
         let n = self.values.len();
         self.text.push_str(&format!("${n}"));
         self
@@ -157,6 +181,8 @@ impl Sql {
             query = match value {
                 Value::Text(t) => query.bind(t.as_str()),
                 Value::Int(i) => query.bind(*i),
+                Value::Null => query.bind(None::<String>),
+                Value::NullInt => query.bind(None::<i64>),
             };
         }
         query

@@ -2,24 +2,31 @@
 //! in one transaction (group commit). Each request still gets its answer only after the
 //! commit, and a disk flush is shared by every response in the batch instead of paid by each.
 //! Upserts by `id` never go backwards: a late `partial` cannot overwrite a `complete` (see
-//! `Response::rank`).
+//! `Response::rank`). The accounts' running totals are kept in the same transaction
+//! (`totals`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use nps_widget::response::Response;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::sql::Sql;
+use super::totals::{Counted, Totals};
 use super::{Backend, Result, Store, StoreError};
 use crate::clock;
 use crate::model::Upsert;
 
-const UPSERT: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
-        contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
+/// The upsert of responses, before its `VALUES` rows.
+const UPSERT_INTO: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason,
+        comment, contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
         locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-        $19, $20, $21, $22)
-     ON CONFLICT (id) DO UPDATE SET
+     VALUES ";
+
+/// After its rows: a stored response is replaced only by a state at least as far along, of the
+/// same survey.
+const UPSERT_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET
         score = excluded.score, segment = excluded.segment,
         silent_reason = excluded.silent_reason, comment = excluded.comment,
         contact_consent = excluded.contact_consent,
@@ -33,6 +40,26 @@ const UPSERT: &str = "INSERT INTO responses (id, survey_id, score, segment, sile
 
 /// Most responses committed in one transaction.
 const BATCH: usize = 512;
+/// Most rows of one multi-row statement (22 bound values each, within both databases'
+/// limits). Statements are made of 32, 16, 8, 4, 2 or 1 rows, so that a few prepared forms
+/// serve every batch size.
+pub(super) const MAX_ROWS: usize = 32;
+
+/// `n` rows cut into pieces of the prepared sizes: 37 → 32, 4, 1.
+pub(super) fn pieces<T>(rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let mut size = MAX_ROWS;
+        while size > rest.len() {
+            size /= 2;
+        }
+        let (piece, tail) = rest.split_at(size);
+        out.push(piece);
+        rest = tail;
+    }
+    out
+}
 
 /// One response waiting for the writer, and where its answer goes.
 pub(super) struct Job {
@@ -92,6 +119,12 @@ async fn write_loop(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Jo
     }
 }
 
+/// Writes a batch in one transaction with a handful of statements: the batch's stored rows
+/// are read at once, the order of the batch is played out here (a later state replaces an
+/// earlier one, by the same rule the upsert's `WHERE` applies), then each response's final
+/// state is written by multi-row upserts, the webhook queue gets every change, and the
+/// accounts' totals their sum. Each statement is a round trip to the database's thread, and
+/// round trips are what the writer's time goes to.
 async fn write_batch(
     pool: &AnyPool,
     backend: Backend,
@@ -100,57 +133,155 @@ async fn write_batch(
 ) -> Result<Vec<Upsert>, sqlx::Error> {
     let mut tx = super::begin_write(pool, backend).await?;
     let now = clock::now_rfc3339();
-    let mut results = Vec::with_capacity(batch.len());
-    for Job {
-        response: r, body, ..
-    } in batch
-    {
-        let existed = sqlx::query("SELECT rank FROM responses WHERE id = $1")
-            .bind(&r.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        let written = sqlx::query(UPSERT)
-            .bind(&r.id)
-            .bind(&r.survey_id)
-            .bind(r.score.map(i64::from))
-            .bind(r.segment.as_str())
-            .bind(r.silent_reason.map(|s| s.as_str()))
-            .bind(&r.comment)
-            .bind(r.contact_consent.map(i64::from))
-            .bind(r.referral_clicked.map(i64::from))
-            .bind(r.state.as_str())
-            .bind(i64::from(r.rank()))
-            .bind(&r.user.id)
-            .bind(&r.user.account_id)
-            .bind(&r.user.email)
-            .bind(&r.context.url)
-            .bind(&r.context.locale)
-            .bind(&r.shown_at)
-            .bind(&r.answered_at)
-            .bind(&r.completed_at)
-            .bind(body)
-            .bind(&now)
-            .bind(&now)
-            .bind(r.shown_at.get(..10).unwrap_or(&r.shown_at))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if forward && written > 0 {
-            sqlx::query(
-                "INSERT INTO forwards (response_id, body, attempts, next_at) VALUES ($1, $2, 0, 0)",
-            )
-            .bind(&r.id)
-            .bind(body)
-            .execute(&mut *tx)
-            .await?;
+    let mut stored: HashMap<String, (i64, Counted)> = HashMap::new();
+    let ids: Vec<&str> = batch.iter().map(|job| job.response.id.as_str()).collect();
+    for piece in pieces(&ids) {
+        let mut sql = Sql::new(
+            "SELECT id, survey_id, segment, account_id, user_id, CAST(score AS BIGINT),
+                answered_at, comment, CAST(rank AS BIGINT) FROM responses WHERE id ",
+        );
+        sql.push_in(piece.iter().copied());
+        for row in sql.build().fetch_all(&mut *tx).await? {
+            let counted = Counted {
+                id: row.try_get(0)?,
+                survey_id: row.try_get(1)?,
+                segment: row.try_get(2)?,
+                account_id: row.try_get(3)?,
+                user_id: row.try_get(4)?,
+                score: row.try_get(5)?,
+                answered_at: row.try_get(6)?,
+                comment: row.try_get(7)?,
+            };
+            stored.insert(counted.id.clone(), (row.try_get(8)?, counted));
         }
-        results.push(match (existed, written) {
-            (false, _) => Upsert::Inserted,
-            (true, 0) => Upsert::Stale,
-            (true, _) => Upsert::Updated,
-        });
     }
+    let mut totals = Totals::default();
+    let mut results = Vec::with_capacity(batch.len());
+    // Per id, the job whose state is written; and every job that changed something.
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    let mut changes = Vec::new();
+    for (i, Job { response: r, .. }) in batch.iter().enumerate() {
+        let rank = i64::from(r.rank());
+        let result = match stored.get(&r.id) {
+            None => Upsert::Inserted,
+            Some((stored_rank, old)) if rank >= *stored_rank && old.survey_id == r.survey_id => {
+                Upsert::Updated
+            }
+            Some(_) => Upsert::Stale,
+        };
+        results.push(result);
+        if result == Upsert::Stale {
+            continue;
+        }
+        if let Some((_, old)) = stored.get(&r.id) {
+            totals.remove(old);
+        }
+        let new = Counted {
+            id: r.id.clone(),
+            survey_id: r.survey_id.clone(),
+            segment: r.segment.as_str().to_owned(),
+            account_id: r.user.account_id.clone(),
+            user_id: r.user.id.clone(),
+            score: r.score.map(i64::from),
+            answered_at: r.answered_at.clone(),
+            comment: r.comment.clone(),
+        };
+        totals.add(&new);
+        stored.insert(r.id.clone(), (rank, new));
+        last.insert(r.id.as_str(), i);
+        changes.push(i);
+    }
+    let mut written: Vec<usize> = last.into_values().collect();
+    written.sort_unstable();
+    for piece in pieces(&written) {
+        let mut sql = Sql::new(UPSERT_INTO);
+        for (n, &i) in piece.iter().enumerate() {
+            let Job {
+                response: r, body, ..
+            } = &batch[i];
+            sql.push(if n == 0 { "(" } else { ", (" })
+                .push_bind(r.id.as_str())
+                .push(", ")
+                .push_bind(r.survey_id.as_str())
+                .push(", ")
+                .push_bind_int_opt(r.score.map(i64::from))
+                .push(", ")
+                .push_bind(r.segment.as_str())
+                .push(", ")
+                .push_bind_opt(r.silent_reason.map(|s| s.as_str().to_owned()))
+                .push(", ")
+                .push_bind_opt(r.comment.clone())
+                .push(", ")
+                .push_bind_int_opt(r.contact_consent.map(i64::from))
+                .push(", ")
+                .push_bind_int_opt(r.referral_clicked.map(i64::from))
+                .push(", ")
+                .push_bind(r.state.as_str())
+                .push(", ")
+                .push_bind_int(i64::from(r.rank()))
+                .push(", ")
+                .push_bind_opt(r.user.id.clone())
+                .push(", ")
+                .push_bind_opt(r.user.account_id.clone())
+                .push(", ")
+                .push_bind_opt(r.user.email.clone())
+                .push(", ")
+                .push_bind(r.context.url.as_str())
+                .push(", ")
+                .push_bind(r.context.locale.as_str())
+                .push(", ")
+                .push_bind(r.shown_at.as_str())
+                .push(", ")
+                .push_bind_opt(r.answered_at.clone())
+                .push(", ")
+                .push_bind_opt(r.completed_at.clone())
+                .push(", ")
+                .push_bind(body.as_str())
+                .push(", ")
+                .push_bind(now.as_str())
+                .push(", ")
+                .push_bind(now.as_str())
+                .push(", ")
+                .push_bind(r.shown_at.get(..10).unwrap_or(&r.shown_at))
+                .push(")");
+        }
+        sql.push(UPSERT_CONFLICT);
+        sql.build().execute(&mut *tx).await?;
+    }
+    if forward {
+        for piece in pieces(&changes) {
+            let mut sql =
+                Sql::new("INSERT INTO forwards (response_id, body, attempts, next_at) VALUES ");
+            for (n, &i) in piece.iter().enumerate() {
+                let Job {
+                    response: r, body, ..
+                } = &batch[i];
+                sql.push(if n == 0 { "(" } else { ", (" })
+                    .push_bind(r.id.as_str())
+                    .push(", ")
+                    .push_bind(body.as_str())
+                    .push(", 0, 0)");
+            }
+            sql.build().execute(&mut *tx).await?;
+        }
+    }
+    totals.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pieces;
+
+    #[test]
+    fn batches_are_cut_into_the_prepared_sizes() {
+        let rows: Vec<u32> = (0..37).collect();
+        let sizes: Vec<usize> = pieces(&rows).iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, [32, 4, 1]);
+        let rows: Vec<u32> = (0..100).collect();
+        let sizes: Vec<usize> = pieces(&rows).iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, [32, 32, 32, 4]);
+        assert!(pieces::<u32>(&[]).is_empty());
+    }
 }
