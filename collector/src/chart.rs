@@ -114,21 +114,9 @@ pub fn trend_svg(summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Interval, PeriodCounts};
+    use crate::model::Interval;
     use crate::report::summarize;
-    use nps_widget::segment::Tally;
-
-    fn counts(period: &str, p: u64, pa: u64, d: u64, s: u64) -> PeriodCounts {
-        PeriodCounts {
-            period: period.into(),
-            tally: Tally {
-                promoters: p,
-                passives: pa,
-                detractors: d,
-                silents: s,
-            },
-        }
-    }
+    use crate::report::tests::counts;
 
     #[test]
     fn the_trend_chart_plots_each_scored_period() {

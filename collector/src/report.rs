@@ -145,10 +145,11 @@ impl From<AccountCounts> for Account {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn counts(period: &str, p: u64, pa: u64, d: u64, s: u64) -> PeriodCounts {
+    /// A period's counts, for the tests here and the chart's.
+    pub(crate) fn counts(period: &str, p: u64, pa: u64, d: u64, s: u64) -> PeriodCounts {
         PeriodCounts {
             period: period.into(),
             tally: Tally {

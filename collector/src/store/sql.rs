@@ -81,6 +81,11 @@ impl Sql {
         self
     }
 
+    /// Opens the `n`-th row of a multi-row `VALUES` list: `(`, then `, (`.
+    pub(crate) fn open_row(&mut self, n: usize) -> &mut Sql {
+        self.push(if n == 0 { "(" } else { ", (" })
+    }
+
     /// Starts the next condition: ` WHERE ` the first time, ` AND ` after.
     pub(crate) fn and(&mut self) -> &mut Sql {
         self.conditions += 1;

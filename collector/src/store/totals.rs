@@ -146,7 +146,7 @@ impl Totals {
                 "INSERT INTO account_people (scope, person, account_id, latest_key, score) VALUES ",
             );
             for (i, (scope, person, account, key, score)) in rows.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" })
+                sql.open_row(i)
                     .push_bind(scope.as_str())
                     .push(", ")
                     .push_bind(person.as_str())
@@ -172,7 +172,7 @@ impl Totals {
                  VALUES ",
             );
             for (i, ((scope, account), d)) in rows.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" })
+                sql.open_row(i)
                     .push_bind(scope.as_str())
                     .push(", ")
                     .push_bind(account.as_str());

@@ -199,7 +199,7 @@ async fn write_batch(
             let Job {
                 response: r, body, ..
             } = &batch[i];
-            sql.push(if n == 0 { "(" } else { ", (" })
+            sql.open_row(n)
                 .push_bind(r.id.as_str())
                 .push(", ")
                 .push_bind(r.survey_id.as_str())
@@ -256,7 +256,7 @@ async fn write_batch(
                 let Job {
                     response: r, body, ..
                 } = &batch[i];
-                sql.push(if n == 0 { "(" } else { ", (" })
+                sql.open_row(n)
                     .push_bind(r.id.as_str())
                     .push(", ")
                     .push_bind(body.as_str())
