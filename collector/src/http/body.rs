@@ -11,22 +11,38 @@ use serde_json::Value;
 use super::error::ApiError;
 
 /// Reads `body` as a `T`, or the 400 that names the field at fault (`body` when it is not
-/// JSON at all).
+/// JSON at all). A valid body is read in one pass, straight from the bytes; only a refused one
+/// is read again through the value deserializer, to name its field.
 pub(super) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::bad(e.to_string(), "body"))?;
-    serde_path_to_error::deserialize(Json(&value)).map_err(|e| {
-        let path = e.path().to_string();
-        let at = |name: &str| match path.as_str() {
-            "." => name.to_owned(),
-            parent => format!("{parent}.{name}"),
-        };
-        match e.into_inner() {
-            BodyError::Missing(name) => ApiError::bad(format!("missing field `{name}`"), at(name)),
-            BodyError::Other(message) if path == "." => ApiError::bad(message, "body"),
-            BodyError::Other(message) => ApiError::bad(message, path),
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => Err(refusal::<T>(body)),
+    }
+}
+
+/// Why `body` is not a `T`, naming the field.
+fn refusal<T: DeserializeOwned>(body: &[u8]) -> ApiError {
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(e) => return ApiError::bad(e.to_string(), "body"),
+    };
+    match serde_path_to_error::deserialize::<_, T>(Json(&value)) {
+        Ok(_) => ApiError::bad("the body could not be read", "body"),
+        Err(e) => {
+            let path = e.path().to_string();
+            let at = |name: &str| match path.as_str() {
+                "." => name.to_owned(),
+                parent => format!("{parent}.{name}"),
+            };
+            match e.into_inner() {
+                BodyError::Missing(name) => {
+                    ApiError::bad(format!("missing field `{name}`"), at(name))
+                }
+                BodyError::Other(message) if path == "." => ApiError::bad(message, "body"),
+                BodyError::Other(message) => ApiError::bad(message, path),
+            }
         }
-    })
+    }
 }
 
 /// What went wrong while reading a body.

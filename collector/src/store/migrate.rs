@@ -47,19 +47,25 @@ pub(super) const TOTALS_FROM_RESPONSES: [&str; 4] = [
         SELECT '' AS scope, account_id, segment, answered_at FROM responses
         WHERE account_id IS NOT NULL
      ) AS r GROUP BY scope, account_id",
-    "UPDATE account_totals SET
-        score_sum = COALESCE((SELECT SUM(p.score) FROM account_people p
-            WHERE p.scope = account_totals.scope AND p.account_id = account_totals.account_id), 0),
-        people = (SELECT COUNT(*) FROM account_people p
-            WHERE p.scope = account_totals.scope AND p.account_id = account_totals.account_id),
-        latest_comment_key = (SELECT MAX(COALESCE(r.answered_at, '') || '|' || r.id)
-            FROM responses r WHERE r.account_id = account_totals.account_id
-            AND (account_totals.scope = '' OR r.survey_id = account_totals.scope)
-            AND r.comment <> '')",
-    "UPDATE account_totals SET latest_comment = (SELECT r.comment FROM responses r
-        WHERE r.account_id = account_totals.account_id
-        AND COALESCE(r.answered_at, '') || '|' || r.id = account_totals.latest_comment_key)
-     WHERE latest_comment_key IS NOT NULL",
+    "UPDATE account_totals SET score_sum = sums.score_sum, people = sums.people
+     FROM (SELECT scope, account_id, SUM(score) AS score_sum, COUNT(*) AS people
+        FROM account_people GROUP BY scope, account_id) AS sums
+     WHERE sums.scope = account_totals.scope AND sums.account_id = account_totals.account_id",
+    "UPDATE account_totals SET latest_comment_key = newest.k, latest_comment = newest.comment
+     FROM (SELECT scope, account_id, k, comment FROM (
+            SELECT scope, account_id, k, comment, ROW_NUMBER() OVER (
+                PARTITION BY scope, account_id ORDER BY k DESC) AS n
+            FROM (
+                SELECT survey_id AS scope, account_id,
+                    COALESCE(answered_at, '') || '|' || id AS k, comment
+                FROM responses WHERE account_id IS NOT NULL AND comment <> ''
+                UNION ALL
+                SELECT '' AS scope, account_id,
+                    COALESCE(answered_at, '') || '|' || id AS k, comment
+                FROM responses WHERE account_id IS NOT NULL AND comment <> ''
+            ) AS commented
+        ) AS ranked WHERE n = 1) AS newest
+     WHERE newest.scope = account_totals.scope AND newest.account_id = account_totals.account_id",
 ];
 
 /// One migration.
