@@ -51,7 +51,8 @@ pub fn parse_bound(text: &str) -> Option<Bound> {
         .map(|at| Bound::Instant(at.to_offset(UtcOffset::UTC)))
 }
 
-/// The bucket a stored timestamp falls in (`2026-11-23`, the week's Monday, or `2026-11`);
+/// The bucket a stored timestamp falls in (`2026-11-23`, the week's Monday, or `2026-11`): the
+/// calendar the databases' own week and month grouping is checked against (tests/store.rs);
 /// `None` for text that does not start with a date.
 pub fn period_of(timestamp: &str, interval: Interval) -> Option<String> {
     let date = Date::parse(timestamp.get(..10)?, DAY).ok()?;

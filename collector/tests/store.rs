@@ -31,6 +31,7 @@ on_both!(
     upserts_never_go_backwards,
     running_totals_agree_with_the_responses,
     accounts_of_one_segment_come_from_their_peoples_latest_scores,
+    the_databases_weeks_and_months_are_the_calendars,
     follow_ups_and_notes_are_kept_apart_from_re_deliveries,
     the_lease_is_held_by_one_collector_at_a_time,
 );
@@ -398,4 +399,45 @@ async fn the_lease_is_held_by_one_collector_at_a_time(db: Db) {
         store.take_lease("forward", "a", 1_950, 500).await.unwrap(),
         "released"
     );
+}
+
+async fn the_databases_weeks_and_months_are_the_calendars(db: Db) {
+    use nps_collector::model::Interval;
+    let (store, _dir) = open(db, false).await;
+    // Minutes from 2026-11-01 (a Sunday): that Sunday, the Monday after, and on through the
+    // month's last day, five weeks in all.
+    let minutes = [0, 1440, 1440 * 8, 1440 * 15, 1440 * 22, 1440 * 29 + 60];
+    for (n, at) in minutes.iter().enumerate() {
+        put(
+            &store,
+            response(n as u32 + 1, "s", None, "a", Some(9), *at, "complete", None),
+        )
+        .await;
+    }
+    let shown: Vec<String> = store
+        .rows(&all(100))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.shown_at)
+        .collect();
+    for interval in [Interval::Week, Interval::Month] {
+        let mut expected: Vec<String> = shown
+            .iter()
+            .map(|t| clock::period_of(t, interval).unwrap())
+            .collect();
+        expected.sort();
+        expected.dedup();
+        let periods: Vec<String> = store
+            .period_counts(&all(1), interval)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.period)
+            .collect();
+        assert_eq!(
+            periods, expected,
+            "{interval:?}: SQL buckets = the calendar's"
+        );
+    }
 }
