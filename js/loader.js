@@ -17,7 +17,7 @@
   var api = (window.NpsWidget = window.NpsWidget || {});
   var queue = own.call(api, 'q') ? api.q : [];
   var instance = null;
-  var USER_ATTRIBUTES = { 'user-id': 'id', 'account-id': 'account_id', 'user-email': 'email' };
+  var USER_ATTRIBUTES = { 'user-id': 'id', 'account-id': 'account_id', 'user-email': 'email', 'user-hash': 'hash' };
 
   function fail(error) {
     var message = String((error && error.message) || error);
@@ -55,7 +55,7 @@
   var names = Object.keys(attributes);
 
   // data-* attributes (data-survey-id: survey_id) over data-config's JSON; data-user-id,
-  // data-account-id and data-user-email fill `user`. All text: the widget reads "0.5" and
+  // data-account-id, data-user-email and data-user-hash fill `user`. All text: the widget reads "0.5" and
   // "true" as a number and a boolean (the `fromAttributes` rule).
   function config() {
     var result = {};

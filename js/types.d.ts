@@ -14,7 +14,7 @@ export class NpsWidget {
   hide(): void;
   /** Removes every node, listener and timer the widget added. */
   destroy(): void;
-  /** Sets who is answering: `{ id, account_id, email, traits }`. */
+  /** Sets who is answering: `{ id, account_id, email, hash, traits }`. */
   identify(user: NpsUser): void;
   /** Listens to `ready`, `shown`, `score`, `complete`, `dismiss`, `referral` or `error`. */
   on<K extends keyof NpsEventMap>(event: K, listener: (detail: NpsEventMap[K]) => void): void;
@@ -85,6 +85,9 @@ export interface NpsUser {
   id?: string;
   account_id?: string;
   email?: string;
+  /** HMAC-SHA256 (lower-case hex) of `id + "\n" + (account_id ?? "")`, keyed by the
+   * collector's identity secret, computed by the site's server. */
+  hash?: string;
   traits?: Record<string, string | number | boolean>;
 }
 

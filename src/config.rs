@@ -214,7 +214,7 @@ pub const KEYS: [&str; 24] = [
     "include_query",
 ];
 
-const USER_KEYS: [&str; 4] = ["id", "account_id", "email", "traits"];
+const USER_KEYS: [&str; 5] = ["id", "account_id", "email", "hash", "traits"];
 const REFERRAL_KEYS: [&str; 3] = ["url", "text", "segments"];
 const STYLE_KEYS: [&str; 7] = [
     "accent",
@@ -752,6 +752,7 @@ impl Reader {
                 "id" => &mut user.id,
                 "account_id" => &mut user.account_id,
                 "email" => &mut user.email,
+                "hash" => &mut user.hash,
                 "traits" => {
                     for (trait_name, tv) in self.map(&path, v)? {
                         let trait_value = match tv {

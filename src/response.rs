@@ -82,6 +82,10 @@ pub struct User {
     /// For follow-up contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The site's signature of `id` and `account_id` (HMAC-SHA256, hex), which a collector
+    /// with an identity secret checks; it never stores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     /// Plan, role, seats…
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "traits_map")]
     pub traits: Vec<(String, TraitValue)>,
@@ -232,6 +236,7 @@ impl Response {
             ("user.id", &self.user.id),
             ("user.account_id", &self.user.account_id),
             ("user.email", &self.user.email),
+            ("user.hash", &self.user.hash),
         ] {
             if value.as_ref().is_some_and(|v| v.len() > 256) {
                 return fail(field, "is longer than 256 characters");

@@ -112,9 +112,11 @@ pub fn responses(rows: &[Stored], header: bool) -> Vec<u8> {
 }
 
 /// Accounts as CSV, with the header.
-pub fn accounts(accounts: &[Account]) -> Vec<u8> {
+pub fn accounts(accounts: &[Account], header: bool) -> Vec<u8> {
     let mut out = writer();
-    write(&mut out, &ACCOUNT_COLUMNS.map(Cow::Borrowed));
+    if header {
+        write(&mut out, &ACCOUNT_COLUMNS.map(Cow::Borrowed));
+    }
     for a in accounts {
         write(
             &mut out,
@@ -215,7 +217,7 @@ mod tests {
             people: 1,
             open_follow_ups: 1,
         };
-        let text = String::from_utf8(accounts(&[account])).unwrap();
+        let text = String::from_utf8(accounts(&[account], true)).unwrap();
         assert!(text.contains("\r\nacct,detractor,-100,"), "{text}");
     }
 }

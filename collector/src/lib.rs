@@ -12,6 +12,7 @@
 //!   themes.
 //! - [`forward`]: the webhook; [`limit`], [`proxy`], [`server`], [`metrics`]: serving in the
 //!   open (rate limit, trusted proxies, connection limits and timeouts, OpenMetrics).
+//! - [`team`]: roles and tokens; [`identity`]: the site's signature of who answers.
 
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod export;
 pub mod forward;
 pub mod http;
+pub mod identity;
 pub mod limit;
 pub mod metrics;
 pub mod model;
@@ -33,6 +35,7 @@ pub mod settings;
 pub mod start;
 pub mod stats;
 pub mod store;
+pub mod team;
 pub mod themes;
 
 pub use settings::Settings;

@@ -219,6 +219,8 @@ pub struct Filter {
     pub status: Option<StatusFilter>,
     /// Only this account's responses.
     pub account_id: Option<String>,
+    /// Only responses whose follow-up this teammate owns.
+    pub owner: Option<String>,
 }
 
 impl Filter {
@@ -280,6 +282,8 @@ pub struct FollowUp {
     pub owner: Option<String>,
     /// When the state or owner last changed.
     pub updated_at: Option<String>,
+    /// The teammate (their token's name) who changed it last.
+    pub updated_by: Option<String>,
     /// Oldest first.
     pub notes: Vec<Note>,
 }
@@ -290,6 +294,7 @@ impl Default for FollowUp {
             status: Status::New,
             owner: None,
             updated_at: None,
+            updated_by: None,
             notes: Vec::new(),
         }
     }

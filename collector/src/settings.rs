@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::proxy::TrustProxy;
+use crate::team::MIN_TOKEN_LEN;
 
 /// How the collector runs.
 #[derive(Debug, Clone)]
@@ -17,9 +18,15 @@ pub struct Settings {
     pub static_dirs: Vec<PathBuf>,
     /// Origins allowed to POST from other sites (CORS). Empty: same origin only.
     pub allow_origins: Vec<String>,
-    /// Bearer token for the read API, the dashboard and `/metrics`; `None` leaves them open,
-    /// which [`Settings::check_exposure`] allows on loopback only.
+    /// An admin token given at start (`--token`), for bootstrapping; the team's own tokens
+    /// live in the database (`nps-collector token create`). With neither, the collector makes
+    /// an admin token at start and prints it: there is no open mode.
     pub token: Option<String>,
+    /// `--identity-secret`: responses naming a user or an account must carry `user.hash`, the
+    /// site server's HMAC-SHA256 of them with this secret.
+    pub identity_secret: Option<String>,
+    /// `--require-identity`: anonymous responses are refused too.
+    pub require_identity: bool,
     /// Responses accepted per client address per minute; 0 turns the limit off.
     pub rate_limit: u32,
     /// Webhook every stored change is forwarded to (`http(s)://…`).
@@ -49,6 +56,8 @@ impl Default for Settings {
             static_dirs: Vec::new(),
             allow_origins: Vec::new(),
             token: None,
+            identity_secret: None,
+            require_identity: false,
             rate_limit: 600,
             forward: None,
             forward_ca: None,
@@ -63,17 +72,61 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Refuses to serve respondents' emails and comments to the network: listening on an
-    /// address other than loopback needs a token.
-    pub fn check_exposure(&self) -> Result<(), String> {
-        if self.token.is_none() && !self.listen.ip().is_loopback() {
+    /// Refuses settings that would leave a door open: a short `--token`, or
+    /// `--require-identity` without a secret to check identities with.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(token) = &self.token {
+            if token.chars().count() < MIN_TOKEN_LEN {
+                return Err(format!(
+                    "--token: {} characters is too short to be a lock; give at least \
+                     {MIN_TOKEN_LEN}, for example --token $(openssl rand -hex 16)",
+                    token.chars().count()
+                ));
+            }
+        }
+        if self.require_identity && self.identity_secret.is_none() {
+            return Err(
+                "--require-identity needs --identity-secret (or NPS_IDENTITY_SECRET) to check \
+                 user.hash with"
+                    .into(),
+            );
+        }
+        if self
+            .identity_secret
+            .as_ref()
+            .is_some_and(|s| s.chars().count() < MIN_TOKEN_LEN)
+        {
             return Err(format!(
-                "--listen {}: the read API would be open to the network without a token. Set \
-                 one with --token (or NPS_TOKEN), for example --token $(openssl rand -hex 16), \
-                 or listen on 127.0.0.1",
-                self.listen
+                "--identity-secret: give at least {MIN_TOKEN_LEN} characters"
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_tokens_and_identity_without_a_secret_are_refused() {
+        let short = Settings {
+            token: Some("t0ken".into()),
+            ..Settings::default()
+        };
+        assert!(short
+            .check()
+            .unwrap_err()
+            .starts_with("--token: 5 characters"));
+        let long = Settings {
+            token: Some("0123456789abcdef".into()),
+            ..Settings::default()
+        };
+        assert!(long.check().is_ok());
+        let require = Settings {
+            require_identity: true,
+            ..Settings::default()
+        };
+        assert!(require.check().unwrap_err().contains("--identity-secret"));
     }
 }

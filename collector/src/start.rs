@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::team::Role;
 use crate::{forward, http, server};
 
 /// Serves the collector on `listener` until `shutdown`, then finishes the requests it
@@ -65,7 +66,7 @@ pub async fn run(
 
 /// Opens the store, binds, prints the address, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> Result<(), String> {
-    settings.check_exposure()?;
+    settings.check()?;
     let store = Store::open_with(&settings.db, settings.forward.is_some())
         .await
         .map_err(|e| e.to_string())?;
@@ -77,9 +78,29 @@ pub async fn serve(settings: Settings) -> Result<(), String> {
         "nps-collector listening on http://{addr}/ (database {})",
         settings.db
     );
+    if let Some(token) = first_token(&store, &settings).await? {
+        println!(
+            "no token was given or stored: made an admin token named \"{}\" (shown once, keep it)\n\
+             dashboard: http://{addr}/dashboard#token={token}\n{token}",
+            http::BOOTSTRAP_NAME
+        );
+    }
     run(listener, store, &settings, shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// There is no open mode: without `--token` and with no token stored, an admin token is made
+/// (and returned, to be printed once).
+async fn first_token(store: &Store, settings: &Settings) -> Result<Option<String>, String> {
+    if settings.token.is_some() || !store.tokens().await.map_err(|e| e.to_string())?.is_empty() {
+        return Ok(None);
+    }
+    store
+        .create_token(http::BOOTSTRAP_NAME, Role::Admin)
+        .await
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 async fn shutdown() {

@@ -16,6 +16,11 @@ enum Db {
     Postgres,
 }
 
+/// The admin token every test collector is started with (unless a test gives its own); the
+/// request helpers send it unless a request names its own `Authorization` ("" for none).
+const TOKEN: &str = "t0ken-for-the-tests-0123";
+const BEARER: &str = "Bearer t0ken-for-the-tests-0123";
+
 struct Server {
     addr: SocketAddr,
     _dir: TempDir,
@@ -52,7 +57,7 @@ async fn start(db: Db, o: Options<'_>) -> Server {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: url.clone(),
         allow_origins: o.allow_origins.iter().map(|s| s.to_string()).collect(),
-        token: o.token.map(str::to_owned),
+        token: Some(o.token.unwrap_or(TOKEN).to_owned()),
         rate_limit: o.rate_limit,
         forward: o.forward.clone(),
         ..Settings::default()
@@ -140,7 +145,13 @@ async fn exchange_raw(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    for (k, v) in headers {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        text.push_str(&format!("Authorization: {BEARER}\r\n"));
+    }
+    for (k, v) in headers.iter().filter(|(_, v)| !v.is_empty()) {
         text.push_str(&format!("{k}: {v}\r\n"));
     }
     text.push_str("\r\n");
@@ -250,7 +261,7 @@ fn silent(n: u32, shown_at: &str) -> Value {
 }
 
 async fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    exchange(addr, "GET", path, &[("Authorization", "Bearer t0ken")], "").await
+    exchange(addr, "GET", path, &[("Authorization", BEARER)], "").await
 }
 
 async fn get_json(addr: SocketAddr, path: &str) -> Value {
@@ -368,14 +379,14 @@ async fn other_origins_are_refused_unless_allowed(db: Db) {
 }
 
 async fn reading_needs_the_token_when_one_is_set(db: Db) {
-    let s = start_with_token(db, "s3cret").await;
-    let (status, _) = request(s.addr, "GET", "/v1/responses", &[], "").await;
+    let s = start_with_token(db, "s3cret-s3cret-s3cret").await;
+    let (status, _) = request(s.addr, "GET", "/v1/responses", &[("Authorization", "")], "").await;
     assert_eq!(status, 401);
     let (status, _) = request(
         s.addr,
         "GET",
         "/v1/responses",
-        &[("Authorization", "Bearer s3cret")],
+        &[("Authorization", "Bearer s3cret-s3cret-s3cret")],
         "",
     )
     .await;
@@ -427,7 +438,7 @@ async fn bodies_that_are_not_json_get_415(db: Db) {
 }
 
 async fn summary_reports_the_seed_example_as_forty_with_counts_and_trend(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     let scores = [10, 9, 9, 10, 9, 10, 7, 8, 3, 6];
     for (n, score) in scores.iter().enumerate() {
         let day = if n < 5 { "2026-10-20" } else { "2026-11-03" };
@@ -462,7 +473,7 @@ async fn summary_reports_the_seed_example_as_forty_with_counts_and_trend(db: Db)
 }
 
 async fn accounts_and_lists_tell_who_to_call(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     let t = "2026-11-23T10:00:00.000Z";
     post(s.addr, &answer(1, 10, "acme", t, Some("Love the exports"))).await;
     post(s.addr, &answer(2, 2, "globex", t, Some("=1+1, \"slow\""))).await;
@@ -495,7 +506,7 @@ async fn accounts_and_lists_tell_who_to_call(db: Db) {
 }
 
 async fn bad_read_queries_get_400_naming_the_parameter(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     for (path, field) in [
         ("/v1/responses?segment=fans", "segment"),
         ("/v1/responses?format=xml", "format"),
@@ -509,7 +520,7 @@ async fn bad_read_queries_get_400_naming_the_parameter(db: Db) {
         assert_eq!(error["field"], field, "{path}");
     }
     for path in ["/v1/summary", "/v1/accounts", "/v1/responses?format=csv"] {
-        let (status, _) = request(s.addr, "GET", path, &[], "").await;
+        let (status, _) = request(s.addr, "GET", path, &[("Authorization", "")], "").await;
         assert_eq!(status, 401, "{path} without the token");
     }
 }
@@ -624,7 +635,7 @@ async fn stored_changes_are_forwarded_once_each_with_retries(db: Db) {
 }
 
 async fn lists_page_by_cursor_and_weeks_start_on_monday(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     // 25 responses over three days; two share a shown_at, which the cursor tells apart by id.
     for n in 0..25u32 {
         let shown = match n {
@@ -638,14 +649,8 @@ async fn lists_page_by_cursor_and_weeks_start_on_monday(db: Db) {
     let mut path = "/v1/responses?limit=10&survey_id=default".to_owned();
     let mut pages = 0;
     loop {
-        let (status, head, body) = exchange_raw(
-            s.addr,
-            "GET",
-            &path,
-            &[("Authorization", "Bearer t0ken")],
-            "",
-        )
-        .await;
+        let (status, head, body) =
+            exchange_raw(s.addr, "GET", &path, &[("Authorization", BEARER)], "").await;
         assert_eq!(status, 200, "{path}: {body}");
         pages += 1;
         let page: Vec<Value> = serde_json::from_str(&body).unwrap();
@@ -694,7 +699,7 @@ async fn send(addr: SocketAddr, method: &str, path: &str, body: &Value) -> (u16,
         method,
         path,
         &[
-            ("Authorization", "Bearer t0ken"),
+            ("Authorization", BEARER),
             ("Content-Type", "application/json"),
         ],
         &body.to_string(),
@@ -716,7 +721,7 @@ fn from_person(n: u32, score: Option<u8>, user: &str, account: &str, shown_at: &
 }
 
 async fn follow_ups_close_the_loop_and_survive_redelivery(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     let promoter = "0b6e3c1a-5f7d-4c2e-9a8b-000000000077";
     assert_eq!(post(s.addr, &response(ID, 3, "partial", None)).await.0, 201);
     assert_eq!(
@@ -727,7 +732,7 @@ async fn follow_ups_close_the_loop_and_survive_redelivery(db: Db) {
     );
     let path = format!("/v1/responses/{ID}/follow-up");
 
-    let (status, _) = request(s.addr, "PATCH", &path, &[], "{}").await;
+    let (status, _) = request(s.addr, "PATCH", &path, &[("Authorization", "")], "{}").await;
     assert_eq!(status, 401, "no token");
     let unknown = "/v1/responses/0b6e3c1a-5f7d-4c2e-9a8b-999999999999/follow-up";
     assert_eq!(
@@ -789,7 +794,11 @@ async fn follow_ups_close_the_loop_and_survive_redelivery(db: Db) {
     assert_eq!(f["status"], "contacted");
     assert_eq!(f["owner"], "ann@example.com");
     assert_eq!(f["notes"][0]["text"], "Called: export is broken for them");
-    assert_eq!(f["notes"][0]["author"], "ann@example.com");
+    assert_eq!(
+        f["notes"][0]["author"], "admin",
+        "the author is the token's name, whatever the body says"
+    );
+    assert_eq!(f["updated_by"], "admin");
     let fresh = get_json(s.addr, "/v1/responses?status=new").await;
     assert_eq!(fresh.as_array().unwrap().len(), 1, "the promoter is new");
     assert_eq!(fresh[0]["follow_up"]["status"], "new");
@@ -840,7 +849,7 @@ async fn follow_ups_close_the_loop_and_survive_redelivery(db: Db) {
 }
 
 async fn accounts_carry_their_segment_and_silent_accounts_are_listed(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     let t = |d: u32| format!("2026-11-{d:02}T10:00:00.000Z");
     let people = [
         // acme: u1 was a detractor, then a promoter (the latest counts), u2 a promoter.
@@ -920,7 +929,7 @@ async fn accounts_carry_their_segment_and_silent_accounts_are_listed(db: Db) {
 }
 
 async fn summary_compare_and_themes_answer_with_statistics(db: Db) {
-    let s = start_with_token(db, "t0ken").await;
+    let s = start_with_token(db, TOKEN).await;
     let mut n = 0;
     let mut add = |count: u32, score: u8, day: &str, comment: Option<&'static str>| {
         let mut bodies = Vec::new();

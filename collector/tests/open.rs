@@ -434,7 +434,7 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
 #[tokio::test]
 async fn health_readiness_metrics_and_request_ids() {
     let collector = start(Settings {
-        token: Some("t0ken".into()),
+        token: Some("t0ken-for-the-tests-0123".into()),
         ..settings(sqlite_url("metrics"))
     })
     .await;
@@ -457,7 +457,7 @@ async fn health_readiness_metrics_and_request_ids() {
     assert_eq!(no_token.status(), 401, "metrics are behind the token");
     let text = c
         .get(format!("{base}/metrics"))
-        .bearer_auth("t0ken")
+        .bearer_auth("t0ken-for-the-tests-0123")
         .send()
         .await
         .unwrap()
@@ -521,18 +521,21 @@ async fn shutdown_answers_every_accepted_post_and_keeps_it() {
 }
 
 #[test]
-fn listening_on_the_network_without_a_token_refuses_to_start() {
+fn a_short_token_refuses_to_start() {
     let dir = std::env::temp_dir().join(format!("nps-open-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = format!("sqlite://{}", dir.join("t.db").display());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nps-collector"))
-        .args(["--listen", "0.0.0.0:0", "--db", &db])
+        .args(["--listen", "127.0.0.1:0", "--db", &db, "--token", "short"])
         .env_remove("NPS_TOKEN")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--token"), "says how to set one: {stderr}");
+    assert!(
+        stderr.contains("--token: 5 characters is too short"),
+        "names the flag and the problem: {stderr}"
+    );
 
     // Flags are checked with names; the environment is the fallback.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_nps-collector"))
@@ -553,7 +556,7 @@ async fn follow_up_changes_reach_the_webhook_as_events_of_their_own() {
     tokio::spawn(async move { axum::serve(hook, router).await });
     let collector = start(Settings {
         forward: Some(hook_url),
-        token: Some("t0ken".into()),
+        token: Some("t0ken-for-the-tests-0123".into()),
         ..settings(sqlite_url("events"))
     })
     .await;
@@ -564,7 +567,7 @@ async fn follow_up_changes_reach_the_webhook_as_events_of_their_own() {
     let c = client();
     let patched = c
         .patch(format!("{base}/follow-up"))
-        .bearer_auth("t0ken")
+        .bearer_auth("t0ken-for-the-tests-0123")
         .header("content-type", "application/json")
         .body(json!({"status": "contacted", "owner": "ann"}).to_string())
         .send()
@@ -573,7 +576,7 @@ async fn follow_up_changes_reach_the_webhook_as_events_of_their_own() {
     assert_eq!(patched.status(), 200);
     let noted = c
         .post(format!("{base}/notes"))
-        .bearer_auth("t0ken")
+        .bearer_auth("t0ken-for-the-tests-0123")
         .header("content-type", "application/json")
         .body(json!({"text": "Called, fixing the export"}).to_string())
         .send()

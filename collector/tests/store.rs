@@ -346,7 +346,7 @@ async fn follow_ups_and_notes_are_kept_apart_from_re_deliveries(db: Db) {
     let id = r.0.id.clone();
     put(&store, r.clone()).await;
     let f = store
-        .set_follow_up(&id, Some(Status::Contacted), Some(Some("sam")))
+        .set_follow_up(&id, Some(Status::Contacted), Some(Some("sam")), "sam")
         .await
         .unwrap();
     assert_eq!(
@@ -372,7 +372,7 @@ async fn follow_ups_and_notes_are_kept_apart_from_re_deliveries(db: Db) {
     };
     assert_eq!(store.rows(&open).await.unwrap().len(), 1);
     store
-        .set_follow_up(&id, Some(Status::Resolved), None)
+        .set_follow_up(&id, Some(Status::Resolved), None, "sam")
         .await
         .unwrap();
     assert!(store.rows(&open).await.unwrap().is_empty());

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCollector, launch, openPage, root, screenshot } from './harness.mjs';
 
-const TOKEN = 'e2e-read-token';
-let collector, browser;
+const TOKEN = 'e2e-read-token-0123456789';
+let collector, browser, samToken;
 
 function body(n, score, account, email, comment, shownAt) {
   const segment = score == null ? 'silent' : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
@@ -53,6 +53,14 @@ before(async () => {
     });
     assert.equal(r.status, 201, await r.text());
   }
+  // A member of the team, who works the queue with a token of her own.
+  const made = await fetch(`${collector.url}/v1/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ name: 'sam', role: 'member' }),
+  });
+  assert.equal(made.status, 201);
+  samToken = (await made.json()).token;
   browser = await launch();
 });
 after(async () => {
@@ -113,16 +121,18 @@ async function axe(page) {
   });
 }
 
-async function signIn(page) {
+async function signIn(page, token = TOKEN) {
   await page.goto(`${collector.url}/dashboard`);
-  await page.getByLabel('Token').fill(TOKEN);
+  await page.getByLabel('Token').fill(token);
   await page.getByRole('button', { name: 'Open the dashboard' }).click();
   await page.locator('#nps').filter({ hasText: '+37.5' }).waitFor();
 }
 
 test('the work queue: status, owner and notes per response, filters, silent accounts, themes, account page', async () => {
   const page = await openPage(browser, { viewport: { width: 1200, height: 1800 } });
-  await signIn(page);
+  await signIn(page, samToken);
+  await page.getByText('Signed in as sam (member)').waitFor();
+  assert.ok(await page.locator('#team-view').isHidden(), 'the Team view is for admins');
   assert.deepEqual(await axe(page), [], 'axe on the dashboard');
   assert.match(await page.locator('#change').textContent(), /^The week of 2026-11-16 against the week of 2026-11-09: NPS .* points, within what chance alone would give \(z = -?[\d.]+\); more answers would tell\.$/);
 
@@ -141,9 +151,10 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   await status.focus();
   await status.selectOption('contacted');
   await page.getByRole('status').filter({ hasText: 'ed@globex.example: contacted' }).waitFor();
-  await page.getByLabel('Owner for ed@globex.example').fill('sam@us.example');
+  await page.getByLabel('Owner for ed@globex.example').fill('sam');
   await page.getByRole('row', { name: /ed@globex\.example/ }).getByRole('button', { name: 'Set owner' }).click();
-  await page.getByRole('status').filter({ hasText: 'owner sam@us.example' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'owner sam' }).waitFor();
+  await page.getByRole('row', { name: /ed@globex\.example/ }).getByText(/^contacted by sam at /).waitFor();
   const note = page.getByLabel('Note for ed@globex.example');
   await note.fill('<i>Called</i>: big projects time out, fix planned');
   await note.press('Tab');
@@ -159,11 +170,13 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   // It is stored: the API says so, and a reload shows it.
   const stored = await (await fetch(`${collector.url}/v1/responses?status=contacted`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
   assert.equal(stored.length, 1);
-  assert.equal(stored[0].follow_up.owner, 'sam@us.example');
+  assert.equal(stored[0].follow_up.owner, 'sam');
+  assert.equal(stored[0].follow_up.updated_by, 'sam', 'who changed it comes from the token');
   assert.equal(stored[0].follow_up.notes[0].text, '<i>Called</i>: big projects time out, fix planned');
+  assert.equal(stored[0].follow_up.notes[0].author, 'sam');
 
-  // Filters: only mine shows the one item owned by me; resolved items leave the open queue.
-  await page.getByLabel('Me', { exact: true }).fill('sam@us.example');
+  // Filters: only mine (asked of the API: owner=sam) shows the one item sam owns; resolved
+  // items leave the open queue.
   await page.getByLabel('Only mine').check();
   await page.getByRole('button', { name: 'Show', exact: true }).click();
   await page.locator('#lists').getByText('Detractors: contact them (1)').waitFor();
@@ -184,11 +197,43 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   assert.match(await page.locator('#account-figures').textContent(), /^detractor, NPS 0 ± \d+(\.\d)?, 2 people answered, 1 silent, 2 open follow-ups$/);
   const history = page.locator('#account-responses tbody tr');
   assert.equal(await history.count(), 3);
-  assert.match(await history.first().textContent(), /2026-11-10.*ed@globex\.example.*3.*detractor.*Too slow.*resolved \(sam@us\.example\).*<i>Called<\/i>: big projects time out/);
+  assert.match(await history.first().textContent(), /2026-11-10.*ed@globex\.example.*3.*detractor.*Too slow.*resolved \(sam\).*<i>Called<\/i>: big projects time out/);
   assert.deepEqual(await axe(page), [], 'axe on the account page');
   await screenshot(page, 'dashboard-account.png', { fullPage: true });
   await page.getByRole('button', { name: 'Back to the dashboard' }).click();
   await page.locator('#board').waitFor();
   // The 401s are the page asking before it had the token.
+  assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
+});
+
+test('an admin signs in from the printed link and manages the team', async () => {
+  const page = await openPage(browser, { viewport: { width: 1200, height: 1800 } });
+  await page.goto(`${collector.url}/dashboard#token=${TOKEN}`);
+  await page.locator('#nps').filter({ hasText: '+37.5' }).waitFor();
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await page.getByText('Signed in as admin (admin)').waitFor();
+  const team = page.locator('#team-view');
+  await team.getByRole('cell', { name: 'sam', exact: true }).waitFor();
+  await team.getByLabel('Name').fill('vi');
+  await team.getByLabel('Role').selectOption('viewer');
+  await team.getByRole('button', { name: 'Make a token' }).click();
+  await team.getByRole('cell', { name: 'vi', exact: true }).waitFor();
+  const shown = await page.locator('#new-token-value').textContent();
+  assert.match(shown, /^nps_[A-Za-z0-9_-]{43}$/, 'the new token, shown once');
+  assert.deepEqual(await axe(page), [], 'axe on the Team view');
+  await screenshot(page, 'dashboard-team.png', { fullPage: true });
+
+  // The viewer reads but cannot change follow-ups; once revoked, the token is refused.
+  const asViewer = (path, init = {}) => fetch(`${collector.url}${path}`, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${shown}` } });
+  assert.equal((await asViewer('/v1/summary')).status, 200);
+  const list = await (await asViewer('/v1/responses?segment=detractor')).json();
+  const refused = await asViewer(`/v1/responses/${list[0].id}/follow-up`, {
+    method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ status: 'contacted' }),
+  });
+  assert.equal(refused.status, 403);
+  assert.match((await refused.json()).error, /needs the member role/);
+  await team.getByRole('button', { name: 'Revoke vi' }).click();
+  await page.getByRole('status').filter({ hasText: "Revoked vi's token" }).waitFor();
+  assert.equal((await asViewer('/v1/summary')).status, 401);
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
 });

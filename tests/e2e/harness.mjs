@@ -41,15 +41,21 @@ export function assertSchemaV1(body) {
   }
 }
 
+/// The admin token the tests' collectors start with, unless a test gives `--token` itself.
+export const E2E_TOKEN = 'e2e-admin-token-0123456789';
+
 export async function startCollector(extraArgs = []) {
   const bin = process.env.NPS_COLLECTOR || join(root, 'target/release/nps-collector');
   const dir = mkdtempSync(join(tmpdir(), 'nps-e2e-'));
+  const tokenAt = extraArgs.indexOf('--token');
+  const token = tokenAt >= 0 ? extraArgs[tokenAt + 1] : E2E_TOKEN;
   const child = spawn(bin, [
     '--listen', '127.0.0.1:0',
     '--db', `sqlite://${join(dir, 'e2e.db')}`,
     '--static', join(root, 'www'),
     // NPS_DIST: another build's package (`cargo xtask test` runs the slice on the plain build).
     '--static', process.env.NPS_DIST || join(root, 'dist'),
+    ...(tokenAt >= 0 ? [] : ['--token', E2E_TOKEN]),
     ...extraArgs,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
@@ -63,9 +69,10 @@ export async function startCollector(extraArgs = []) {
   });
   return {
     url,
+    token,
     dbDir: dir,
     async responses(query = '') {
-      const r = await fetch(`${url}/v1/responses${query}`);
+      const r = await fetch(`${url}/v1/responses${query}`, { headers: { Authorization: `Bearer ${token}` } });
       if (!r.ok) throw new Error(`GET /v1/responses: ${r.status}`);
       return r.json();
     },

@@ -10,7 +10,7 @@ pub(crate) fn demo(extra: &[String]) -> Result {
     let root = root();
     let token = read_token()?;
     println!(
-        "demo: open http://127.0.0.1:8080/#token={token}\n      dashboard: http://127.0.0.1:8080/dashboard (read token: {token})\n      Ctrl-C stops it; answers are stored in nps.db"
+        "demo: open http://127.0.0.1:8080/#token={token}\n      dashboard (signed in as admin): http://127.0.0.1:8080/dashboard#token={token}\n      Ctrl-C stops it; answers are stored in nps.db"
     );
     let mut cmd = Command::new(collector);
     cmd.args(["--token", &token])
@@ -22,7 +22,8 @@ pub(crate) fn demo(extra: &[String]) -> Result {
     run(&mut cmd)
 }
 
-/// A fresh read token for the demo's dashboard: 16 random bytes as hex.
+/// A fresh admin token for the demo's dashboard: 16 random bytes as hex (32 characters, over
+/// the collector's 16-character minimum).
 pub(crate) fn read_token() -> Result<String> {
     let mut bytes = [0u8; 16];
     fs::File::open("/dev/urandom")

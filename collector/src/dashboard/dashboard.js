@@ -1,12 +1,13 @@
-// The collector's dashboard, a work queue for closing the loop: asks for the read token once
-// per browser session (kept in sessionStorage), then shows the NPS with its margin of error and
+// The collector's dashboard, a work queue for closing the loop: asks for the teammate's token
+// once per browser session (kept in sessionStorage; a `#token=` link signs in and is taken out of
+// the address at once), then shows the NPS with its margin of error and
 // whether the last change is real, the trend, the themes people ask for, the silent accounts,
 // the accounts, and the four lists to act on, where each response gets a status, an owner and
-// notes. Every value from the database is set as text, never as markup.
+// notes; admins also manage the team's tokens. Every value from the database is set as text,
+// never as markup.
 'use strict';
 
 const TOKEN_KEY = 'nps-dashboard-token';
-const ME_KEY = 'nps-dashboard-me';
 const SEGMENTS = [
   ['promoter', 'Promoters: ask for a referral or a review'],
   ['passive', 'Passives: ask what would earn a 9 or 10'],
@@ -22,6 +23,8 @@ const THEME_SEGMENTS = [
 // The allowed values of every enumerated parameter, as the API reads them (GET /v1/choices):
 // the menus are built from them, so they never drift from the collector.
 let choices = null;
+// Who is signed in (`{ name, role }`) and the team's names, from GET /v1/team.
+let me = null;
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, className) {
@@ -157,7 +160,50 @@ async function change(summary) {
 
 function queueFilter() {
   const form = new FormData($('queue'));
-  return { status: form.get('status'), me: (form.get('me') || '').trim(), mine: form.get('mine') === 'on' };
+  return { status: form.get('status'), mine: form.get('mine') === 'on' };
+}
+
+/// Who is signed in, the team's names for the owner fields, and (for admins) the Team view.
+async function loadTeam() {
+  const team = await api('/v1/team').then((r) => r.json());
+  me = team.me;
+  $('me').textContent = `Signed in as ${me.name} (${me.role})`;
+  const names = $('team-names');
+  names.replaceChildren(...team.team.map((t) => Object.assign(el('option'), { value: t.name })));
+  fillSelect($('new-token').elements.role, team.roles.map((r) => [r, r]));
+  $('team-view').hidden = me.role !== 'admin';
+  if (me.role === 'admin') {
+    await renderTokens();
+  }
+}
+
+async function renderTokens() {
+  const tokens = await api('/v1/tokens').then((r) => r.json());
+  const body = $('tokens').tBodies[0];
+  body.textContent = '';
+  for (const t of tokens) {
+    const tr = el('tr');
+    for (const value of [t.name, t.role, shortTime(t.created_at), t.last_used_at ? shortTime(t.last_used_at) : 'never']) {
+      tr.append(el('td', value));
+    }
+    const cell = el('td');
+    if (t.name !== me.name) {
+      cell.append(button(`Revoke ${t.name}`, async () => {
+        try {
+          const r = await fetch(`/v1/tokens/${encodeURIComponent(t.name)}`, { method: 'DELETE', headers: authHeaders() });
+          if (!r.ok) {
+            throw new Error(`${r.status}`);
+          }
+          announce(`Revoked ${t.name}'s token`);
+          await loadTeam();
+        } catch (e) {
+          announce(`Could not revoke the token: ${e.message}`);
+        }
+      }));
+    }
+    tr.append(cell);
+    body.append(tr);
+  }
 }
 
 /// `referral_asked` → `referral asked`.
@@ -191,6 +237,7 @@ async function loadChoices() {
 async function load() {
   try {
     await loadChoices();
+    await loadTeam();
     const queue = queueFilter();
     const [summary, accounts, silentAccounts, trend] = await Promise.all([
       api('/v1/summary').then((r) => r.json()),
@@ -199,7 +246,9 @@ async function load() {
       api('/v1/trend.svg').then((r) => r.blob()),
     ]);
     const lists = await Promise.all(
-      SEGMENTS.map(([segment]) => api('/v1/responses', { segment, limit: 200, status: queue.status }).then((r) => r.json())),
+      SEGMENTS.map(([segment]) => api('/v1/responses', {
+        segment, limit: 200, status: queue.status, owner: queue.mine ? me.name : '',
+      }).then((r) => r.json())),
     );
     const themes = await Promise.all(
       THEME_SEGMENTS.map(([segment]) => api('/v1/themes', { segment }).then((r) => r.json())),
@@ -335,14 +384,29 @@ function statusOptions(segment) {
   return choices.statuses.filter((s) => referrals || !choices.referral_statuses.includes(s));
 }
 
+/// `contacted by ana at 2026-11-30 10:12`, when someone changed it.
+function changedBy(followUp) {
+  return followUp.updated_by ? `${label(followUp.status)} by ${followUp.updated_by} at ${shortTime(followUp.updated_at)}` : '';
+}
+
 function noteLine(note) {
   return `${shortTime(note.at)}${note.author ? ` ${note.author}` : ''}: ${note.text}`;
 }
 
 /// One response's follow-up controls: status, owner, notes.
 function followUpControls(r) {
-  const box = el('div', null, 'item-controls');
   const who = (r.user && (r.user.email || r.user.id)) || r.id.slice(0, 8);
+  if (me.role === 'viewer') {
+    const view = el('div', label(r.follow_up.status) + (r.follow_up.owner ? ` (${r.follow_up.owner})` : ''));
+    const notes = el('ul', null, 'notes');
+    for (const n of r.follow_up.notes) {
+      notes.append(el('li', noteLine(n)));
+    }
+    view.append(notes);
+    return view;
+  }
+  const box = el('div', null, 'item-controls');
+  const by = el('p', changedBy(r.follow_up), 'changed-by');
   const status = el('select');
   status.setAttribute('aria-label', `Follow-up status for ${who}`);
   for (const s of statusOptions(r.segment)) {
@@ -355,6 +419,7 @@ function followUpControls(r) {
     try {
       const f = await write('PATCH', `/v1/responses/${encodeURIComponent(r.id)}/follow-up`, { status: status.value });
       r.follow_up.status = f.status;
+      by.textContent = changedBy(f);
       announce(`${who}: ${label(f.status)}`);
     } catch (e) {
       announce(`Could not change the status: ${e.message}`);
@@ -363,10 +428,12 @@ function followUpControls(r) {
   const owner = el('input');
   owner.value = r.follow_up.owner || '';
   owner.placeholder = 'owner';
+  owner.setAttribute('list', 'team-names');
   owner.setAttribute('aria-label', `Owner for ${who}`);
   const take = button('Set owner', async () => {
     try {
       const f = await write('PATCH', `/v1/responses/${encodeURIComponent(r.id)}/follow-up`, { owner: owner.value.trim() || null });
+      by.textContent = changedBy(f);
       announce(`${who}: owner ${f.owner || 'none'}`);
     } catch (e) {
       announce(`Could not set the owner: ${e.message}`);
@@ -385,8 +452,7 @@ function followUpControls(r) {
       return;
     }
     try {
-      const me = queueFilter().me;
-      const n = await write('POST', `/v1/responses/${encodeURIComponent(r.id)}/notes`, { text: value, author: me || null });
+      const n = await write('POST', `/v1/responses/${encodeURIComponent(r.id)}/notes`, { text: value });
       notes.append(el('li', noteLine(n)));
       text.value = '';
       announce(`Note added for ${who}`);
@@ -396,7 +462,7 @@ function followUpControls(r) {
   });
   box.append(status, owner, take, text, add);
   const wrapper = el('div');
-  wrapper.append(box, notes);
+  wrapper.append(box, by, notes);
   return wrapper;
 }
 
@@ -404,7 +470,7 @@ function renderLists(lists, queue) {
   const box = $('lists');
   box.textContent = '';
   SEGMENTS.forEach(([segment, title], i) => {
-    const rows = lists[i].filter((r) => !queue.mine || (queue.me && r.follow_up.owner === queue.me));
+    const rows = lists[i];
     const section = el('section', null, 'list');
     const h = el('h3');
     h.append(el('span', null, `dot ${segment}`), el('span', `${title} (${rows.length})`));
@@ -462,6 +528,9 @@ async function openAccount(account) {
         tr.append(el('td', value));
       }
       const followUp = el('td', label(r.follow_up.status) + (r.follow_up.owner ? ` (${r.follow_up.owner})` : ''));
+      if (r.follow_up.updated_by) {
+        followUp.append(el('p', changedBy(r.follow_up), 'changed-by'));
+      }
       if (r.follow_up.notes.length) {
         const notes = el('ul', null, 'notes');
         for (const n of r.follow_up.notes) {
@@ -500,10 +569,28 @@ $('filters').addEventListener('submit', (e) => {
 });
 $('queue').addEventListener('submit', (e) => {
   e.preventDefault();
-  localStorage.setItem(ME_KEY, queueFilter().me);
   load();
 });
-$('queue').elements.me.value = localStorage.getItem(ME_KEY) || '';
+$('new-token').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = e.target.elements;
+  try {
+    const made = await write('POST', '/v1/tokens', { name: form.name.value.trim(), role: form.role.value });
+    $('new-token-value').textContent = made.token;
+    $('new-token-shown').hidden = false;
+    form.name.value = '';
+    announce(`Made a ${made.role} token for ${made.name}`);
+    await loadTeam();
+  } catch (err) {
+    announce(`Could not make the token: ${err.message}`);
+  }
+});
+// A link with `#token=…` (the one the collector prints) signs in; the token leaves the
+// address bar and the history at once.
+if (location.hash.startsWith('#token=')) {
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice('#token='.length)));
+  history.replaceState(null, '', location.pathname + location.search);
+}
 $('silent-csv').addEventListener('click', () => download('/v1/accounts', { segment: 'silent', format: 'csv' }, 'nps-silent-accounts.csv'));
 $('accounts-csv').addEventListener('click', () => download('/v1/accounts', { format: 'csv' }, 'nps-accounts.csv'));
 $('back').addEventListener('click', () => {

@@ -1,5 +1,12 @@
-//! Who may read: the bearer token as an extractor, so a handler that serves respondents' data
-//! says so in its signature (`_: Reader`); and the origin check on cross-site writes.
+//! Who may do what: the bearer token as an extractor per role, so a handler says in its
+//! signature what it needs (`AsViewer`, `AsMember`, `AsAdmin`) and gets the teammate behind
+//! the request; and the origin check on cross-site writes.
+//!
+//! There is no open mode: every read needs a token. Tokens are looked up by their SHA-256
+//! digest on every request (a token created or revoked elsewhere counts at once); `--token`
+//! is an admin token compared in constant time. Wrong tokens are limited per client.
+
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -8,31 +15,124 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::Shared;
+use super::{ClientIp, Shared};
+use crate::team::{self, Member, Role};
 
-/// Proof that the request carries the read token (or that the collector runs without one,
-/// on loopback only: see `Settings::check_exposure`).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Reader;
+/// The name `--token` acts under.
+pub const BOOTSTRAP_NAME: &str = "admin";
+/// Wrong tokens a client may send per minute before it gets 429.
+pub(super) const WRONG_TOKENS_PER_MINUTE: u32 = 20;
+/// How often a token's `last_used_at` is written.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
-impl FromRequestParts<Shared> for Reader {
+/// The teammate behind the request, whatever their role.
+#[derive(Debug, Clone)]
+pub(super) struct AsViewer(pub(super) Member);
+
+/// A teammate who may change follow-ups and add notes.
+#[derive(Debug, Clone)]
+pub(super) struct AsMember(pub(super) Member);
+
+/// A teammate who may manage the team (and surveys).
+#[derive(Debug, Clone)]
+pub(super) struct AsAdmin(pub(super) Member);
+
+impl FromRequestParts<Shared> for AsViewer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Reader, ApiError> {
-        let Some(token) = &state.token else {
-            return Ok(Reader);
-        };
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given.is_some_and(|given| given.as_bytes() == token.as_bytes()) {
-            Ok(Reader)
-        } else {
-            Err(ApiError::Unauthorized)
-        }
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        authorize(parts, state, Role::Viewer).await.map(AsViewer)
     }
+}
+
+impl FromRequestParts<Shared> for AsMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        authorize(parts, state, Role::Member).await.map(AsMember)
+    }
+}
+
+impl FromRequestParts<Shared> for AsAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        authorize(parts, state, Role::Admin).await.map(AsAdmin)
+    }
+}
+
+/// The bearer token of a request, if it has one.
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The teammate whose token the request carries, if their role is at least `needed`.
+async fn authorize(parts: &Parts, state: &Shared, needed: Role) -> Result<Member, ApiError> {
+    let given = bearer(parts).ok_or(ApiError::Unauthorized)?;
+    let digest = team::digest(given);
+    let bootstrap = state
+        .admin_digest
+        .as_deref()
+        .is_some_and(|admin| team::same_digest(admin, &digest));
+    let member = if bootstrap {
+        Some(Member {
+            name: BOOTSTRAP_NAME.to_owned(),
+            role: Role::Admin,
+        })
+    } else {
+        state.store.member_by_digest(&digest).await?
+    };
+    let Some(member) = member else {
+        let client = parts.extensions.get::<ClientIp>().map(|c| c.0);
+        if let Some(ip) = client {
+            state
+                .wrong_tokens
+                .check(ip, Instant::now())
+                .map_err(ApiError::TooManyRequests)?;
+        }
+        return Err(ApiError::Unauthorized);
+    };
+    if member.role < needed {
+        return Err(ApiError::Forbidden {
+            needed,
+            has: member.role,
+        });
+    }
+    if !bootstrap {
+        touch(state, &member.name);
+    }
+    Ok(member)
+}
+
+/// Records that `name`'s token was used, at most once a minute, without holding the request.
+fn touch(state: &Shared, name: &str) {
+    let now = Instant::now();
+    {
+        let mut seen = state.token_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen
+            .get(name)
+            .is_some_and(|at| now.saturating_duration_since(*at) < TOUCH_EVERY)
+        {
+            return;
+        }
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert(name.to_owned(), now);
+    }
+    let store = state.store.clone();
+    let name = name.to_owned();
+    tokio::spawn(async move {
+        if let Err(e) = store.token_used(&name).await {
+            tracing::warn!(error = %e, "noting a token's last use");
+        }
+    });
 }
 
 /// Refuses cross-origin writes from origins not on the allow-list (CORS only stops the

@@ -8,9 +8,10 @@ use axum::Router;
 
 use super::Shared;
 
-/// The dashboard's CSP: nothing inline, nothing from elsewhere.
-const CSP: &str =
-    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'";
+/// The dashboard's CSP: nothing inline, nothing from elsewhere, and never inside another
+/// site's frame (no clickjacking of the follow-up buttons).
+const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; \
+    script-src 'self'; frame-ancestors 'none'";
 
 /// The dashboard routes.
 pub(super) fn router() -> Router<Shared> {
@@ -25,6 +26,8 @@ async fn page() -> impl IntoResponse {
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CONTENT_SECURITY_POLICY, CSP),
+            // A `#token=` link never leaks through a Referer, nor does anything else.
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         include_str!("../dashboard/index.html"),
     )

@@ -8,6 +8,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::store::StoreError;
+use crate::team::Role;
 
 /// A request the collector will not (or cannot) answer as asked.
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +21,29 @@ pub enum ApiError {
         /// The parameter or field (`segment`, `user.id`, `body`).
         field: String,
     },
-    /// 401: the read API needs the bearer token.
+    /// 401: no token, or one the collector does not know.
     #[error("a bearer token is required")]
     Unauthorized,
+    /// 403: the token's role is too little for this.
+    #[error("this needs the {} role; this token is a {}", .needed.as_str(), .has.as_str())]
+    Forbidden {
+        /// The least role that may.
+        needed: Role,
+        /// The token's.
+        has: Role,
+    },
+    /// 403: a response naming a user or an account without a valid `user.hash`.
+    #[error("{0}")]
+    IdentityRefused(&'static str),
     /// 403: a cross-origin write from an origin not on the allow-list.
     #[error("origin not allowed")]
     OriginNotAllowed,
+    /// 404: no token with the name in the path.
+    #[error("no token with this name")]
+    NoSuchToken,
+    /// 409: a token with this name exists.
+    #[error("a token named {0} exists already; revoke it first")]
+    TokenExists(String),
     /// 404: no response with the id in the path.
     #[error("no response with this id")]
     NoSuchResponse,
@@ -56,8 +74,10 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } | ApiError::IdentityRefused(_) => StatusCode::FORBIDDEN,
             ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
-            ApiError::NoSuchResponse => StatusCode::NOT_FOUND,
+            ApiError::NoSuchResponse | ApiError::NoSuchToken => StatusCode::NOT_FOUND,
+            ApiError::TokenExists(_) => StatusCode::CONFLICT,
             ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotStored(_) | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,7 +87,9 @@ impl ApiError {
     fn field(&self) -> Option<&str> {
         match self {
             ApiError::BadRequest { field, .. } => Some(field),
-            ApiError::Unauthorized => Some("Authorization"),
+            ApiError::Unauthorized | ApiError::Forbidden { .. } => Some("Authorization"),
+            ApiError::IdentityRefused(_) => Some("user.hash"),
+            ApiError::NoSuchToken | ApiError::TokenExists(_) => Some("name"),
             ApiError::OriginNotAllowed => Some("Origin"),
             ApiError::NoSuchResponse => Some("id"),
             ApiError::NotJson => Some("Content-Type"),

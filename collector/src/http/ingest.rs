@@ -11,14 +11,23 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use nps_widget::response::Response;
 use serde_json::json;
+use tower_http::cors::CorsLayer;
 
 use super::error::ApiError;
 use super::{body, responses, ClientIp, Shared};
+use crate::identity::{self, Verdict};
 use crate::model::Upsert;
 
-/// The ingest route (the list of responses shares its path).
-pub(super) fn router() -> Router<Shared> {
-    Router::new().route("/v1/responses", post(ingest).get(responses::list))
+/// The ingest route (the list of responses shares its path), the only one with `cors`: the
+/// layer wraps the POST and its preflight, not the list.
+pub(super) fn router(cors: CorsLayer) -> Router<Shared> {
+    Router::new().route(
+        "/v1/responses",
+        post(ingest)
+            .options(|| async { StatusCode::NO_CONTENT })
+            .layer(cors)
+            .get(responses::list),
+    )
 }
 
 async fn ingest(
@@ -30,6 +39,43 @@ async fn ingest(
     let response = store(&state, client, &headers, body).await.into_response();
     state.metrics.ingested(response.status().as_u16());
     response
+}
+
+/// With `--identity-secret`, a response naming a user or an account must carry the site's
+/// signature of both (see `identity`); with `--require-identity`, every response must.
+fn check_identity(state: &super::AppState, response: &Response) -> Result<(), ApiError> {
+    let Some(secret) = &state.identity_secret else {
+        return Ok(());
+    };
+    let user = &response.user;
+    match identity::verify(
+        secret,
+        user.id.as_deref(),
+        user.account_id.as_deref(),
+        user.hash.as_deref(),
+    ) {
+        Verdict::Verified => Ok(()),
+        Verdict::Anonymous if !state.require_identity => Ok(()),
+        Verdict::Anonymous => Err(ApiError::IdentityRefused(
+            "this collector takes signed-in users only: give user.id and user.hash",
+        )),
+        Verdict::Missing => Err(ApiError::IdentityRefused(
+            "user.id and user.account_id need user.hash, the site server's signature of them",
+        )),
+        Verdict::Forged => Err(ApiError::IdentityRefused(
+            "user.hash does not match user.id and user.account_id",
+        )),
+    }
+}
+
+/// The body as stored: the same JSON without `user.hash`.
+fn without_hash(bytes: &[u8]) -> Result<String, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::bad(e.to_string(), "body"))?;
+    if let Some(user) = value.get_mut("user").and_then(|u| u.as_object_mut()) {
+        user.remove("hash");
+    }
+    Ok(value.to_string())
 }
 
 async fn store(
@@ -50,11 +96,16 @@ async fn store(
     if !json_type {
         return Err(ApiError::NotJson);
     }
-    let response: Response = body::read(&bytes)?;
+    let mut response: Response = body::read(&bytes)?;
     response
         .validate()
         .map_err(|e| ApiError::bad(e.problem, e.field))?;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    check_identity(state, &response)?;
+    let text = match response.user.hash.take() {
+        // The signature is checked, never kept: not stored, exported or forwarded.
+        Some(_) => without_hash(&bytes)?,
+        None => String::from_utf8_lossy(&bytes).into_owned(),
+    };
     let id = response.id.clone();
     let result = state
         .store

@@ -4,8 +4,10 @@
 //!
 //! `ingest` (POST /v1/responses), `responses` (the lists, follow-ups, notes), `reports`
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
-//! `dashboard`; `auth` (the token extractor, the origin check), `query` (the typed read
-//! query), `body` (typed JSON bodies), `error` (`ApiError`).
+//! `dashboard`, `team` (the tokens, the team's names); `auth` (the role extractors, the origin
+//! check), `query` (the typed read query), `body` (typed JSON bodies), `error` (`ApiError`).
+//!
+//! CORS is granted on ingest only: it is the one route a page of another site calls.
 
 mod auth;
 mod body;
@@ -16,6 +18,7 @@ mod ops;
 mod query;
 mod reports;
 mod responses;
+mod team;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,9 +35,11 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 
+pub use auth::BOOTSTRAP_NAME;
 pub use error::ApiError;
 pub use ops::metrics_router;
 
@@ -52,8 +57,17 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 pub struct AppState {
     store: Store,
     allow_origins: Vec<String>,
-    token: Option<String>,
+    /// The SHA-256 digest of `--token`, the bootstrap admin token.
+    admin_digest: Option<String>,
+    /// `--identity-secret`: responses naming a user or an account must be signed with it.
+    identity_secret: Option<Vec<u8>>,
+    /// `--require-identity`: anonymous responses are refused too.
+    require_identity: bool,
     limiter: Option<Limiter>,
+    /// Wrong tokens per client.
+    wrong_tokens: Limiter,
+    /// When each token's last use was written.
+    token_seen: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
     trust_proxy: Option<TrustProxy>,
     metrics: Metrics,
 }
@@ -80,36 +94,43 @@ impl MakeRequestId for Counter {
 
 /// The whole HTTP surface and its state.
 pub fn app(store: Store, settings: &Settings) -> (Router, Shared) {
-    let state = Arc::new(AppState {
-        store,
-        allow_origins: settings.allow_origins.clone(),
-        token: settings.token.clone(),
-        limiter: (settings.rate_limit > 0).then(|| Limiter::new(settings.rate_limit)),
-        trust_proxy: settings.trust_proxy.clone(),
-        metrics: Metrics::default(),
-    });
     let origins: Vec<HeaderValue> = settings
         .allow_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
+    // The widget posts JSON (a preflighted request) and reads nothing but the status.
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::POST, Method::GET, Method::PATCH])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-        .expose_headers([header::LINK])
+        .allow_methods([Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
         .max_age(Duration::from_secs(86400));
+    let state = Arc::new(AppState {
+        store,
+        allow_origins: settings.allow_origins.clone(),
+        admin_digest: settings.token.as_deref().map(crate::team::digest),
+        identity_secret: settings
+            .identity_secret
+            .as_ref()
+            .map(|s| s.as_bytes().to_vec()),
+        require_identity: settings.require_identity,
+        limiter: (settings.rate_limit > 0).then(|| Limiter::new(settings.rate_limit)),
+        wrong_tokens: Limiter::new(auth::WRONG_TOKENS_PER_MINUTE),
+        token_seen: Default::default(),
+        trust_proxy: settings.trust_proxy.clone(),
+        metrics: Metrics::default(),
+    });
     let api = Router::new()
-        .merge(ingest::router())
+        .merge(ingest::router(cors))
         .merge(responses::router())
         .merge(reports::router())
+        .merge(team::router())
         .merge(dashboard::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::check_origin,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(cors)
         .merge(ops::router())
         .with_state(state.clone());
     // Each directory falls back to the next, so `/` can hold the demo page and the widget.
@@ -146,10 +167,20 @@ pub fn app(store: Store, settings: &Settings) -> (Router, Shared) {
             settings.request_timeout,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(nosniff())
         .layer(trace)
         .layer(middleware::from_fn_with_state(state.clone(), client_ip))
         .layer(SetRequestIdLayer::x_request_id(Counter::default()));
     (app, state)
+}
+
+/// `X-Content-Type-Options: nosniff` on every response: a browser never reads a JSON answer
+/// or a CSV export as a script or a page.
+pub(crate) fn nosniff() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    )
 }
 
 /// Finds the client's address (the peer's, or behind trusted proxies the one they name) for

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::auth::Reader;
+use super::auth::AsViewer;
 use super::{AppState, Shared};
 
 /// The health and metrics routes of the main address.
@@ -23,6 +23,7 @@ pub(super) fn router() -> Router<Shared> {
 pub fn metrics_router(state: Shared) -> Router {
     Router::new()
         .route("/metrics", get(metrics_open))
+        .layer(super::nosniff())
         .with_state(state)
 }
 
@@ -58,6 +59,6 @@ async fn metrics_open(State(state): State<Shared>) -> Response {
     metrics_text(&state).await
 }
 
-async fn metrics_with_token(State(state): State<Shared>, _: Reader) -> Response {
+async fn metrics_with_token(State(state): State<Shared>, _: AsViewer) -> Response {
     metrics_text(&state).await
 }

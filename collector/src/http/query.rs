@@ -49,6 +49,8 @@ pub(super) struct ReadQuery {
     pub(super) status: Option<StatusFilter>,
     /// One account's responses.
     pub(super) account_id: Option<String>,
+    /// `/v1/responses`: only the follow-ups this teammate owns ("Only mine").
+    pub(super) owner: Option<String>,
     /// `/v1/compare`: the two periods.
     #[serde(deserialize_with = "bound")]
     pub(super) a_from: Option<Bound>,
@@ -149,6 +151,7 @@ impl Read {
             after,
             status: q.status,
             account_id: q.account_id.clone().filter(|s| !s.is_empty()),
+            owner: q.owner.clone().filter(|s| !s.is_empty()),
         })
     }
 

@@ -2,7 +2,7 @@
 //! (JSON pages or CSV), `/v1/compare` (is the change real?), `/v1/themes`, and
 //! `/v1/choices`, the allowed values of every enumerated parameter, which the dashboard reads.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response as HttpResponse};
@@ -11,12 +11,13 @@ use axum::{Json, Router};
 use nps_widget::segment::Segment;
 use serde_json::json;
 
-use super::auth::Reader;
+use super::auth::AsViewer;
 use super::error::ApiError;
 use super::query::{Read, MAX_PAGE};
 use super::responses::csv_download;
 use super::Shared;
 use crate::model::{Choice, Filter, Format, Interval, Status, StatusFilter};
+use crate::store::{AccountKey, Page};
 use crate::{chart, export, report, stats, themes};
 
 /// Comments read for the themes, newest first: enough for the common themes to stand out,
@@ -44,7 +45,7 @@ async fn summary_of(state: &Shared, read: &Read) -> Result<report::Summary, ApiE
 
 async fn summary(
     State(state): State<Shared>,
-    _: Reader,
+    _: AsViewer,
     read: Read,
 ) -> Result<Json<report::Summary>, ApiError> {
     Ok(Json(summary_of(&state, &read).await?))
@@ -52,7 +53,7 @@ async fn summary(
 
 async fn trend(
     State(state): State<Shared>,
-    _: Reader,
+    _: AsViewer,
     read: Read,
 ) -> Result<HttpResponse, ApiError> {
     let s = summary_of(&state, &read).await?;
@@ -65,26 +66,21 @@ async fn trend(
 
 async fn accounts(
     State(state): State<Shared>,
-    _: Reader,
+    _: AsViewer,
     read: Read,
 ) -> Result<HttpResponse, ApiError> {
-    let csv = read.format() == Format::Csv;
-    let mut f = read.filter(if csv { MAX_PAGE } else { 100 })?;
+    let mut f = read.filter(100)?;
     // Here the segment is the account's, not the response's.
     let segment = f.segment.take();
+    if read.format() == Format::Csv {
+        f.limit = MAX_PAGE;
+        return Ok(accounts_csv(state, f, segment));
+    }
     let offset = read.query.offset.unwrap_or(0);
     let accounts = state.store.account_counts(&f, offset, segment).await?;
     let full = accounts.len() as i64 == f.limit;
     let list: Vec<report::Account> = accounts.into_iter().map(Into::into).collect();
-    let mut response = if csv {
-        let name = format!(
-            "nps-accounts-{}.csv",
-            segment.map_or("all", Segment::as_str)
-        );
-        csv_download(&name, Body::from(export::accounts(&list)))
-    } else {
-        Json(list).into_response()
-    };
+    let mut response = Json(list).into_response();
     if full {
         let next = (offset + f.limit).to_string();
         if let Some(link) = read.next_link("/v1/accounts", "offset", &next) {
@@ -94,10 +90,50 @@ async fn accounts(
     Ok(response)
 }
 
+/// Every account as CSV, streamed a page at a time by keyset (in the list's order), so the
+/// export is complete at any number of accounts and memory stays that of one page.
+fn accounts_csv(state: Shared, filter: Filter, segment: Option<Segment>) -> HttpResponse {
+    let name = format!(
+        "nps-accounts-{}.csv",
+        segment.map_or("all", Segment::as_str)
+    );
+    let pages = futures_util::stream::unfold(
+        (state, filter, Some(None::<AccountKey>), true),
+        move |(state, filter, after, first)| async move {
+            let after = after?;
+            match state
+                .store
+                .accounts_page(&filter, Page::After(after.as_ref()), segment)
+                .await
+            {
+                Ok(accounts) => {
+                    let next = match accounts.last() {
+                        Some(last) if accounts.len() as i64 == filter.limit => {
+                            Some(Some(AccountKey::of(last)))
+                        }
+                        _ => None,
+                    };
+                    let list: Vec<report::Account> = accounts.into_iter().map(Into::into).collect();
+                    let out = export::accounts(&list, first);
+                    Some((
+                        Ok::<_, std::io::Error>(Bytes::from(out)),
+                        (state, filter, next, false),
+                    ))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the database for an accounts export");
+                    Some((Err(std::io::Error::other(e)), (state, filter, None, false)))
+                }
+            }
+        },
+    );
+    csv_download(&name, Body::from_stream(pages))
+}
+
 /// `GET /v1/compare`: is period b's score really different from period a's?
 async fn compare(
     State(state): State<Shared>,
-    _: Reader,
+    _: AsViewer,
     read: Read,
 ) -> Result<Json<stats::Comparison>, ApiError> {
     let base = read.filter(1)?;
@@ -127,7 +163,7 @@ async fn compare(
 /// `GET /v1/themes?segment=…`: the recurring phrases of that segment's comments.
 async fn themes(
     State(state): State<Shared>,
-    _: Reader,
+    _: AsViewer,
     read: Read,
 ) -> Result<Json<Vec<themes::Theme>>, ApiError> {
     let f = read.filter(1)?;
@@ -137,7 +173,7 @@ async fn themes(
 
 /// `GET /v1/choices`: every enumerated parameter's allowed values, from the same tables the
 /// query is read with, so the dashboard's menus never drift from the API.
-async fn choices(_: Reader) -> Json<serde_json::Value> {
+async fn choices(_: AsViewer) -> Json<serde_json::Value> {
     Json(json!({
         "segments": Segment::names(),
         "statuses": Status::names(),

@@ -11,7 +11,7 @@ use nps_widget::segment::Segment;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::Reader;
+use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
 use super::query::Read;
 use super::{body, Shared};
@@ -48,7 +48,7 @@ pub(super) fn csv_download(name: &str, body: Body) -> HttpResponse {
 /// `GET /v1/responses`.
 pub(super) async fn list(
     State(state): State<Shared>,
-    _: Reader,
+    _: AsViewer,
     read: Read,
 ) -> Result<HttpResponse, ApiError> {
     if read.format() == Format::Csv {
@@ -135,12 +135,14 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// `POST /v1/responses/{id}/notes` with `{"text": …, "author": …}`.
+/// `POST /v1/responses/{id}/notes` with `{"text": …}`. An `author` in the body is read and
+/// ignored: the note's author is the teammate whose token made the request.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewNote {
     text: String,
-    author: Option<String>,
+    #[serde(default, rename = "author")]
+    _author: Option<serde::de::IgnoredAny>,
 }
 
 /// The segment of a stored response, or 404.
@@ -164,7 +166,7 @@ fn too_long(text: &str, field: &str) -> Result<(), ApiError> {
 
 async fn set_follow_up(
     State(state): State<Shared>,
-    _: Reader,
+    AsMember(member): AsMember,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -191,13 +193,16 @@ async fn set_follow_up(
         .owner
         .as_ref()
         .map(|o| o.as_deref().filter(|o| !o.is_empty()));
-    let follow_up = state.store.set_follow_up(&id, change.status, owner).await?;
+    let follow_up = state
+        .store
+        .set_follow_up(&id, change.status, owner, &member.name)
+        .await?;
     Ok(Json(follow_up).into_response())
 }
 
 async fn add_note(
     State(state): State<Shared>,
-    _: Reader,
+    AsMember(member): AsMember,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -207,12 +212,9 @@ async fn add_note(
         return Err(ApiError::bad("text must not be empty", "text"));
     }
     too_long(&note.text, "text")?;
-    if let Some(author) = &note.author {
-        too_long(author, "author")?;
-    }
     let note = state
         .store
-        .add_note(&id, note.text.trim(), note.author.as_deref())
+        .add_note(&id, note.text.trim(), Some(&member.name))
         .await?;
     Ok((StatusCode::CREATED, Json(note)).into_response())
 }

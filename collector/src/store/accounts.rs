@@ -11,7 +11,7 @@ use nps_widget::segment::Segment;
 use sqlx::Row;
 
 use super::sql::Sql;
-use super::{count, tally, Result, Store};
+use super::{count, tally, Backend, Result, Store};
 use crate::model::{AccountCounts, Filter, Status};
 
 /// The accounts' order: those with answers first, lowest NPS first, then by id; over columns
@@ -24,13 +24,65 @@ const ORDER: &str = " ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
 /// a mean of at least 9 is a promoter account, at least 7 a passive one.
 fn segment_condition(segment: Segment) -> &'static str {
     match segment {
-        Segment::Silent => " WHERE p + pa + d = 0 AND s > 0",
-        Segment::Promoter => " WHERE people > 0 AND score_sum >= 9 * people",
-        Segment::Passive => {
-            " WHERE people > 0 AND score_sum >= 7 * people AND score_sum < 9 * people"
-        }
-        Segment::Detractor => " WHERE people > 0 AND score_sum < 7 * people",
+        Segment::Silent => "p + pa + d = 0 AND s > 0",
+        Segment::Promoter => "people > 0 AND score_sum >= 9 * people",
+        Segment::Passive => "people > 0 AND score_sum >= 7 * people AND score_sum < 9 * people",
+        Segment::Detractor => "people > 0 AND score_sum < 7 * people",
     }
+}
+
+/// Where an account stands in [`ORDER`], for the next page by keyset: whether it has no
+/// answers, its NPS as the fraction `(p - d) / answers`, its id. Fractions are compared by
+/// cross-multiplying, in integers, so a page boundary is exact on both databases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountKey {
+    empty: i64,
+    net: i64,
+    answers: i64,
+    account_id: String,
+}
+
+impl AccountKey {
+    /// The key of `account`, the last of a page.
+    pub fn of(account: &AccountCounts) -> AccountKey {
+        let answers = account.tally.answers() as i64;
+        AccountKey {
+            empty: i64::from(answers == 0),
+            net: account.tally.promoters as i64 - account.tally.detractors as i64,
+            answers: answers.max(1),
+            account_id: account.account_id.clone(),
+        }
+    }
+
+    /// The condition "after this key" over the columns of `accounts`.
+    fn push_after(&self, sql: &mut Sql) {
+        const EMPTY: &str = "(CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END)";
+        const ANSWERS: &str = "(CASE WHEN p + pa + d = 0 THEN 1 ELSE p + pa + d END)";
+        sql.push(&format!("({EMPTY} > "))
+            .push_bind_int(self.empty)
+            .push(&format!(" OR ({EMPTY} = "))
+            .push_bind_int(self.empty)
+            .push(" AND ((p - d) * ")
+            .push_bind_int(self.answers)
+            .push(" > ")
+            .push_bind_int(self.net)
+            .push(&format!(" * {ANSWERS} OR ((p - d) * "))
+            .push_bind_int(self.answers)
+            .push(" = ")
+            .push_bind_int(self.net)
+            .push(&format!(" * {ANSWERS} AND accounts.account_id > "))
+            .push_bind(self.account_id.as_str())
+            .push("))))");
+    }
+}
+
+/// Which page of accounts.
+#[derive(Debug, Clone)]
+pub enum Page<'k> {
+    /// Skip this many (the JSON list's `offset`).
+    Offset(i64),
+    /// Those after this key (the CSV export, page after page).
+    After(Option<&'k AccountKey>),
 }
 
 impl Store {
@@ -44,20 +96,37 @@ impl Store {
         offset: i64,
         segment: Option<Segment>,
     ) -> Result<Vec<AccountCounts>> {
+        self.accounts_page(filter, Page::Offset(offset), segment)
+            .await
+    }
+
+    /// Like [`Store::account_counts`], for any [`Page`].
+    pub async fn accounts_page(
+        &self,
+        filter: &Filter,
+        page: Page<'_>,
+        segment: Option<Segment>,
+    ) -> Result<Vec<AccountCounts>> {
         let filter = filter.without_segment();
         let mut sql = if filter.has_dates() {
-            counted_from_responses(&filter)
+            counted_from_responses(self.backend, &filter)
         } else {
-            from_totals(&filter)
+            from_totals(self.backend, &filter)
         };
+        sql.new_where();
         if let Some(segment) = segment {
-            sql.push(segment_condition(segment));
+            sql.and().push(segment_condition(segment));
+        }
+        if let Page::After(Some(key)) = &page {
+            sql.and();
+            key.push_after(&mut sql);
         }
         sql.push(ORDER)
             .push(" LIMIT ")
-            .push_bind_int(filter.limit.max(0))
-            .push(" OFFSET ")
-            .push_bind_int(offset.max(0));
+            .push_bind_int(filter.limit.max(0));
+        if let Page::Offset(offset) = page {
+            sql.push(" OFFSET ").push_bind_int(offset.max(0));
+        }
         let rows = sql.build().fetch_all(&self.pool).await?;
         let mut accounts = rows
             .iter()
@@ -81,6 +150,7 @@ impl Store {
         // Open follow-ups: every response is open but the closed ones, which are few (a person
         // closes them), so only those are counted.
         let mut closed = Sql::new(
+            self.backend,
             "SELECT account_id, CAST(COUNT(*) AS BIGINT) FROM follow_ups f
              JOIN responses ON responses.id = f.response_id",
         );
@@ -107,8 +177,9 @@ impl Store {
 
 /// Columns `account_id, p, pa, d, s, last_answer_at, score_sum, people, latest_comment` of
 /// every account, from the running totals of the filter's survey (or of all surveys).
-fn from_totals(filter: &Filter) -> Sql {
+fn from_totals(backend: Backend, filter: &Filter) -> Sql {
     let mut sql = Sql::new(
+        backend,
         "SELECT * FROM (SELECT account_id, promoters AS p, passives AS pa, detractors AS d,
             silent AS s, last_answer_at, score_sum, people, latest_comment
          FROM account_totals WHERE scope = ",
@@ -124,8 +195,9 @@ fn from_totals(filter: &Filter) -> Sql {
 /// The same columns counted from the responses the filter selects (a date range). Each
 /// person's latest score is found with a window over the range; people without a user id
 /// count once per response.
-fn counted_from_responses(filter: &Filter) -> Sql {
+fn counted_from_responses(backend: Backend, filter: &Filter) -> Sql {
     let mut sql = Sql::new(
+        backend,
         "SELECT * FROM (SELECT counts.account_id, p, pa, d, s, last_answer_at,
             CAST(score_sum AS BIGINT) AS score_sum, CAST(people AS BIGINT) AS people,
             latest_comment

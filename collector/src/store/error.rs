@@ -28,6 +28,12 @@ pub enum StoreError {
     /// The write loop has stopped (the collector is shutting down).
     #[error("the writer has stopped")]
     WriterStopped,
+    /// A token with this name exists already.
+    #[error("a token named {0} exists already; revoke it first")]
+    TokenExists(String),
+    /// The system gave no randomness for a new token.
+    #[error("{0}")]
+    Random(String),
 }
 
 /// The store's results.

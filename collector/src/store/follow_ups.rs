@@ -13,7 +13,7 @@ impl Store {
     /// A response's follow-up with its notes (the default one if nobody touched it).
     pub async fn follow_up(&self, id: &str) -> Result<FollowUp> {
         let mut follow_up = match sqlx::query(
-            "SELECT status, owner, updated_at FROM follow_ups WHERE response_id = $1",
+            "SELECT status, owner, updated_at, updated_by FROM follow_ups WHERE response_id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -23,6 +23,7 @@ impl Store {
                 status: status(r.try_get(0)?),
                 owner: r.try_get(1)?,
                 updated_at: r.try_get(2)?,
+                updated_by: r.try_get(3)?,
                 notes: Vec::new(),
             },
             None => FollowUp::default(),
@@ -61,13 +62,15 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the status and/or the owner of response `id`'s follow-up (checked by the caller)
-    /// and queues the change for the webhook, in one transaction; the follow-up after it.
+    /// Sets the status and/or the owner of response `id`'s follow-up (checked by the caller),
+    /// as teammate `by`, and queues the change for the webhook, in one transaction; the
+    /// follow-up after it.
     pub async fn set_follow_up(
         &self,
         id: &str,
         status: Option<Status>,
         owner: Option<Option<&str>>,
+        by: &str,
     ) -> Result<FollowUp> {
         let now = clock::now_rfc3339();
         let mut tx = self.begin_write().await?;
@@ -85,26 +88,30 @@ impl Store {
             None => old_owner,
         };
         sqlx::query(
-            "INSERT INTO follow_ups (response_id, status, owner, updated_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO follow_ups (response_id, status, owner, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (response_id) DO UPDATE SET status = excluded.status,
-                owner = excluded.owner, updated_at = excluded.updated_at",
+                owner = excluded.owner, updated_at = excluded.updated_at,
+                updated_by = excluded.updated_by",
         )
         .bind(id)
         .bind(status.as_str())
         .bind(&owner)
         .bind(&now)
+        .bind(by)
         .execute(&mut *tx)
         .await?;
         let event = serde_json::json!({
             "type": "follow_up.updated", "response_id": id,
-            "follow_up": {"status": status, "owner": owner, "updated_at": now},
+            "follow_up": {"status": status, "owner": owner, "updated_at": now, "updated_by": by},
         });
         self.queue_event(&mut tx, id, event).await?;
         tx.commit().await?;
         self.follow_up(id).await
     }
 
-    /// Appends a note to response `id`'s follow-up and queues it for the webhook.
+    /// Appends a note by teammate `author` to response `id`'s follow-up and queues it for
+    /// the webhook.
     pub async fn add_note(&self, id: &str, text: &str, author: Option<&str>) -> Result<Note> {
         let note = Note {
             text: text.to_owned(),

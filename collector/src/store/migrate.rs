@@ -187,6 +187,75 @@ const MIGRATIONS: &[Step] = &[
         postgres: "ALTER TABLE account_totals SET (fillfactor = 50,
             autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000)",
     },
+    // SQLite: the running totals as WITHOUT ROWID tables. A table keyed by text keeps its rows
+    // in a rowid tree and its key in a second one, two trees to change for every person the
+    // writer counts; keyed by the primary key itself, one (ingest measured with both).
+    Step::Each {
+        sqlite: "CREATE TABLE account_people_by_key (
+        scope TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        person TEXT NOT NULL,
+        latest_key TEXT NOT NULL,
+        score BIGINT NOT NULL,
+        PRIMARY KEY (scope, person, account_id)
+    ) WITHOUT ROWID",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "INSERT INTO account_people_by_key SELECT scope, account_id, person, latest_key,
+            score FROM account_people",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "DROP TABLE account_people",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "ALTER TABLE account_people_by_key RENAME TO account_people",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "CREATE TABLE account_totals_by_key (
+        scope TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        promoters BIGINT NOT NULL,
+        passives BIGINT NOT NULL,
+        detractors BIGINT NOT NULL,
+        silent BIGINT NOT NULL,
+        score_sum BIGINT NOT NULL,
+        people BIGINT NOT NULL,
+        last_answer_at TEXT,
+        latest_comment TEXT,
+        latest_comment_key TEXT,
+        PRIMARY KEY (scope, account_id)
+    ) WITHOUT ROWID",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "INSERT INTO account_totals_by_key SELECT scope, account_id, promoters, passives,
+            detractors, silent, score_sum, people, last_answer_at, latest_comment,
+            latest_comment_key FROM account_totals",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "DROP TABLE account_totals",
+        postgres: "SELECT 1",
+    },
+    Step::Each {
+        sqlite: "ALTER TABLE account_totals_by_key RENAME TO account_totals",
+        postgres: "SELECT 1",
+    },
+    // A token per teammate (see `tokens`), and who changed each follow-up.
+    Step::Both(
+        "CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        digest TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    )",
+    ),
+    Step::Both("ALTER TABLE follow_ups ADD COLUMN updated_by TEXT"),
 ];
 
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for

@@ -5,8 +5,8 @@
 //! One file per concern: `migrate` (the schema), `write` (the group-commit writer), `sql` (a
 //! statement and its bound values, the filter's conditions), `responses` (the lists),
 //! `reports` (summary, trend, tallies, comments), `accounts` (the per-account view, from the
-//! running totals the schema keeps), `follow_ups`, `totals` (the accounts' running totals, kept by the writer), `queue` (the webhook queue
-//! and its lease).
+//! running totals the schema keeps), `follow_ups`, `totals` (the accounts' running totals, kept by the writer), `queue` (the
+//! webhook queue and its lease), `tokens` (the team's tokens, by digest).
 
 mod accounts;
 mod error;
@@ -16,6 +16,7 @@ mod queue;
 mod reports;
 mod responses;
 mod sql;
+mod tokens;
 mod totals;
 mod write;
 
@@ -25,7 +26,9 @@ use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::mpsc;
 
+pub use accounts::{AccountKey, Page};
 pub use error::{Result, StoreError};
+pub use tokens::TokenInfo;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +89,9 @@ impl Store {
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10));
             if backend == Backend::Sqlite {
+                // A local file's connection does not break between uses: no ping before each
+                // (a round trip to the database's thread, paid by every batch of the writer).
+                options = options.test_before_acquire(false);
                 options = options.after_connect(move |conn, _| {
                     Box::pin(async move {
                         conn.execute("PRAGMA journal_mode = WAL").await?;

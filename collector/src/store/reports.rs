@@ -31,11 +31,14 @@ impl Store {
                 "to_char(date_trunc('week', CAST(day AS timestamp)), 'YYYY-MM-DD')"
             }
         };
-        let mut sql = Sql::new(&format!(
-            "SELECT period, {SEGMENT_SUMS} FROM (
+        let mut sql = Sql::new(
+            self.backend,
+            &format!(
+                "SELECT period, {SEGMENT_SUMS} FROM (
                 SELECT {period} AS period, segment, n FROM (
                     SELECT shown_day AS day, segment, COUNT(*) AS n FROM responses"
-        ));
+            ),
+        );
         sql.filter(&filter.without_segment()).push(
             " GROUP BY shown_day, segment
                 ) AS days
@@ -57,9 +60,10 @@ impl Store {
 
     /// Responses matching `filter` (segment aside), counted per segment.
     pub async fn tally(&self, filter: &Filter) -> Result<Tally> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {SEGMENT_SUMS} FROM (SELECT segment, COUNT(*) AS n FROM responses"
-        ));
+        let mut sql = Sql::new(
+            self.backend,
+            &format!("SELECT {SEGMENT_SUMS} FROM (SELECT segment, COUNT(*) AS n FROM responses"),
+        );
         sql.filter(&filter.without_segment())
             .push(" GROUP BY segment) AS segments");
         let row = sql.build().fetch_one(&self.pool).await?;
@@ -73,7 +77,7 @@ impl Store {
         filter: &Filter,
         limit: i64,
     ) -> Result<Vec<(String, String, String)>> {
-        let mut sql = Sql::new("SELECT id, comment, locale FROM responses");
+        let mut sql = Sql::new(self.backend, "SELECT id, comment, locale FROM responses");
         sql.filter(filter)
             .and()
             .push("comment IS NOT NULL AND comment <> ''")

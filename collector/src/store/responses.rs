@@ -12,12 +12,16 @@ impl Store {
     /// `filter.limit` of them after the filter's cursor.
     pub async fn rows(&self, filter: &Filter) -> Result<Vec<Stored>> {
         let mut sql = Sql::new(
+            self.backend,
             "SELECT id, survey_id, CAST(score AS BIGINT), segment, silent_reason, comment,
                 CAST(contact_consent AS BIGINT), state, user_id, account_id, email, shown_at,
-                answered_at, body, f.status, f.owner, f.updated_at
+                answered_at, body, f.status, f.owner, f.updated_at, f.updated_by
              FROM responses LEFT JOIN follow_ups f ON f.response_id = responses.id",
         );
         sql.filter(filter).status(filter.status);
+        if let Some(owner) = &filter.owner {
+            sql.and().push("f.owner = ").push_bind(owner.as_str());
+        }
         if let Some((shown_at, id)) = &filter.after {
             // A row-value comparison: both databases turn it into one index range.
             sql.and()
@@ -51,6 +55,7 @@ impl Store {
                         status: status(r.try_get(14)?),
                         owner: r.try_get(15)?,
                         updated_at: r.try_get(16)?,
+                        updated_by: r.try_get(17)?,
                         notes: Vec::new(),
                     },
                 })
@@ -63,8 +68,10 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut sql =
-            Sql::new("SELECT response_id, text, author, at FROM notes WHERE response_id ");
+        let mut sql = Sql::new(
+            self.backend,
+            "SELECT response_id, text, author, at FROM notes WHERE response_id ",
+        );
         sql.push_in(rows.iter().map(|r| r.id.as_str()))
             .push(" ORDER BY seq");
         for note in sql.build().fetch_all(&self.pool).await? {

@@ -11,6 +11,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::sql::Sql;
 use super::write::pieces;
+use super::Backend;
 
 /// What the totals need of one stored response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,9 +123,10 @@ impl Totals {
     /// touched account's counts and sums.
     pub(super) async fn apply(
         mut self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
+        backend: Backend,
     ) -> Result<(), sqlx::Error> {
-        let stored = self.stored_people(tx).await?;
+        let stored = self.stored_people(tx, backend).await?;
         let mut changed = Vec::new();
         for ((scope, person, account), (key, score)) in std::mem::take(&mut self.people) {
             let before = stored.get(&(scope.clone(), person.clone(), account.clone()));
@@ -143,6 +145,7 @@ impl Totals {
         }
         for rows in pieces(&changed) {
             let mut sql = Sql::new(
+                backend,
                 "INSERT INTO account_people (scope, person, account_id, latest_key, score) VALUES ",
             );
             for (i, (scope, person, account, key, score)) in rows.iter().enumerate() {
@@ -167,6 +170,7 @@ impl Totals {
         let accounts: Vec<_> = self.accounts.into_iter().collect();
         for rows in pieces(&accounts) {
             let mut sql = Sql::new(
+                backend,
                 "INSERT INTO account_totals (scope, account_id, promoters, passives, detractors,
                     silent, score_sum, people, last_answer_at, latest_comment, latest_comment_key)
                  VALUES ",
@@ -210,33 +214,35 @@ impl Totals {
         Ok(())
     }
 
-    /// The stored latest score of every person the batch saw, per scope, in one query each.
+    /// The stored latest score of every person the batch saw, in every scope it touched: one
+    /// query for a batch of up to [`super::write::MAX_ROWS`] people (the primary key answers
+    /// `scope IN (…) AND person IN (…)` with one look-up per pair).
     async fn stored_people(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Transaction<'_, Any>,
+        backend: Backend,
     ) -> Result<HashMap<(String, String, String), (String, i64)>, sqlx::Error> {
-        let mut by_scope: HashMap<&str, Vec<&str>> = HashMap::new();
-        for (scope, person, _) in self.people.keys() {
-            by_scope.entry(scope).or_default().push(person);
-        }
+        let mut scopes: Vec<&str> = self.people.keys().map(|(s, _, _)| s.as_str()).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let mut people: Vec<&str> = self.people.keys().map(|(_, p, _)| p.as_str()).collect();
+        people.sort_unstable();
+        people.dedup();
         let mut stored = HashMap::new();
-        for (scope, mut people) in by_scope {
-            people.sort_unstable();
-            people.dedup();
-            for chunk in pieces(&people) {
-                let mut sql = Sql::new(
-                    "SELECT person, account_id, latest_key, CAST(score AS BIGINT)
-                     FROM account_people WHERE scope = ",
+        for chunk in pieces(&people) {
+            let mut sql = Sql::new(
+                backend,
+                "SELECT scope, person, account_id, latest_key, CAST(score AS BIGINT)
+                 FROM account_people WHERE scope ",
+            );
+            sql.push_in(scopes.iter().copied())
+                .push(" AND person ")
+                .push_in(chunk.iter().copied());
+            for row in sql.build().fetch_all(&mut **tx).await? {
+                stored.insert(
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                    (row.try_get(3)?, row.try_get(4)?),
                 );
-                sql.push_bind(scope)
-                    .push(" AND person ")
-                    .push_in(chunk.iter().copied());
-                for row in sql.build().fetch_all(&mut **tx).await? {
-                    stored.insert(
-                        (scope.to_owned(), row.try_get(0)?, row.try_get(1)?),
-                        (row.try_get(2)?, row.try_get(3)?),
-                    );
-                }
             }
         }
         Ok(stored)
