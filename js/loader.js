@@ -17,7 +17,6 @@
   var api = (window.NpsWidget = window.NpsWidget || {});
   var queue = own.call(api, 'q') ? api.q : [];
   var instance = null;
-  var USER_ATTRIBUTES = { 'user-id': 'id', 'account-id': 'account_id', 'user-email': 'email', 'user-hash': 'hash' };
 
   function fail(error) {
     var message = String((error && error.message) || error);
@@ -54,9 +53,10 @@
   }
   var names = Object.keys(attributes);
 
-  // data-* attributes (data-survey-id: survey_id) over data-config's JSON; data-user-id,
-  // data-account-id, data-user-email and data-user-hash fill `user`. All text: the widget reads "0.5" and
-  // "true" as a number and a boolean (the `fromAttributes` rule).
+  // data-* attributes (data-survey-id: survey_id) over data-config's JSON; data-user-<key>
+  // (data-user-id, data-user-email, data-user-hash) and data-account-id fill `user`, one rule
+  // rather than a table. All text: the widget reads "0.5" and "true" as a number and a
+  // boolean (the `fromAttributes` rule).
   function config() {
     var result = {};
     var user = {};
@@ -71,8 +71,9 @@
       }
     }
     names.forEach(function (name) {
-      if (own.call(USER_ATTRIBUTES, name)) {
-        user[USER_ATTRIBUTES[name]] = attributes[name];
+      var key = name === 'account-id' ? 'account_id' : name.indexOf('user-') === 0 && name.slice(5);
+      if (key) {
+        user[key] = attributes[name];
       } else if (name !== 'config') {
         result[name.replace(/-/g, '_')] = attributes[name];
       }

@@ -974,7 +974,7 @@ mod tests {
         let config = parse(
             &value(
                 r#"{"endpoint": "https://api.example.com/nps",
-                    "user": {"id": "u1", "account_id": 42, "traits": {"plan": "pro", "seats": 12}},
+                    "user": {"id": "u1", "account_id": 42, "hash": "9f3a", "traits": {"plan": "pro", "seats": 12}},
                     "strings": {"question": "Rate {product}"},
                     "headers": {"Authorization": "Bearer t"},
                     "referral": {"url": "https://g2.com/acme"}}"#,
@@ -984,6 +984,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.user.id.as_deref(), Some("u1"));
         assert_eq!(config.user.account_id.as_deref(), Some("42"));
+        assert_eq!(config.user.hash.as_deref(), Some("9f3a"), "the site's signature");
         assert_eq!(
             config.user.traits[1],
             ("seats".to_owned(), TraitValue::Number(12.0))

@@ -314,7 +314,7 @@ test('enumerable additions to Object.prototype and Array.prototype change nothin
   const pre = 'Object.prototype.extend = function () {}; Array.prototype.last = function () {};';
   const config = JSON.stringify({ user: { traits: { plan: 'pro' } }, headers: { 'X-Site': 'old' }, strings: { submit: 'Send' } });
   const page = await openPage(browser);
-  await page.goto(url('/page', { attrs: { 'user-id': 'u_old', 'account-id': 'acct_old', config, force: 'true' }, pre }));
+  await page.goto(url('/page', { attrs: { 'user-id': 'u_old', 'account-id': 'acct_old', 'user-hash': 'c0ffee', config, force: 'true' }, pre }));
   await page.locator('nps-widget').first().waitFor();
   await page.locator('[data-score="9"]').first().click();
   assert.equal(await page.locator('[data-act=submit]').textContent(), 'Send');
@@ -322,7 +322,7 @@ test('enumerable additions to Object.prototype and Array.prototype change nothin
   await eventually(() => received.some((r) => r.state === 'complete' && r.user.id === 'u_old'));
   // This page's response (a page of an earlier test may still be delivering to the server).
   const r = received.find((x) => x.state === 'complete' && x.user.id === 'u_old');
-  assert.deepEqual(r.user, { id: 'u_old', account_id: 'acct_old', traits: { plan: 'pro' } });
+  assert.deepEqual(r.user, { id: 'u_old', account_id: 'acct_old', hash: 'c0ffee', traits: { plan: 'pro' } }, 'data-user-hash travels with the response');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

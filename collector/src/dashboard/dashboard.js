@@ -257,7 +257,7 @@ async function load() {
     $('login').hidden = true;
     $('account-view').hidden = true;
     $('board').hidden = false;
-    render(summary, sentence, accounts, silentAccounts, trend, lists, themes, queue);
+    render(summary, sentence, accounts, silentAccounts, trend, lists, themes);
   } catch (e) {
     if (e.status === 401) {
       login(sessionStorage.getItem(TOKEN_KEY) ? 'That token was refused.' : '');
@@ -267,7 +267,7 @@ async function load() {
   }
 }
 
-function render(summary, sentence, accounts, silentAccounts, trend, lists, themes, queue) {
+function render(summary, sentence, accounts, silentAccounts, trend, lists, themes) {
   $('nps').textContent = fmt(summary.nps);
   $('moe').textContent = summary.margin_of_error == null ? '' : `± ${summary.margin_of_error} (95 %)`;
   $('counts').textContent =
@@ -287,7 +287,7 @@ function render(summary, sentence, accounts, silentAccounts, trend, lists, theme
   renderThemes(themes, lists);
   renderSilentAccounts(silentAccounts);
   renderAccounts(accounts);
-  renderLists(lists, queue);
+  renderLists(lists);
 }
 
 function renderSplit(summary) {
@@ -466,7 +466,7 @@ function followUpControls(r) {
   return wrapper;
 }
 
-function renderLists(lists, queue) {
+function renderLists(lists) {
   const box = $('lists');
   box.textContent = '';
   SEGMENTS.forEach(([segment, title], i) => {
