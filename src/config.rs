@@ -984,7 +984,11 @@ mod tests {
         .unwrap();
         assert_eq!(config.user.id.as_deref(), Some("u1"));
         assert_eq!(config.user.account_id.as_deref(), Some("42"));
-        assert_eq!(config.user.hash.as_deref(), Some("9f3a"), "the site's signature");
+        assert_eq!(
+            config.user.hash.as_deref(),
+            Some("9f3a"),
+            "the site's signature"
+        );
         assert_eq!(
             config.user.traits[1],
             ("seats".to_owned(), TraitValue::Number(12.0))

@@ -2,7 +2,10 @@
 //! connections on loopback, then checks that the collector stored exactly N. Prints throughput
 //! and p50/p99 latency. Run by `cargo xtask bench-collector`, which starts the collector.
 //!
-//! usage: load URL [N] [CONCURRENCY]
+//! usage: load URL [N] [CONCURRENCY] [TOKEN] [FIRST]
+//!
+//! TOKEN reads the stored count (the read API needs one); FIRST numbers the responses and their
+//! people from FIRST on, to grow a database that already holds 0..FIRST.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -52,10 +55,12 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let url = args
         .first()
-        .expect("usage: load URL [N] [CONCURRENCY]")
+        .expect("usage: load URL [N] [CONCURRENCY] [TOKEN] [FIRST]")
         .clone();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let concurrency: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(64);
+    let token = args.get(3).cloned().unwrap_or_default();
+    let first: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(0);
     let addr = url
         .trim_start_matches("http://")
         .trim_end_matches('/')
@@ -82,7 +87,7 @@ async fn main() {
                 if i >= n {
                     break;
                 }
-                let body = body(run, i);
+                let body = body(run, first + i);
                 let request = format!(
                     "POST /v1/responses HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                     body.len()
@@ -117,7 +122,7 @@ async fn main() {
     let stream = TcpStream::connect(&addr).await.expect("connect");
     let mut reader = BufReader::new(stream);
     let request = format!(
-        "GET /v1/summary?survey_id=load HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET /v1/summary?survey_id=load HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
     );
     reader
         .get_mut()
@@ -142,8 +147,8 @@ async fn main() {
         pct(0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );
-    if stored != n || failures != 0 {
-        eprintln!("load: stored {stored} of {n}, {failures} failed");
+    if stored != first + n || failures != 0 {
+        eprintln!("load: stored {stored} of {}, {failures} failed", first + n);
         std::process::exit(1);
     }
 }

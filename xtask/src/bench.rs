@@ -81,7 +81,7 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
     for (name, db) in [("SQLite", sqlite.as_str()), ("PostgreSQL", pg_url.as_str())] {
         let (url, _server) = start_collector(&collector, db)?;
         println!("bench-collector, {name}, {n} responses:");
-        if run(Command::new(&load).args([&url, &n, &concurrency])).is_err() {
+        if run(Command::new(&load).args([&url, &n, &concurrency, BENCH_TOKEN])).is_err() {
             failed = true;
         }
     }
@@ -92,7 +92,7 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
     let grown = format!("sqlite://{}", dir.join("sustained.db").display());
     let (url, server) = start_collector(&collector, &grown)?;
     println!("bench-collector, SQLite, sustained from empty to {sustained} responses:");
-    if run(Command::new(&load).args([&url, &sustained, &concurrency])).is_err() {
+    if run(Command::new(&load).args([&url, &sustained, &concurrency, BENCH_TOKEN])).is_err() {
         failed = true;
     }
     match peak_rss_kb(server.0.id()) {
@@ -161,8 +161,11 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// The admin token the load runs read the stored count with.
+const BENCH_TOKEN: &str = "bench-collector-token";
+
 fn start_collector(bin: &Path, db: &str) -> Result<(String, Guard)> {
-    start_collector_with(bin, db, &[])
+    start_collector_with(bin, db, &["--token", BENCH_TOKEN])
 }
 
 fn start_collector_with(bin: &Path, db: &str, extra: &[&str]) -> Result<(String, Guard)> {
