@@ -1,9 +1,9 @@
 // The demo page's own code: lists what the collector stored, and re-asks on demand.
 (function () {
   var rows = document.getElementById('rows');
-  // `cargo xtask demo` prints this page's address with the collector's read token after '#';
+  // `cargo xtask demo` prints this page's address with the collector's admin token after '#';
   // it is kept for the session, where the dashboard (/dashboard) finds it too.
-  var KEY = 'nps-dashboard-token', m = location.hash.match(/token=([0-9a-f]+)/);
+  var KEY = 'nps-dashboard-token', m = location.hash.match(/token=([A-Za-z0-9_-]+)/);
   if (m) {
     sessionStorage.setItem(KEY, m[1]);
     history.replaceState(null, '', location.pathname);

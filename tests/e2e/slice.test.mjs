@@ -15,7 +15,7 @@ after(async () => {
 });
 
 async function ask(page) {
-  await page.goto(`${collector.url}/`);
+  await page.goto(`${collector.url}/#token=${collector.token}`);
   const scale = page.getByRole('radiogroup', {
     name: 'How likely are you to recommend Acme Analytics to a friend or colleague?',
   });
