@@ -38,7 +38,7 @@ fn insert_sql(backend: Backend, n: i64, shape: Shape) -> String {
                 CASE WHEN score IS NULL THEN 'silent' WHEN score >= 9 THEN 'promoter'
                      WHEN score >= 7 THEN 'passive' ELSE 'detractor' END,
                 CASE WHEN score IS NULL THEN 'dismissed' END,
-                CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment number ' || i END,
+                CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment about feature' || (i % 97) || ' and area' || (i % 89) || ', with tool' || (i % 53) || ' ' || i END,
                 NULL, NULL, 'complete', 2, 'u' || (i % {people}), 'acct' || (i % {accounts}),
                 'person' || (i % {people}) || '@example.com', 'https://app.example.com/reports',
                 'en', t, t, t,
@@ -62,7 +62,7 @@ fn insert_sql(backend: Backend, n: i64, shape: Shape) -> String {
                 CASE WHEN score IS NULL THEN 'silent' WHEN score >= 9 THEN 'promoter'
                      WHEN score >= 7 THEN 'passive' ELSE 'detractor' END,
                 CASE WHEN score IS NULL THEN 'dismissed' END,
-                CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment number ' || i END,
+                CASE WHEN i % 3 = 0 AND score IS NOT NULL THEN 'synthetic comment about feature' || (i % 97) || ' and area' || (i % 89) || ', with tool' || (i % 53) || ' ' || i END,
                 NULL, NULL, 'complete', 2, 'u' || (i % {people}), 'acct' || (i % {accounts}),
                 'person' || (i % {people}) || '@example.com', 'https://app.example.com/reports',
                 'en', t, t, t,

@@ -998,12 +998,26 @@ async fn summary_compare_and_themes_answer_with_statistics(db: Db) {
     assert_eq!(status, 400);
     assert!(body.contains("\"field\":\"b_from\""), "{body}");
 
-    let themes = get_json(s.addr, "/v1/themes?segment=passive").await;
-    assert_eq!(themes[0]["theme"], "export", "{themes}");
+    let found = get_json(s.addr, "/v1/themes?segment=passive").await;
+    let themes = &found["themes"];
+    assert_eq!(themes[0]["theme"], "export", "{found}");
     assert_eq!(themes[0]["count"], 2);
     assert_eq!(themes[0]["examples"].as_array().unwrap().len(), 2);
+    assert_eq!(themes[0]["people"], 1, "one person wrote both: {found}");
+    assert!(themes[0]["nps_gain"].as_f64().unwrap() > 0.0, "{found}");
+    let counted: u64 = themes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        counted + found["other"].as_u64().unwrap(),
+        found["comments"].as_u64().unwrap(),
+        "the counts add up: {found}"
+    );
     let none = get_json(s.addr, "/v1/themes?segment=detractor").await;
-    assert_eq!(none, json!([]));
+    assert_eq!(none["themes"], json!([]));
 }
 
 on_both!(

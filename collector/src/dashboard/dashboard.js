@@ -316,15 +316,18 @@ function renderThemes(themes, lists) {
       comments.set(r.id, r.comment);
     }
   }
-  THEME_SEGMENTS.forEach(([, title], i) => {
+  THEME_SEGMENTS.forEach(([segment, title], i) => {
     const column = el('div');
     column.append(el('h3', title));
-    if (!themes[i].length) {
+    const found = themes[i];
+    if (!found.themes.length) {
       column.append(el('p', 'No recurring theme yet.', 'empty'));
+    } else {
+      column.append(el('p', `${found.comments} comments: ${found.comments - found.other} in these themes, ${found.other} on other things.`, 'theme-total'));
     }
     const chips = el('ul', null, 'chips');
     const examples = el('ul', null, 'examples');
-    for (const theme of themes[i]) {
+    for (const theme of found.themes) {
       const item = el('li');
       const open = button(`${theme.theme} (${theme.count})`, () => {
         examples.textContent = '';
@@ -335,6 +338,10 @@ function renderThemes(themes, lists) {
       }, 'link');
       open.setAttribute('aria-label', `${theme.theme}: ${theme.count} comments, show them`);
       item.append(open);
+      if (segment !== 'promoter') {
+        const whom = segment === 'passive' ? 'passives became promoters' : 'detractors became passives';
+        item.append(el('span', ` ${fmt(theme.nps_gain)} NPS if these ${theme.people} ${whom}, ${theme.accounts} accounts`, 'gain'));
+      }
       chips.append(item);
     }
     column.append(chips, examples);

@@ -21,8 +21,8 @@ use crate::store::{AccountKey, Page};
 use crate::{chart, export, report, stats, themes};
 
 /// Comments read for the themes, newest first: enough for the common themes to stand out,
-/// bounded so the report's memory does not grow with the table.
-const THEME_COMMENTS: i64 = 5000;
+/// bounded so the report's time and memory do not grow with the table.
+const THEME_COMMENTS: i64 = 20_000;
 
 /// The report routes.
 pub(super) fn router() -> Router<Shared> {
@@ -160,15 +160,17 @@ async fn compare(
     Ok(Json(stats::compare(&a, &b)))
 }
 
-/// `GET /v1/themes?segment=…`: the recurring phrases of that segment's comments.
+/// `GET /v1/themes?segment=…`: the suggestions that segment's comments share, each with what
+/// fixing it is worth against the NPS of the same survey and dates over every segment.
 async fn themes(
     State(state): State<Shared>,
     _: AsViewer,
     read: Read,
-) -> Result<Json<Vec<themes::Theme>>, ApiError> {
+) -> Result<Json<themes::Themes>, ApiError> {
     let f = read.filter(1)?;
     let comments = state.store.comments(&f, THEME_COMMENTS).await?;
-    Ok(Json(themes::themes(&comments, 20)))
+    let everyone = state.store.tally(&f.without_segment()).await?;
+    Ok(Json(themes::themes(&comments, 20, everyone.answers())))
 }
 
 /// `GET /v1/choices`: every enumerated parameter's allowed values, from the same tables the

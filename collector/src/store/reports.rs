@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::sql::Sql;
 use super::{tally, Backend, Result, Store};
 use crate::model::{Filter, Interval, PeriodCounts};
+use crate::themes::Comment;
 
 /// Counts per segment, as SQL columns over rows that have a `segment` and a count `n`.
 const SEGMENT_SUMS: &str = "CAST(SUM(CASE WHEN segment = 'promoter' THEN n ELSE 0 END) AS BIGINT),
@@ -70,14 +71,14 @@ impl Store {
         Ok(tally(&row, 0)?)
     }
 
-    /// The latest comments of `filter`'s responses (with their id and locale), newest first,
-    /// at most `limit`: what the themes are found in.
-    pub async fn comments(
-        &self,
-        filter: &Filter,
-        limit: i64,
-    ) -> Result<Vec<(String, String, String)>> {
-        let mut sql = Sql::new(self.backend, "SELECT id, comment, locale FROM responses");
+    /// The latest comments of `filter`'s responses (with who wrote them), newest first, at
+    /// most `limit`: what the themes are found in.
+    pub async fn comments(&self, filter: &Filter, limit: i64) -> Result<Vec<Comment>> {
+        let mut sql = Sql::new(
+            self.backend,
+            "SELECT id, comment, locale, segment, COALESCE(user_id, id), account_id
+             FROM responses",
+        );
         sql.filter(filter)
             .and()
             .push("comment IS NOT NULL AND comment <> ''")
@@ -88,7 +89,16 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| {
+                Ok(Comment {
+                    id: r.try_get(0)?,
+                    text: r.try_get(1)?,
+                    locale: r.try_get(2)?,
+                    segment: r.try_get(3)?,
+                    person: r.try_get(4)?,
+                    account: r.try_get(5)?,
+                })
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(comments)
     }
