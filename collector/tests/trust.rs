@@ -66,14 +66,18 @@ async fn database(db: Db, name: &str) -> String {
 
 /// A collector on loopback with `settings` (listen and db filled in); its address.
 async fn start(db: Db, name: &str, settings: Settings) -> SocketAddr {
-    let url = database(db, name).await;
+    start_on(&database(db, name).await, settings).await
+}
+
+/// A collector of the database at `url`; its address.
+async fn start_on(url: &str, settings: Settings) -> SocketAddr {
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
-        db: url.clone(),
+        db: url.to_owned(),
         rate_limit: 0,
         ..settings
     };
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::open(url).await.unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();
@@ -435,26 +439,11 @@ async fn each_role_does_what_it_may_and_no_more(db: Db) {
 
 async fn a_revoked_token_is_refused_on_the_next_request(db: Db) {
     let url = database(db, "revoke").await;
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: url.clone(),
-        ..with_admin()
-    };
     // Two collectors of one database: a token made or revoked on one counts on the other.
-    let mut addrs = Vec::new();
-    for _ in 0..2 {
-        let store = Store::open(&url).await.unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .unwrap();
-        addrs.push(listener.local_addr().unwrap());
-        let settings = settings.clone();
-        tokio::spawn(async move {
-            run(listener, store, &settings, std::future::pending())
-                .await
-                .unwrap()
-        });
-    }
+    let addrs = [
+        start_on(&url, with_admin()).await,
+        start_on(&url, with_admin()).await,
+    ];
     let token = make_token(addrs[0], "temp", "viewer").await;
     assert_eq!(
         call(addrs[1], "GET", "/v1/summary", &token, None).await.0,
@@ -688,24 +677,7 @@ async fn only_mine_is_asked_of_the_api(db: Db) {
 #[tokio::test]
 async fn token_commands_manage_the_team_of_a_running_collector() {
     let url = database(Db::Sqlite, "cli").await;
-    let addr = {
-        let settings = Settings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            db: url.clone(),
-            ..with_admin()
-        };
-        let store = Store::open(&url).await.unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen)
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            run(listener, store, &settings, std::future::pending())
-                .await
-                .unwrap()
-        });
-        addr
-    };
+    let addr = start_on(&url, with_admin()).await;
     let cli = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_nps-collector"))
             .args(args)
