@@ -2,19 +2,16 @@
 //! server: what it accepts, what it refuses (and how it names the problem), that upserts are
 //! idempotent and monotonic, and what the read API reports. Every test runs on both databases.
 
+#[macro_use]
 mod pg;
+
+use pg::Db;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 use nps_collector::{run, Settings, Store};
 use serde_json::{json, Value};
-
-#[derive(Clone, Copy, Debug)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
 
 /// The admin token every test collector is started with (unless a test gives its own); the
 /// request helpers send it unless a request names its own `Authorization` ("" for none).
@@ -88,18 +85,6 @@ async fn start_with_token(db: Db, token: &str) -> Server {
         },
     )
     .await
-}
-
-/// Runs each named test once against SQLite and once against PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await })*
-        }
-    };
 }
 
 fn rand_suffix() -> u128 {

@@ -1,31 +1,17 @@
 //! The store on its own, on a real SQLite file and a real PostgreSQL server: upserts that never
-//! go backwards, the accounts' running totals (kept by triggers) agreeing with the same figures
+//! go backwards, the accounts' running totals (kept by the writer) agreeing with the same figures
 //! counted from the responses, follow-ups and notes, the webhook queue and its lease.
 
+#[macro_use]
 mod pg;
+
+use pg::Db;
 
 use nps_collector::model::{Filter, Status};
 use nps_collector::{clock, Store};
 use nps_widget::response::Response;
 use nps_widget::segment::Segment;
 use serde_json::json;
-
-#[derive(Clone, Copy, Debug)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await })*
-        }
-    };
-}
 
 on_both!(
     upserts_never_go_backwards,

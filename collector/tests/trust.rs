@@ -4,7 +4,10 @@
 //! ingest only, nosniff and the dashboard's frame and referrer rules), exact dates, and a CSV
 //! of accounts complete past a thousand.
 
+#[macro_use]
 mod pg;
+
+use pg::Db;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -15,23 +18,6 @@ use serde_json::{json, Value};
 
 const ADMIN: &str = "admin-token-for-the-trust-tests";
 const SECRET: &str = "identity-secret-for-tests";
-
-#[derive(Clone, Copy, Debug)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(super::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(super::Db::Postgres).await })*
-        }
-    };
-}
 
 on_both!(
     identity_is_checked_and_never_kept,

@@ -1,7 +1,7 @@
 //! A real PostgreSQL server for the tests: `NPS_TEST_PG_URL` when set (a server someone else
 //! runs), otherwise a throwaway cluster of Debian's `postgresql` package, started once per test
 //! binary on a free loopback port and stopped when the tests exit. Each test gets a database of
-//! its own.
+//! its own. Also the pair every store and HTTP test runs on: [`Db`] and `on_both!`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -129,4 +129,25 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+/// The databases the collector's tests run on.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // a test binary that starts only PostgreSQL uses neither variant by name
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Db)` of the calling file once on SQLite and once on PostgreSQL.
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::pg::Db::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::pg::Db::Postgres).await })*
+        }
+    };
 }
