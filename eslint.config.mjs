@@ -18,6 +18,11 @@ export default [
     languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },
   {
+    // The hosted survey page's script (a module: it imports the widget's package).
+    files: ['collector/src/hosted/hosted.js'],
+    languageOptions: { sourceType: 'module', ecmaVersion: 'latest', globals: { ...globals.browser } },
+  },
+  {
     files: ['src/dom/browser.js'],
     languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },

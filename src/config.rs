@@ -155,6 +155,9 @@ pub struct Config {
     pub referral: Option<Referral>,
     /// Keep the query string in `context.url`; default false (it often holds tokens).
     pub include_query: bool,
+    /// A score already chosen (a personal link's email button): the card opens on that
+    /// score's follow-up and delivers the partial as a click would.
+    pub score: Option<u8>,
 }
 
 impl Config {
@@ -182,12 +185,13 @@ impl Config {
             contact_consent: true,
             referral: None,
             include_query: false,
+            score: None,
         }
     }
 }
 
 /// Every top-level key, for "did you mean".
-pub const KEYS: [&str; 24] = [
+pub const KEYS: [&str; 25] = [
     "endpoint",
     "product",
     "survey_id",
@@ -212,6 +216,7 @@ pub const KEYS: [&str; 24] = [
     "contact_consent",
     "referral",
     "include_query",
+    "score",
 ];
 
 const USER_KEYS: [&str; 5] = ["id", "account_id", "email", "hash", "traits"];
@@ -400,6 +405,7 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
             "force" => config.force = r.boolean(key, value)?,
             "contact_consent" => config.contact_consent = r.boolean(key, value)?,
             "include_query" => config.include_query = r.boolean(key, value)?,
+            "score" => config.score = Some(r.whole(key, value, 0, 10)? as u8),
             "referral" => config.referral = Some(r.referral(key, value)?),
             other => return Err(unknown("", other, &KEYS)),
         }

@@ -140,6 +140,29 @@ pub fn accounts(accounts: &[Account], header: bool) -> Vec<u8> {
     finish(out)
 }
 
+/// The columns of a mail merge (`POST /v1/links/bulk`).
+pub const LINK_COLUMNS: [&str; 4] = ["email", "user_id", "account_id", "url"];
+
+/// Personal links as CSV, one row per person: `(email, user_id, account_id, url)`.
+pub fn links(rows: &[(String, Option<String>, Option<String>, String)], header: bool) -> Vec<u8> {
+    let mut out = writer();
+    if header {
+        write(&mut out, &LINK_COLUMNS.map(Cow::Borrowed));
+    }
+    for (email, user_id, account_id, url) in rows {
+        write(
+            &mut out,
+            &[
+                text(email),
+                optional(user_id),
+                optional(account_id),
+                text(url),
+            ],
+        );
+    }
+    finish(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

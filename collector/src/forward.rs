@@ -55,29 +55,7 @@ impl Target {
                 "--forward {url}: expected an http:// or https:// URL with a host"
             ));
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent("nps-collector")
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = ca {
-            let pem =
-                std::fs::read(path).map_err(|e| format!("--forward-ca {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("--forward-ca {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!(
-                    "--forward-ca {}: no PEM certificate in the file",
-                    path.display()
-                ));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| format!("--forward {url}: {e}"))?;
+        let client = http_client(ca, "--forward")?;
         let secret = secret.map(parse_secret).transpose()?;
         Ok(Target {
             url: parsed,
@@ -106,6 +84,33 @@ impl Target {
             .map_err(|e| e.to_string())?;
         Ok(response.status().as_u16())
     }
+}
+
+/// The client of the webhook and the chat alerts: time limits on every request, no redirects
+/// (a target cannot send a delivery elsewhere), rustls with the webpki roots plus the PEM
+/// certificates of `ca` (`--forward-ca`). `flag` names the setting in errors.
+pub(crate) fn http_client(ca: Option<&Path>, flag: &str) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent("nps-collector")
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = ca {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("--forward-ca {}: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("--forward-ca {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "--forward-ca {}: no PEM certificate in the file",
+                path.display()
+            ));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| format!("{flag}: {e}"))
 }
 
 /// The key of a `whsec_<base64>` secret.
@@ -144,15 +149,10 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (1000i64 << (attempts - 1).clamp(0, 22)).min(MAX_BACKOFF_MS)
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as i64
-}
+use crate::clock::now_ms;
 
-/// A name for this collector process in the lease table.
-fn holder_name() -> String {
+/// A name for this collector process in the lease table (also the alerts' and digests').
+pub(crate) fn holder_name() -> String {
     format!(
         "{}-{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "collector".into()),

@@ -13,6 +13,8 @@
 //! - [`forward`]: the webhook; [`limit`], [`proxy`], [`server`], [`metrics`]: serving in the
 //!   open (rate limit, trusted proxies, connection limits and timeouts, OpenMetrics).
 //! - [`team`]: roles and tokens; [`identity`]: the site's signature of who answers.
+//! - [`link`]: signed personal links; [`reach`]: the email block, the hosted page, the alert
+//!   texts; [`notify`]: detractor alerts and the digest in the team's chat.
 
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -26,9 +28,12 @@ pub mod forward;
 pub mod http;
 pub mod identity;
 pub mod limit;
+pub mod link;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod proxy;
+pub mod reach;
 pub mod report;
 pub mod server;
 pub mod settings;

@@ -83,6 +83,27 @@ struct Cli {
     /// Also serve /metrics here, without the token (for a scraper on a private network).
     #[arg(long, env = "NPS_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
+    /// Where people reach this collector, for personal links and the alerts' dashboard links
+    /// (default: http:// and the listen address).
+    #[arg(long, env = "NPS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Key personal links are signed with (16 characters or more); without it, a key is made
+    /// once and kept in the database.
+    #[arg(long, env = "NPS_LINK_SECRET", hide_env_values = true)]
+    link_secret: Option<String>,
+    /// The product's name on the hosted survey page and in the email block ({product}).
+    #[arg(long, env = "NPS_PRODUCT", default_value = "us")]
+    product: String,
+    /// Slack-compatible chat URL (incoming webhook) told of each detractor, and sent the
+    /// digest (repeatable; NPS_NOTIFY is comma-separated).
+    #[arg(long, env = "NPS_NOTIFY", value_delimiter = ',')]
+    notify: Vec<String>,
+    /// Seconds a detractor's partial waits for its comment before the alert goes anyway.
+    #[arg(long, env = "NPS_NOTIFY_DELAY", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    notify_delay: u64,
+    /// Send a digest to the --notify URLs: daily or weekly (Monday, midnight UTC).
+    #[arg(long, env = "NPS_DIGEST", value_parser = nps_collector::notify::Every::parse)]
+    digest: Option<nps_collector::notify::Every>,
     /// Log level: error, warn, info, debug (every request) or trace.
     #[arg(long, env = "NPS_LOG", default_value = "info")]
     log: tracing::Level,
@@ -202,6 +223,12 @@ impl Cli {
             request_timeout: Duration::from_secs(self.request_timeout),
             max_connections: self.max_connections as usize,
             metrics_listen: self.metrics_listen,
+            public_url: self.public_url.filter(|u| !u.is_empty()),
+            link_secret: self.link_secret.filter(|s| !s.is_empty()),
+            product: self.product,
+            notify: self.notify.into_iter().filter(|u| !u.is_empty()).collect(),
+            notify_delay: Duration::from_secs(self.notify_delay),
+            digest: self.digest,
         }
     }
 }

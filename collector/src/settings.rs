@@ -46,6 +46,19 @@ pub struct Settings {
     /// A second address serving only `/metrics`, without the token (for a scraper on a
     /// private network).
     pub metrics_listen: Option<SocketAddr>,
+    /// Where people reach this collector (personal links, the alerts' dashboard links);
+    /// `http://<listen>` when not given.
+    pub public_url: Option<String>,
+    /// The key personal links are signed with; a key kept in the database when not given.
+    pub link_secret: Option<String>,
+    /// Fills `{product}` on the hosted page and in the email block.
+    pub product: String,
+    /// Chat URLs (Slack-compatible incoming webhooks) that hear of each detractor.
+    pub notify: Vec<String>,
+    /// How long a detractor's partial waits for its comment before the alert goes anyway.
+    pub notify_delay: Duration,
+    /// The digest sent to the chat URLs, daily or weekly.
+    pub digest: Option<crate::notify::Every>,
 }
 
 impl Default for Settings {
@@ -67,6 +80,12 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             max_connections: 4096,
             metrics_listen: None,
+            public_url: None,
+            link_secret: None,
+            product: "us".into(),
+            notify: Vec::new(),
+            notify_delay: Duration::from_secs(600),
+            digest: None,
         }
     }
 }
@@ -100,7 +119,35 @@ impl Settings {
                 "--identity-secret: give at least {MIN_TOKEN_LEN} characters"
             ));
         }
+        if self
+            .link_secret
+            .as_ref()
+            .is_some_and(|s| s.chars().count() < MIN_TOKEN_LEN)
+        {
+            return Err(format!(
+                "--link-secret: give at least {MIN_TOKEN_LEN} characters"
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "--public-url {url}: expected http://HOST or https://HOST, where people \
+                     reach this collector"
+                ));
+            }
+        }
+        if self.digest.is_some() && self.notify.is_empty() {
+            return Err("--digest needs a --notify URL to send the digest to".into());
+        }
         Ok(())
+    }
+
+    /// Where people reach this collector, without a trailing `/`.
+    pub fn public_url(&self, listening: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{listening}"),
+        }
     }
 }
 
@@ -128,5 +175,29 @@ mod tests {
             ..Settings::default()
         };
         assert!(require.check().unwrap_err().contains("--identity-secret"));
+        let digest = Settings {
+            digest: Some(crate::notify::Every::Week),
+            ..Settings::default()
+        };
+        assert!(digest
+            .check()
+            .unwrap_err()
+            .starts_with("--digest needs a --notify"));
+        let public = Settings {
+            public_url: Some("nps.example.com".into()),
+            ..Settings::default()
+        };
+        assert!(public
+            .check()
+            .unwrap_err()
+            .starts_with("--public-url nps.example.com"));
+        let public = Settings {
+            public_url: Some("https://nps.example.com/".into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            public.public_url(SocketAddr::from(([127, 0, 0, 1], 1))),
+            "https://nps.example.com"
+        );
     }
 }

@@ -3,15 +3,30 @@
 
 use std::time::Duration;
 
+use crate::notify::{self, Chat, Every};
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{Queues, Store};
 use crate::team::Role;
 use crate::{forward, http, server};
 
+/// Opens the store of `settings.db` with the queues its settings fill: the webhook's
+/// (`--forward`) and the detractor alerts' (`--notify`).
+pub async fn open(settings: &Settings) -> Result<Store, String> {
+    let chat = Chat::new(&settings.notify, settings.forward_ca.as_deref())?;
+    let queues = Queues {
+        forward: settings.forward.is_some(),
+        notify: chat.targets(),
+        notify_delay_ms: settings.notify_delay.as_millis() as i64,
+    };
+    Store::open_with(&settings.db, queues)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Serves the collector on `listener` until `shutdown`, then finishes the requests it
 /// accepted (each is answered only once committed) and stops forwarding; with
-/// `settings.forward`, drains the webhook queue meanwhile (open the store with
-/// [`Store::open_with`] so that it fills it).
+/// `settings.forward`, drains the webhook queue meanwhile, with `settings.notify` sends the
+/// detractor alerts and the digest (open the store with [`open`] so that it fills the queues).
 pub async fn run(
     listener: tokio::net::TcpListener,
     store: Store,
@@ -30,7 +45,38 @@ pub async fn run(
         }
         None => None,
     };
-    let (app, state) = http::app(store, settings);
+    let chat = Chat::new(&settings.notify, settings.forward_ca.as_deref())?;
+    let public_url = settings.public_url(listener.local_addr().map_err(|e| e.to_string())?);
+    let link_key = match &settings.link_secret {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => store.link_key().await.map_err(|e| e.to_string())?,
+    };
+    let mut background = Vec::new();
+    if !chat.is_empty() {
+        background.push(tokio::spawn(notify::run_alerts(
+            store.clone(),
+            chat.clone(),
+            public_url.clone(),
+            stop.subscribe(),
+        )));
+    }
+    if let Some(every) = settings.digest {
+        background.push(tokio::spawn(notify::run_digests(
+            store.clone(),
+            chat.clone(),
+            every,
+            public_url.clone(),
+            stop.subscribe(),
+        )));
+    }
+    let reach = http::Reach {
+        link_key,
+        public_url,
+        product: settings.product.clone(),
+        chat,
+        every: settings.digest.unwrap_or(Every::Week),
+    };
+    let (app, state) = http::app(store, settings, reach);
     if let Some(addr) = settings.metrics_listen {
         let metrics_listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -61,15 +107,16 @@ pub async fn run(
     if let Some(forwarder) = forwarder {
         let _ = tokio::time::timeout(Duration::from_secs(15), forwarder).await;
     }
+    for task in background {
+        let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+    }
     Ok(())
 }
 
 /// Opens the store, binds, prints the address, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> Result<(), String> {
     settings.check()?;
-    let store = Store::open_with(&settings.db, settings.forward.is_some())
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = open(&settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("--listen {}: {e}", settings.listen))?;

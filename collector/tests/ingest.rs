@@ -59,7 +59,7 @@ async fn start(db: Db, o: Options<'_>) -> Server {
         forward: o.forward.clone(),
         ..Settings::default()
     };
-    let store = Store::open_with(&url, o.forward.is_some()).await.unwrap();
+    let store = nps_collector::start::open(&settings).await.unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();

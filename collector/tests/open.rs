@@ -35,9 +35,7 @@ impl Collector {
 }
 
 async fn start(settings: Settings) -> Collector {
-    let store = Store::open_with(&settings.db, settings.forward.is_some())
-        .await
-        .unwrap();
+    let store = nps_collector::start::open(&settings).await.unwrap();
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .unwrap();

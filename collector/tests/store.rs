@@ -37,7 +37,12 @@ async fn open(db: Db, forward: bool) -> (Store, TempDir) {
         Db::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
         Db::Postgres => pg::fresh_database().await,
     };
-    (Store::open_with(&url, forward).await.unwrap(), TempDir(dir))
+    (
+        Store::open_with(&url, nps_collector::store::Queues::forward(forward))
+            .await
+            .unwrap(),
+        TempDir(dir),
+    )
 }
 
 struct TempDir(std::path::PathBuf);

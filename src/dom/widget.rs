@@ -519,6 +519,9 @@ impl Widget {
             name: "shown",
             detail,
         });
+        if let Some(n) = self.config.score {
+            self.act(Act::Choose(n), emits);
+        }
     }
 
     /// Mounts the card frame. False (with an error event) when an inline target is missing.

@@ -44,6 +44,12 @@ pub enum ApiError {
     /// 409: a token with this name exists.
     #[error("a token named {0} exists already; revoke it first")]
     TokenExists(String),
+    /// 403 or 410: a personal link that was changed, or has expired.
+    #[error("{0}")]
+    LinkRefused(crate::link::Refused),
+    /// 409: the digest was asked for, and there is no chat to send it to.
+    #[error("no --notify URL is set: there is no chat to send the digest to")]
+    NoChat,
     /// 404: no response with the id in the path.
     #[error("no response with this id")]
     NoSuchResponse,
@@ -76,6 +82,9 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } | ApiError::IdentityRefused(_) => StatusCode::FORBIDDEN,
             ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
+            ApiError::LinkRefused(crate::link::Refused::Invalid) => StatusCode::FORBIDDEN,
+            ApiError::LinkRefused(crate::link::Refused::Expired) => StatusCode::GONE,
+            ApiError::NoChat => StatusCode::CONFLICT,
             ApiError::NoSuchResponse | ApiError::NoSuchToken => StatusCode::NOT_FOUND,
             ApiError::TokenExists(_) => StatusCode::CONFLICT,
             ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -91,6 +100,8 @@ impl ApiError {
             ApiError::IdentityRefused(_) => Some("user.hash"),
             ApiError::NoSuchToken | ApiError::TokenExists(_) => Some("name"),
             ApiError::OriginNotAllowed => Some("Origin"),
+            ApiError::LinkRefused(_) => Some("token"),
+            ApiError::NoChat => Some("--notify"),
             ApiError::NoSuchResponse => Some("id"),
             ApiError::NotJson => Some("Content-Type"),
             ApiError::TooManyRequests(_) | ApiError::NotStored(_) | ApiError::Store(_) => None,

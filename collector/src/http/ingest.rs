@@ -16,6 +16,7 @@ use tower_http::cors::CorsLayer;
 use super::error::ApiError;
 use super::{body, responses, ClientIp, Shared};
 use crate::identity::{self, Verdict};
+use crate::link::Link;
 use crate::model::Upsert;
 
 /// The ingest route (the list of responses shares its path), the only one with `cors`: the
@@ -36,7 +37,9 @@ async fn ingest(
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
-    let response = store(&state, client, &headers, body).await.into_response();
+    let response = store(&state, client, &headers, body, None)
+        .await
+        .into_response();
     state.metrics.ingested(response.status().as_u16());
     response
 }
@@ -78,11 +81,28 @@ fn without_hash(bytes: &[u8]) -> Result<String, ApiError> {
     Ok(value.to_string())
 }
 
-async fn store(
+/// The response of a personal link: the link's person and survey, under the link's response
+/// id, whatever the body says (the link is the proof of identity).
+fn as_link(bytes: &[u8], link: &Link, id: &str) -> Result<Bytes, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::bad(e.to_string(), "body"))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::bad("expected a JSON object", "body"));
+    };
+    object.insert("id".into(), id.into());
+    object.insert("survey_id".into(), link.survey_id.clone().into());
+    object.insert("user".into(), link.user());
+    Ok(Bytes::from(value.to_string()))
+}
+
+/// Stores a response: from the widget on a site (`link` is `None`: the identity it claims is
+/// checked), or from a personal link's page (`link` with its response id).
+pub(super) async fn store(
     state: &super::AppState,
     client: std::net::IpAddr,
     headers: &HeaderMap,
     bytes: Bytes,
+    link: Option<(&Link, &str)>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(limiter) = &state.limiter {
         limiter
@@ -96,11 +116,17 @@ async fn store(
     if !json_type {
         return Err(ApiError::NotJson);
     }
+    let bytes = match link {
+        Some((link, id)) => as_link(&bytes, link, id)?,
+        None => bytes,
+    };
     let mut response: Response = body::read(&bytes)?;
     response
         .validate()
         .map_err(|e| ApiError::bad(e.problem, e.field))?;
-    check_identity(state, &response)?;
+    if link.is_none() {
+        check_identity(state, &response)?;
+    }
     let text = match response.user.hash.take() {
         // The signature is checked, never kept: not stored, exported or forwarded.
         Some(_) => without_hash(&bytes)?,

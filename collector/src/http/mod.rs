@@ -4,7 +4,8 @@
 //!
 //! `ingest` (POST /v1/responses), `responses` (the lists, follow-ups, notes), `reports`
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
-//! `dashboard`, `team` (the tokens, the team's names); `auth` (the role extractors, the origin
+//! `dashboard`, `team` (the tokens, the team's names), `links` (personal links, the hosted
+//! survey page, the mail merge, the digest); `auth` (the role extractors, the origin
 //! check), `query` (the typed read query), `body` (typed JSON bodies), `error` (`ApiError`).
 //!
 //! CORS is granted on ingest only: it is the one route a page of another site calls.
@@ -14,6 +15,7 @@ mod body;
 mod dashboard;
 mod error;
 mod ingest;
+mod links;
 mod ops;
 mod query;
 mod reports;
@@ -70,6 +72,22 @@ pub struct AppState {
     token_seen: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
     trust_proxy: Option<TrustProxy>,
     metrics: Metrics,
+    reach: Reach,
+}
+
+/// What personal links, the hosted page and the digest need.
+#[derive(Debug)]
+pub struct Reach {
+    /// The key links are signed with.
+    pub link_key: Vec<u8>,
+    /// Where people reach this collector, without a trailing `/`.
+    pub public_url: String,
+    /// Fills `{product}`.
+    pub product: String,
+    /// The chat URLs.
+    pub chat: crate::notify::Chat,
+    /// The digest's period (`POST /v1/digest`).
+    pub every: crate::notify::Every,
 }
 
 /// The state, shared.
@@ -93,7 +111,7 @@ impl MakeRequestId for Counter {
 }
 
 /// The whole HTTP surface and its state.
-pub fn app(store: Store, settings: &Settings) -> (Router, Shared) {
+pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) {
     let origins: Vec<HeaderValue> = settings
         .allow_origins
         .iter()
@@ -119,12 +137,14 @@ pub fn app(store: Store, settings: &Settings) -> (Router, Shared) {
         token_seen: Default::default(),
         trust_proxy: settings.trust_proxy.clone(),
         metrics: Metrics::default(),
+        reach,
     });
     let api = Router::new()
         .merge(ingest::router(cors))
         .merge(responses::router())
         .merge(reports::router())
         .merge(team::router())
+        .merge(links::router())
         .merge(dashboard::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -256,6 +256,34 @@ const MIGRATIONS: &[Step] = &[
     )",
     ),
     Step::Both("ALTER TABLE follow_ups ADD COLUMN updated_by TEXT"),
+    // Reach: the collector's own secrets (the personal links' key), the detractor alerts
+    // waiting to be sent (one row per response and chat URL, kept once sent so that a later
+    // change of the response does not alert again), and the digests sent, by period.
+    Step::Both(
+        "CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )",
+    ),
+    Step::Both(
+        "CREATE TABLE notices (
+        response_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        sent_at BIGINT,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        next_at BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (response_id, target)
+    )",
+    ),
+    Step::Both("CREATE INDEX notices_due ON notices (due_at) WHERE sent_at IS NULL"),
+    Step::Both(
+        "CREATE TABLE digests (
+        period TEXT PRIMARY KEY,
+        sent_at BIGINT
+    )",
+    ),
+    Step::Both("INSERT INTO leases (name, holder, until_ms) VALUES ('notify', '', 0)"),
 ];
 
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for

@@ -13,6 +13,7 @@ mod error;
 mod follow_ups;
 mod migrate;
 mod queue;
+mod reach;
 mod reports;
 mod responses;
 mod sql;
@@ -28,6 +29,7 @@ use tokio::sync::mpsc;
 
 pub use accounts::{AccountKey, Page};
 pub use error::{Result, StoreError};
+pub use reach::{Alert, Person};
 pub use tokens::TokenInfo;
 
 /// Which database is behind the store.
@@ -52,6 +54,27 @@ const SQLITE_CONNECTIONS: u32 = 4;
 /// ingest runs (the default is 1,000 pages, 4 MB).
 const SQLITE_CHECKPOINT_PAGES: i64 = 16_000;
 
+/// What the writer queues beside each stored change, in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Queues {
+    /// Every change, for the webhook (`--forward`).
+    pub forward: bool,
+    /// The chat URLs a detractor is announced to (`--notify`).
+    pub notify: Vec<String>,
+    /// How long a detractor's partial waits for its comment before the alert goes anyway.
+    pub notify_delay_ms: i64,
+}
+
+impl Queues {
+    /// Only the webhook queue, or none.
+    pub fn forward(forward: bool) -> Queues {
+        Queues {
+            forward,
+            ..Queues::default()
+        }
+    }
+}
+
 /// The response store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -65,12 +88,12 @@ impl Store {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite://file.db` or
     /// `postgres://user@host/db`.
     pub async fn open(url: &str) -> Result<Store> {
-        Store::open_with(url, false).await
+        Store::open_with(url, Queues::default()).await
     }
 
-    /// Like [`Store::open`]; with `forward`, every stored change is also queued for the
-    /// webhook, in the same transaction.
-    pub async fn open_with(url: &str, forward: bool) -> Result<Store> {
+    /// Like [`Store::open`]; the writer also fills `queues` (the webhook's, the alerts'), in
+    /// the same transaction as each change.
+    pub async fn open_with(url: &str, queues: Queues) -> Result<Store> {
         install_default_drivers();
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let mut u = format!("sqlite:{rest}");
@@ -141,7 +164,8 @@ impl Store {
             Backend::Sqlite => connect(1, SQLITE_WRITER_CACHE_KIB).await?,
             Backend::Postgres => pool.clone(),
         };
-        let writer = write::spawn(write_pool, backend, forward);
+        let forward = queues.forward;
+        let writer = write::spawn(write_pool, backend, queues);
         Ok(Store {
             pool,
             backend,

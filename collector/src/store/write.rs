@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::sql::Sql;
 use super::totals::{Counted, Totals};
-use super::{Backend, Result, Store, StoreError};
+use super::{Backend, Queues, Result, Store, StoreError};
 use crate::clock;
 use crate::model::Upsert;
 
@@ -82,7 +82,7 @@ impl std::fmt::Debug for Job {
 }
 
 /// Starts the writer over `pool`; its queue holds a few batches.
-pub(super) fn spawn(pool: AnyPool, backend: Backend, forward: bool) -> mpsc::Sender<Job> {
+pub(super) fn spawn(pool: AnyPool, backend: Backend, queues: Queues) -> mpsc::Sender<Job> {
     let (writer, jobs) = mpsc::channel(4 * BATCH);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -91,7 +91,7 @@ pub(super) fn spawn(pool: AnyPool, backend: Backend, forward: bool) -> mpsc::Sen
         Ok(runtime) => {
             let spawned = std::thread::Builder::new()
                 .name("nps-writer".into())
-                .spawn(move || runtime.block_on(write_loop(pool, backend, jobs, forward)));
+                .spawn(move || runtime.block_on(write_loop(pool, backend, jobs, queues)));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "starting the writer thread");
             }
@@ -124,7 +124,12 @@ impl Store {
 /// costs a ping each way (sqlx tests a connection on release), two round trips per batch that
 /// were a third of a small batch's time. After a failed batch the connection goes back and a
 /// fresh one is taken.
-async fn write_loop(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>, forward: bool) {
+async fn write_loop(
+    pool: AnyPool,
+    backend: Backend,
+    mut jobs: mpsc::Receiver<Job>,
+    queues: Queues,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut held: Option<PoolConnection<Any>> = None;
     let mut previous = 0;
@@ -150,7 +155,7 @@ async fn write_loop(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Jo
         };
         let written = match written {
             Ok(mut conn) => {
-                let result = write_batch(&mut conn, backend, &batch, forward).await;
+                let result = write_batch(&mut conn, backend, &batch, &queues).await;
                 if result.is_ok() {
                     held = Some(conn);
                 }
@@ -190,7 +195,7 @@ async fn write_batch(
     conn: &mut AnyConnection,
     backend: Backend,
     batch: &[Job],
-    forward: bool,
+    queues: &Queues,
 ) -> Result<Vec<Upsert>, sqlx::Error> {
     let mut tx: Transaction<'_, Any> = match backend {
         Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
@@ -313,7 +318,7 @@ async fn write_batch(
         sql.push(UPSERT_CONFLICT);
         sql.build().execute(&mut *tx).await?;
     }
-    if forward {
+    if queues.forward {
         for piece in pieces(&changes) {
             let mut sql = Sql::new(
                 backend,
@@ -332,9 +337,69 @@ async fn write_batch(
             sql.build().execute(&mut *tx).await?;
         }
     }
+    if !queues.notify.is_empty() {
+        queue_alerts(&mut tx, backend, batch, &changes, queues).await?;
+    }
     totals.apply(&mut tx, backend).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// Queues a detractor alert per chat URL for each detractor the batch changed: due now when
+/// the response is complete, `notify_delay_ms` after a partial (the comment may follow). A
+/// response already alerted is not alerted again; a complete arriving before a partial's
+/// alert makes it due at once.
+async fn queue_alerts(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    batch: &[Job],
+    changes: &[usize],
+    queues: &Queues,
+) -> Result<(), sqlx::Error> {
+    let now = clock::now_ms();
+    let mut due: std::collections::BTreeMap<&str, i64> = Default::default();
+    for &i in changes {
+        let r = &batch[i].response;
+        if r.segment != nps_widget::segment::Segment::Detractor {
+            continue;
+        }
+        let at = if r.state == nps_widget::response::State::Complete {
+            now
+        } else {
+            now + queues.notify_delay_ms
+        };
+        let entry = due.entry(r.id.as_str()).or_insert(at);
+        *entry = (*entry).min(at);
+    }
+    let rows: Vec<(&str, i64, &str)> = due
+        .iter()
+        .flat_map(|(id, at)| queues.notify.iter().map(move |t| (*id, *at, t.as_str())))
+        .collect();
+    let earlier = match backend {
+        Backend::Sqlite => "MIN(notices.due_at, excluded.due_at)",
+        Backend::Postgres => "LEAST(notices.due_at, excluded.due_at)",
+    };
+    for chunk in rows.chunks(100) {
+        let mut sql = Sql::new(
+            backend,
+            "INSERT INTO notices (response_id, target, due_at, attempts, next_at) VALUES ",
+        );
+        for (n, (id, at, target)) in chunk.iter().enumerate() {
+            sql.open_row(n)
+                .push_bind(*id)
+                .push(", ")
+                .push_bind(*target)
+                .push(", ")
+                .push_bind_int(*at)
+                .push(", 0, 0)");
+        }
+        sql.push(&format!(
+            " ON CONFLICT (response_id, target) DO UPDATE SET due_at = {earlier} \
+             WHERE notices.sent_at IS NULL"
+        ));
+        sql.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

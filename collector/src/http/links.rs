@@ -1,0 +1,349 @@
+//! Personal links and what they open: `POST /v1/links` (one link, its email block),
+//! `POST /v1/links/bulk` (a mail merge CSV for a list), `GET /s/<token>` (the hosted survey
+//! page), `POST /s/<token>` (its responses), `GET /s/<token>/email` (the email block, for
+//! the dashboard's preview), and `POST /v1/digest` (the chat digest, now).
+//!
+//! A GET records nothing, whatever its `?score=`: mail scanners open every link of a message
+//! (Wootric warns they "click on every link"). The page's script records the score once the
+//! page is shown in a visible tab, as the widget records a click.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use nps_widget::segment::Segment;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{AsAdmin, AsMember};
+use super::error::ApiError;
+use super::responses::csv_download;
+use super::{body, ingest, AppState, ClientIp, Shared};
+use crate::link::{self, Link, Refused};
+use crate::model::{choice, Filter};
+use crate::{clock, export, notify, reach};
+
+/// The hosted page's CSP: its own script and styles, the widget's wasm, posts to itself only,
+/// never framed.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+    connect-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+    form-action 'none'; frame-ancestors 'none'";
+/// The email preview: inline styles only (an email's own), no script at all; framed by the
+/// dashboard only.
+const EMAIL_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'self'";
+/// People a mail merge reads per page.
+const PEOPLE_PAGE: i64 = 500;
+
+/// The routes.
+pub(super) fn router() -> Router<Shared> {
+    Router::new()
+        .route("/v1/links", post(create))
+        .route("/v1/links/bulk", post(bulk))
+        .route("/v1/digest", post(digest_now))
+        .route("/s/hosted.js", get(script))
+        .route("/s/hosted.css", get(styles))
+        .route("/s/{token}", get(page).post(respond))
+        .route("/s/{token}/email", get(email))
+}
+
+/// `POST /v1/links`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLink {
+    #[serde(default = "default_survey")]
+    survey_id: String,
+    user: LinkUser,
+    expires_days: Option<u32>,
+    locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkUser {
+    id: Option<String>,
+    account_id: Option<String>,
+    email: Option<String>,
+}
+
+/// `POST /v1/links/bulk`: the list's filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Bulk {
+    survey_id: Option<String>,
+    #[serde(default, deserialize_with = "choice")]
+    segment: Option<Segment>,
+    account_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    expires_days: Option<u32>,
+}
+
+fn default_survey() -> String {
+    "default".into()
+}
+
+fn days(expires_days: Option<u32>) -> Result<u32, ApiError> {
+    match expires_days {
+        None => Ok(link::DEFAULT_DAYS),
+        Some(d) if (1..=link::MAX_DAYS).contains(&d) => Ok(d),
+        Some(_) => Err(ApiError::bad(
+            format!("expires_days must be from 1 to {}", link::MAX_DAYS),
+            "expires_days",
+        )),
+    }
+}
+
+fn text_field(value: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if v.chars().count() > 256 => {
+            Err(ApiError::bad("must be at most 256 characters", field))
+        }
+        Some(v) if v.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+fn token_url(state: &AppState, token: &str) -> String {
+    format!("{}/s/{token}", state.reach.public_url)
+}
+
+/// Signs `link` to expire in `days`: its token, its URL, its expiry (seconds).
+fn sign(state: &AppState, mut link: Link, days: u32) -> (String, String, i64) {
+    link.expires_at = clock::now_ms() / 1000 + i64::from(days) * 86_400;
+    let token = link.sign(&state.reach.link_key);
+    let url = token_url(state, &token);
+    (token, url, link.expires_at)
+}
+
+async fn create(
+    State(state): State<Shared>,
+    _: AsMember,
+    bytes: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let new: NewLink = body::read(&bytes)?;
+    let days = days(new.expires_days)?;
+    if new.survey_id.is_empty() || new.survey_id.chars().count() > 128 {
+        return Err(ApiError::bad("must be 1 to 128 characters", "survey_id"));
+    }
+    let link = Link {
+        survey_id: new.survey_id,
+        user_id: text_field(new.user.id, "user.id")?,
+        account_id: text_field(new.user.account_id, "user.account_id")?,
+        email: text_field(new.user.email, "user.email")?,
+        locale: text_field(new.locale, "locale")?,
+        expires_at: 0,
+        nonce: link::nonce(),
+    };
+    if link.user_id.is_none() && link.email.is_none() {
+        return Err(ApiError::bad(
+            "a personal link needs user.id or user.email: whom is it for?",
+            "user",
+        ));
+    }
+    let locale = link.locale.clone();
+    let (token, url, expires_at) = sign(&state, link, days);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "url": url,
+            "expires_at": clock::rfc3339(expires_at * 1000),
+            "email_html": reach::email_html(&url, locale.as_deref(), &state.reach.product),
+            "preview_url": format!("/s/{token}/email"),
+        })),
+    )
+        .into_response())
+}
+
+async fn bulk(
+    State(state): State<Shared>,
+    _: AsMember,
+    bytes: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: Bulk = body::read(&bytes)?;
+    let days = days(b.expires_days)?;
+    let bound = |text: Option<String>, field: &str| match text {
+        None => Ok(None),
+        Some(t) => clock::parse_bound(&t)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad("must be a date (YYYY-MM-DD) or an RFC 3339 time", field)),
+    };
+    let survey_id = b.survey_id.filter(|s| !s.is_empty());
+    let filter = Filter {
+        survey_id: survey_id.clone(),
+        segment: b.segment,
+        account_id: b.account_id.filter(|s| !s.is_empty()),
+        from: bound(b.from, "from")?,
+        to: bound(b.to, "to")?,
+        limit: PEOPLE_PAGE,
+        ..Filter::default()
+    };
+    let survey = survey_id.unwrap_or_else(default_survey);
+    let name = format!("nps-links-{}.csv", b.segment.map_or("all", Segment::as_str));
+    // A page of people at a time, by email: any list size, the memory of one page.
+    let pages = futures_util::stream::unfold(
+        (state, filter, Some(None::<String>), true),
+        move |(state, filter, after, first)| {
+            let survey = survey.clone();
+            async move {
+                let after = after?;
+                match state.store.people(&filter, after.as_deref()).await {
+                    Ok(people) => {
+                        let next = match people.last() {
+                            Some(last) if people.len() as i64 == filter.limit => {
+                                Some(Some(last.email.clone()))
+                            }
+                            _ => None,
+                        };
+                        let rows: Vec<_> = people
+                            .into_iter()
+                            .map(|p| {
+                                let link = Link {
+                                    survey_id: survey.clone(),
+                                    user_id: p.user_id.clone(),
+                                    account_id: p.account_id.clone(),
+                                    email: Some(p.email.clone()),
+                                    locale: p.locale,
+                                    expires_at: 0,
+                                    nonce: link::nonce(),
+                                };
+                                let (_, url, _) = sign(&state, link, days);
+                                (p.email, p.user_id, p.account_id, url)
+                            })
+                            .collect();
+                        let out = export::links(&rows, first);
+                        Some((
+                            Ok::<_, std::io::Error>(Bytes::from(out)),
+                            (state, filter, next, false),
+                        ))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reading the database for a mail merge");
+                        Some((Err(std::io::Error::other(e)), (state, filter, None, false)))
+                    }
+                }
+            }
+        },
+    );
+    Ok(csv_download(&name, Body::from_stream(pages)))
+}
+
+fn html(status: StatusCode, csp: &'static str, page: String) -> HttpResponse {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+/// The link of a token, or the page that says why not.
+fn verified(state: &Shared, token: &str) -> Result<Link, HttpResponse> {
+    Link::verify(&state.reach.link_key, token, clock::now_ms() / 1000).map_err(|refused| {
+        let status = match refused {
+            Refused::Expired => StatusCode::GONE,
+            Refused::Invalid => StatusCode::FORBIDDEN,
+        };
+        html(status, PAGE_CSP, reach::refused_page(&refused.to_string()))
+    })
+}
+
+/// `GET /s/<token>`: the survey, or the thanks when it was answered. Records nothing.
+async fn page(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let link = match verified(&state, &token) {
+        Ok(link) => link,
+        Err(page) => return Ok(page),
+    };
+    let id = link::response_id(&token);
+    let answer = state.store.answer_of(&id).await?;
+    if let Some((segment, response_state, _)) = &answer {
+        if response_state == "complete" && segment != "silent" {
+            let segment = Segment::parse(segment).unwrap_or(Segment::Passive);
+            return Ok(html(
+                StatusCode::OK,
+                PAGE_CSP,
+                reach::thanks_page(link.locale.as_deref(), &state.reach.product, segment),
+            ));
+        }
+    }
+    let config = reach::PageConfig {
+        endpoint: format!("/s/{token}"),
+        product: &state.reach.product,
+        survey_id: &link.survey_id,
+        locale: link.locale.as_deref(),
+        // A visit after the score was recorded opens on it, with its follow-up.
+        score: answer.and_then(|(_, _, score)| score),
+    };
+    Ok(html(StatusCode::OK, PAGE_CSP, reach::survey_page(&config)))
+}
+
+/// `POST /s/<token>`: the hosted page's responses, as the link's person.
+async fn respond(
+    State(state): State<Shared>,
+    Extension(ClientIp(client)): Extension<ClientIp>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let link = Link::verify(&state.reach.link_key, &token, clock::now_ms() / 1000)
+        .map_err(ApiError::LinkRefused)?;
+    let id = link::response_id(&token);
+    let response = ingest::store(&state, client, &headers, bytes, Some((&link, &id))).await;
+    let response = response.into_response();
+    state.metrics.ingested(response.status().as_u16());
+    Ok(response)
+}
+
+/// `GET /s/<token>/email`: the link's email block as a page, for the dashboard's preview.
+async fn email(State(state): State<Shared>, Path(token): Path<String>) -> HttpResponse {
+    let link = match verified(&state, &token) {
+        Ok(link) => link,
+        Err(page) => return page,
+    };
+    let url = token_url(&state, &token);
+    let block = reach::email_html(&url, link.locale.as_deref(), &state.reach.product);
+    html(StatusCode::OK, EMAIL_CSP, reach::email_page(&block))
+}
+
+/// `POST /v1/digest`: the digest of the period ending now, sent to the chat URLs.
+async fn digest_now(
+    State(state): State<Shared>,
+    _: AsAdmin,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if state.reach.chat.is_empty() {
+        return Err(ApiError::NoChat);
+    }
+    let d = notify::digest(
+        &state.store,
+        state.reach.every,
+        time::OffsetDateTime::now_utc(),
+        &state.reach.public_url,
+    )
+    .await?;
+    let sent_to = state.reach.chat.post_all(&d.text).await;
+    Ok(Json(json!({ "sent_to": sent_to, "digest": d })))
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../hosted/hosted.js"),
+    )
+}
+
+async fn styles() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../hosted/hosted.css"),
+    )
+}

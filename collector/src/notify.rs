@@ -1,0 +1,432 @@
+//! Where the team works: a detractor alert in the team's chat the moment one answers
+//! (`--notify URL`, repeatable), and a daily or weekly digest (`--digest`). Both post
+//! Slack-compatible JSON, `{"text": …}`, which Slack, Mattermost, Rocket.Chat and Google Chat
+//! take from an incoming webhook, through the same rustls client as the webhooks.
+//!
+//! Alerts go through a queue the writer fills in the response's own transaction (`notices`):
+//! due when a detractor's response is stored complete, or `--notify-delay` after its partial
+//! if no complete came. Only the holder of the `notify` lease sends, and a sent alert is
+//! marked so, so each detractor is announced once per chat across several collectors;
+//! a failed post is retried with backoff. A digest is claimed by its period's key before it is
+//! sent (`digests`), so one collector sends it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use time::{Duration as Span, OffsetDateTime, Time};
+
+use crate::forward::{backoff_ms, holder_name, http_client};
+use crate::model::{Bound, Filter};
+use crate::reach::{self, chat};
+use crate::store::{Store, StoreError};
+use crate::{clock::now_ms, stats, themes};
+
+/// The lease the alert sender holds.
+const LEASE: &str = "notify";
+/// How long the lease lasts without renewal.
+const LEASE_MS: i64 = 30_000;
+/// Comments read for the digest's passive themes.
+const THEME_COMMENTS: i64 = 5_000;
+
+/// The chat URLs, and the client that posts to them.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    urls: Vec<reqwest::Url>,
+    client: reqwest::Client,
+}
+
+impl Chat {
+    /// Checks the `--notify` URLs (`http://` or `https://` with a host).
+    pub fn new(urls: &[String], ca: Option<&std::path::Path>) -> Result<Chat, String> {
+        let mut parsed = Vec::new();
+        for url in urls {
+            let u = reqwest::Url::parse(url)
+                .map_err(|e| format!("--notify {url}: {e} (expected https://HOST/PATH)"))?;
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                return Err(format!(
+                    "--notify {url}: expected an http:// or https:// URL with a host"
+                ));
+            }
+            parsed.push(u);
+        }
+        Ok(Chat {
+            urls: parsed,
+            client: http_client(ca, "--notify")?,
+        })
+    }
+
+    /// Whether there is anywhere to post.
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+
+    /// The URLs, as the alert queue keys them.
+    pub fn targets(&self) -> Vec<String> {
+        self.urls.iter().map(|u| u.to_string()).collect()
+    }
+
+    /// Posts `{"text": text}` to `url`; the status when the chat answered.
+    async fn post(&self, url: &str, text: &str) -> Result<u16, String> {
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "text": text }).to_string())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(response.status().as_u16())
+    }
+
+    /// Posts `text` to every URL; how many took it.
+    pub async fn post_all(&self, text: &str) -> usize {
+        let mut took = 0;
+        for url in &self.urls {
+            match self.post(url.as_str(), text).await {
+                Ok(status) if (200..300).contains(&status) => took += 1,
+                outcome => tracing::warn!(%url, ?outcome, "posting to the chat failed"),
+            }
+        }
+        took
+    }
+}
+
+/// Sends the due alerts until `stop`, while this collector holds the lease.
+pub async fn run_alerts(
+    store: Store,
+    chat: Chat,
+    public_url: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let holder = holder_name();
+    while !*stop.borrow() {
+        if let Err(e) = send_due(&store, &chat, &public_url, &holder).await {
+            tracing::warn!(error = %e, "reading the alert queue");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    let _ = store.release_lease(LEASE, &holder).await;
+}
+
+async fn send_due(
+    store: &Store,
+    chat: &Chat,
+    public_url: &str,
+    holder: &str,
+) -> Result<(), StoreError> {
+    if !store.take_lease(LEASE, holder, now_ms(), LEASE_MS).await? {
+        return Ok(());
+    }
+    for alert in store.due_alerts(now_ms(), 32).await? {
+        if !store.take_lease(LEASE, holder, now_ms(), LEASE_MS).await? {
+            break;
+        }
+        let link = format!(
+            "{}/dashboard#response={}",
+            public_url.trim_end_matches('/'),
+            alert.response_id
+        );
+        let text = reach::alert_text(&reach::Alert {
+            score: alert.score,
+            account_id: alert.account_id.as_deref(),
+            person: alert.email.as_deref().or(alert.user_id.as_deref()),
+            comment: alert.comment.as_deref(),
+            link: &link,
+        });
+        match chat.post(&alert.target, &text).await {
+            Ok(status) if (200..300).contains(&status) => {
+                store
+                    .alert_sent(&alert.response_id, &alert.target, now_ms())
+                    .await?;
+            }
+            outcome => {
+                let attempts = alert.attempts + 1;
+                tracing::info!(id = %alert.response_id, attempts, ?outcome, "alert failed, will retry");
+                store
+                    .alert_later(
+                        &alert.response_id,
+                        &alert.target,
+                        attempts,
+                        now_ms() + backoff_ms(attempts),
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How often the digest goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    /// Each day after midnight UTC, about the day before.
+    Day,
+    /// Each Monday after midnight UTC, about the week before.
+    Week,
+}
+
+impl Every {
+    /// `daily` or `weekly`.
+    pub fn parse(text: &str) -> Result<Every, String> {
+        match text {
+            "daily" => Ok(Every::Day),
+            "weekly" => Ok(Every::Week),
+            _ => Err("expected daily or weekly".into()),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Every::Day => "daily",
+            Every::Week => "weekly",
+        }
+    }
+
+    fn span(self) -> Span {
+        match self {
+            Every::Day => Span::days(1),
+            Every::Week => Span::days(7),
+        }
+    }
+
+    /// The start of the period `at` falls in (midnight UTC; a week starts on Monday).
+    fn start_of(self, at: OffsetDateTime) -> OffsetDateTime {
+        let day = at.replace_time(Time::MIDNIGHT);
+        match self {
+            Every::Day => day,
+            Every::Week => day - Span::days(i64::from(at.weekday().number_days_from_monday())),
+        }
+    }
+}
+
+/// The digest: what the team looks at on Monday morning.
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    /// The chat text.
+    pub text: String,
+    /// The period's NPS, if anyone answered.
+    pub nps: Option<f64>,
+    /// Its margin of error.
+    pub margin_of_error: Option<f64>,
+    /// Answers in the period.
+    pub answers: u64,
+    /// Whether the change against the period before is beyond chance.
+    pub significant: bool,
+    /// Open follow-ups of the period.
+    pub open_follow_ups: u64,
+    /// Accounts silent this period that were not the period before.
+    pub new_silent_accounts: Vec<String>,
+}
+
+/// The digest of the period `[end - span, end)` against the one before it.
+pub async fn digest(
+    store: &Store,
+    every: Every,
+    end: OffsetDateTime,
+    public_url: &str,
+) -> Result<Digest, StoreError> {
+    let start = end - every.span();
+    let before = start - every.span();
+    let range = |from: OffsetDateTime, to: OffsetDateTime| Filter {
+        from: Some(Bound::Instant(from)),
+        to: Some(Bound::Instant(to)),
+        limit: 1000,
+        ..Filter::default()
+    };
+    let this = range(start, end);
+    let last = range(before, start);
+    let now = store.tally(&this).await?;
+    let then = store.tally(&last).await?;
+    let comparison = stats::compare(&then, &now);
+    let passives = Filter {
+        segment: Some(nps_widget::segment::Segment::Passive),
+        ..this.clone()
+    };
+    let comments = store.comments(&passives, THEME_COMMENTS).await?;
+    let found = themes::themes(&comments, 3, now.answers());
+    let open = store.open_follow_ups(&this).await?;
+    let silent = nps_widget::segment::Segment::Silent;
+    let silent_now = store.account_counts(&this, 0, Some(silent)).await?;
+    let silent_then: std::collections::HashSet<String> = store
+        .account_counts(&last, 0, Some(silent))
+        .await?
+        .into_iter()
+        .map(|a| a.account_id)
+        .collect();
+    let new_silent: Vec<String> = silent_now
+        .into_iter()
+        .map(|a| a.account_id)
+        .filter(|a| !silent_then.contains(a))
+        .collect();
+
+    let day = |at: OffsetDateTime| crate::clock::day(at.date());
+    let mut text = format!(
+        "*{} NPS digest* ({} to {})\n",
+        match every {
+            Every::Day => "Daily",
+            Every::Week => "Weekly",
+        },
+        day(start),
+        day(end - Span::seconds(1)),
+    );
+    match (now.nps(), stats::margin_of_error(&now)) {
+        (Some(nps), Some(margin)) => text.push_str(&format!(
+            "NPS {:+.1} ± {:.1} from {} answers ({} promoters, {} passives, {} detractors)\n",
+            nps,
+            margin,
+            now.answers(),
+            now.promoters,
+            now.passives,
+            now.detractors
+        )),
+        _ => text.push_str("No answers this period.\n"),
+    }
+    let period = match every {
+        Every::Day => "the day before",
+        Every::Week => "the week before",
+    };
+    match comparison.difference {
+        Some(d) if comparison.significant => text.push_str(&format!(
+            "Against {period}: {d:+.1} points, a real change (beyond chance at 95 %)\n"
+        )),
+        Some(d) => text.push_str(&format!(
+            "Against {period}: {d:+.1} points, within chance\n"
+        )),
+        None => text.push_str(&format!("Against {period}: nothing to compare with\n")),
+    }
+    match stats::response_rate(&now) {
+        Some(rate) => text.push_str(&format!(
+            "Response rate: {:.0} % ({} of {} asked)\n",
+            rate * 100.0,
+            now.answers(),
+            now.answers() + now.silents
+        )),
+        None => text.push_str("Response rate: nobody was asked\n"),
+    }
+    if found.themes.is_empty() {
+        text.push_str("Top passive themes: none yet\n");
+    } else {
+        let list: Vec<String> = found
+            .themes
+            .iter()
+            .map(|t| format!("\u{201c}{}\u{201d} ({})", chat(&t.theme), t.count))
+            .collect();
+        text.push_str(&format!("Top passive themes: {}\n", list.join(", ")));
+    }
+    text.push_str(&format!("Open follow-ups: {open}\n"));
+    let shown: Vec<String> = new_silent.iter().take(5).map(|a| chat(a)).collect();
+    text.push_str(&format!(
+        "New silent accounts: {}{}{}\n",
+        new_silent.len(),
+        if shown.is_empty() { "" } else { " (" },
+        if shown.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{}{})",
+                shown.join(", "),
+                if new_silent.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            )
+        }
+    ));
+    text.push_str(&format!(
+        "<{}/dashboard|Open the dashboard>",
+        public_url.trim_end_matches('/')
+    ));
+    Ok(Digest {
+        text,
+        nps: comparison.b.nps,
+        margin_of_error: comparison.b.margin_of_error,
+        answers: now.answers(),
+        significant: comparison.significant,
+        open_follow_ups: open,
+        new_silent_accounts: new_silent,
+    })
+}
+
+/// Sends the digest of each period as it ends, until `stop`. The first period a database
+/// sees is only marked: a collector started on Thursday does not send a digest of a week it
+/// was not told to watch.
+pub async fn run_digests(
+    store: Store,
+    chat: Chat,
+    every: Every,
+    public_url: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    while !*stop.borrow() {
+        if let Err(e) = digest_due(&store, &chat, every, &public_url).await {
+            tracing::warn!(error = %e, "sending the digest");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn digest_due(
+    store: &Store,
+    chat: &Chat,
+    every: Every,
+    public_url: &str,
+) -> Result<(), StoreError> {
+    let end = every.start_of(OffsetDateTime::now_utc());
+    let key = format!("{}:{}", every.name(), crate::clock::day(end.date()));
+    if store
+        .claim_digest(&format!("{}:first", every.name()), now_ms())
+        .await?
+    {
+        store.claim_digest(&key, now_ms()).await?;
+        return Ok(());
+    }
+    if !store.claim_digest(&key, now_ms()).await? {
+        return Ok(());
+    }
+    let d = digest(store, every, end, public_url).await?;
+    if chat.post_all(&d.text).await == 0 {
+        store.unclaim_digest(&key).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn periods_start_at_midnight_and_weeks_on_monday() {
+        let thursday = datetime!(2026-12-03 15:20 UTC);
+        assert_eq!(
+            Every::Day.start_of(thursday),
+            datetime!(2026-12-03 0:00 UTC)
+        );
+        assert_eq!(
+            Every::Week.start_of(thursday),
+            datetime!(2026-11-30 0:00 UTC)
+        );
+        let monday = datetime!(2026-11-30 0:00 UTC);
+        assert_eq!(Every::Week.start_of(monday), monday);
+        assert_eq!(Every::parse("weekly"), Ok(Every::Week));
+        assert!(Every::parse("hourly")
+            .unwrap_err()
+            .contains("daily or weekly"));
+    }
+
+    #[test]
+    fn chat_urls_are_http_or_https() {
+        assert!(Chat::new(&["https://hooks.slack.com/services/T/B/x".into()], None).is_ok());
+        assert!(Chat::new(&["ftp://x/y".into()], None)
+            .unwrap_err()
+            .starts_with("--notify ftp://x/y"));
+        assert!(Chat::new(&[], None).unwrap().is_empty());
+    }
+}
