@@ -78,6 +78,8 @@ export interface NpsConfig {
   referral?: { url: string; text?: string; segments?: ("promoter" | "passive")[] };
   /** Keep the query string in `context.url`. Default false. */
   include_query?: boolean;
+  /** A score already chosen, 0–10 (a personal link's email button): the card opens on its follow-up and delivers the partial. */
+  score?: number;
 }
 
 /** Who answers; every field optional. */

@@ -1160,6 +1160,21 @@ mod tests {
     }
 
     #[test]
+    fn a_score_is_a_whole_number_from_0_to_10() {
+        let score = |json: &str| parse(&value(json), Source::Object).unwrap().score;
+        assert_eq!(score(r#"{"endpoint": "/x", "score": 0}"#), Some(0));
+        assert_eq!(score(r#"{"endpoint": "/x", "score": 10}"#), Some(10));
+        assert_eq!(score(r#"{"endpoint": "/x"}"#), None);
+        for bad in ["11", "-1", "7.5", "\"7\""] {
+            let e = error(&format!(r#"{{"endpoint": "/x", "score": {bad}}}"#));
+            assert!(
+                e.starts_with("\"score\" must be a whole number from 0 to 10"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn whole_numbers_are_digits_only() {
         assert_eq!(parse_uint("0"), Some(0));
         assert_eq!(parse_uint("1700000000000"), Some(1_700_000_000_000));

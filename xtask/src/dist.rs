@@ -33,11 +33,57 @@ pub(crate) fn wasm_build() -> Command {
     cmd
 }
 
-/// The plain build: precompiled std, stable toolchain, no flags. Its own target dir, so that
-/// it shares nothing with the size step's.
+/// `--remap-path-prefix` for the places sources are built from on this machine: the
+/// toolchain's std sources and each crate registry's, written as `rust/…` and `crates/…`.
+/// The wasm keeps a few source paths (the `#[track_caller]` locations behind wasm-bindgen's
+/// `unwrap_throw` and its closures' guards); without the remap they would name this
+/// machine's home directory in the shipped file, and cost their length in every download.
+/// A stable flag that changes no code, only the text of those paths.
+fn remap_flags() -> Vec<String> {
+    let mut flags = Vec::new();
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if let Some(sysroot) = sysroot {
+        flags.push(format!(
+            "--remap-path-prefix={sysroot}/lib/rustlib/src/rust=rust"
+        ));
+    }
+    let cargo_home = env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| env::var("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Ok(home) = cargo_home {
+        if let Ok(registries) = std::fs::read_dir(home.join("registry").join("src")) {
+            for registry in registries.flatten() {
+                flags.push(format!(
+                    "--remap-path-prefix={}=crates",
+                    registry.path().display()
+                ));
+            }
+        }
+        flags.push(format!(
+            "--remap-path-prefix={}=git",
+            home.join("git").join("checkouts").display()
+        ));
+    }
+    flags
+}
+
+/// `flags` as cargo's `CARGO_ENCODED_RUSTFLAGS` (which wins over `RUSTFLAGS`), so that a
+/// path with a space stays one flag.
+fn encoded(flags: &[String]) -> String {
+    flags.join("\u{1f}")
+}
+
+/// The plain build: precompiled std, stable toolchain, no flags but the path remap (which
+/// changes no code). Its own target dir, so that it shares nothing with the size step's.
 pub(crate) fn plain_build(target_dir: &Path) -> Command {
     let mut cmd = wasm_build();
     cmd.env_remove("RUSTFLAGS")
+        .env("CARGO_ENCODED_RUSTFLAGS", encoded(&remap_flags()))
         .env("CARGO_TARGET_DIR", target_dir);
     cmd
 }
@@ -62,12 +108,21 @@ pub(crate) fn size_step_build(target_dir: &Path) -> Command {
         "-Z",
         "build-std-features=optimize_for_size",
     ])
-    .env("RUSTC_BOOTSTRAP", "1")
-    .env(
-        "RUSTFLAGS",
-        "-C target-feature=-reference-types -Z unstable-options -C panic=immediate-abort",
-    )
-    .env("CARGO_TARGET_DIR", target_dir);
+    .env("RUSTC_BOOTSTRAP", "1");
+    let mut flags: Vec<String> = [
+        "-C",
+        "target-feature=-reference-types",
+        "-Z",
+        "unstable-options",
+        "-C",
+        "panic=immediate-abort",
+    ]
+    .map(String::from)
+    .to_vec();
+    flags.extend(remap_flags());
+    cmd.env_remove("RUSTFLAGS")
+        .env("CARGO_ENCODED_RUSTFLAGS", encoded(&flags))
+        .env("CARGO_TARGET_DIR", target_dir);
     cmd
 }
 
