@@ -10,7 +10,7 @@ use pg::Db;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use nps_collector::{run, Settings, Store};
+use nps_collector::{run, Settings};
 use serde_json::{json, Value};
 
 /// The admin token every test collector is started with (unless a test gives its own); the

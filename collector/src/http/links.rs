@@ -244,15 +244,18 @@ fn html(status: StatusCode, csp: &'static str, page: String) -> HttpResponse {
         .into_response()
 }
 
-/// The link of a token, or the page that says why not.
-fn verified(state: &Shared, token: &str) -> Result<Link, HttpResponse> {
-    Link::verify(&state.reach.link_key, token, clock::now_ms() / 1000).map_err(|refused| {
-        let status = match refused {
-            Refused::Expired => StatusCode::GONE,
-            Refused::Invalid => StatusCode::FORBIDDEN,
-        };
-        html(status, PAGE_CSP, reach::refused_page(&refused.to_string()))
-    })
+/// The link of a token, if this collector signed it and it has not expired.
+fn verified(state: &Shared, token: &str) -> Result<Link, Refused> {
+    Link::verify(&state.reach.link_key, token, clock::now_ms() / 1000)
+}
+
+/// The page that says why a link cannot be used.
+fn refused(refused: Refused) -> HttpResponse {
+    let status = match refused {
+        Refused::Expired => StatusCode::GONE,
+        Refused::Invalid => StatusCode::FORBIDDEN,
+    };
+    html(status, PAGE_CSP, reach::refused_page(&refused.to_string()))
 }
 
 /// `GET /s/<token>`: the survey, or the thanks when it was answered. Records nothing.
@@ -262,7 +265,7 @@ async fn page(
 ) -> Result<HttpResponse, ApiError> {
     let link = match verified(&state, &token) {
         Ok(link) => link,
-        Err(page) => return Ok(page),
+        Err(r) => return Ok(refused(r)),
     };
     let id = link::response_id(&token);
     let answer = state.store.answer_of(&id).await?;
@@ -295,8 +298,7 @@ async fn respond(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let link = Link::verify(&state.reach.link_key, &token, clock::now_ms() / 1000)
-        .map_err(ApiError::LinkRefused)?;
+    let link = verified(&state, &token).map_err(ApiError::LinkRefused)?;
     let id = link::response_id(&token);
     let response = ingest::store(&state, client, &headers, bytes, Some((&link, &id))).await;
     let response = response.into_response();
@@ -308,7 +310,7 @@ async fn respond(
 async fn email(State(state): State<Shared>, Path(token): Path<String>) -> HttpResponse {
     let link = match verified(&state, &token) {
         Ok(link) => link,
-        Err(page) => return page,
+        Err(r) => return refused(r),
     };
     let url = token_url(&state, &token);
     let block = reach::email_html(&url, link.locale.as_deref(), &state.reach.product);
