@@ -80,11 +80,13 @@ pub fn email_html(url: &str, locale: Option<&str>, product: &str) -> String {
 }
 
 /// The email block as a page of its own, for the dashboard's preview frame: no script at all.
-pub fn email_page(block: &str) -> String {
+pub fn email_page(block: &str, locale: Option<&str>) -> String {
     format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"color-scheme\" \
-         content=\"light dark\"><title>Email preview</title></head>\
-         <body style=\"margin:12px\">{block}</body></html>"
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"color-scheme\" content=\"light dark\"><title>Email preview</title>\
+         </head><body style=\"margin:12px\"><main><h1 style=\"font:13px sans-serif;\
+         margin:0 0 8px\">Email preview</h1>{block}</main></body></html>",
+        lang = html(&locale_of(locale)),
     )
 }
 
@@ -140,7 +142,7 @@ pub fn thanks_page(locale: Option<&str>, product: &str, segment: Segment) -> Str
     page(
         &locale,
         &thanks,
-        &format!("<p class=\"message\" role=\"status\">{}</p>", html(&thanks)),
+        &format!("<h1 class=\"message\">{}</h1>", html(&thanks)),
     )
 }
 
@@ -150,8 +152,8 @@ pub fn refused_page(message: &str) -> String {
         "en",
         message,
         &format!(
-            "<p class=\"message\" role=\"alert\">{}.</p><p class=\"quiet\">Ask whoever sent \
-             it for a new one.</p>",
+            "<h1 class=\"message\">{}.</h1><p class=\"quiet\">Ask whoever sent it for a new \
+             one.</p>",
             html(&capitalized(message))
         ),
     )
@@ -171,6 +173,7 @@ fn page(locale: &str, title: &str, body: &str) -> String {
         "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
+         <link rel=\"icon\" href=\"data:,\">\
          <link rel=\"stylesheet\" href=\"/s/hosted.css\"></head>\
          <body><main>{body}</main></body></html>",
         lang = html(locale),

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startCollector, launch, openPage, root, screenshot } from './harness.mjs';
+import { startCollector, launch, openPage, root, screenshot, axe } from './harness.mjs';
 
 const TOKEN = 'e2e-read-token-0123456789';
 let collector, browser, samToken;
@@ -104,22 +104,6 @@ test('the dashboard asks for the token, then shows the score, trend, accounts an
   await screenshot(page, 'dashboard.png', { fullPage: true });
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
 });
-
-const axeSource = readFile(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-/// axe-core's violations on the page. Evaluated through DevTools, which the page's CSP does
-/// not govern (a script tag would be refused, as it should be).
-async function axe(page) {
-  if (!(await page.evaluate(() => !!window.axe))) {
-    await page.evaluate(await axeSource);
-  }
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-    });
-    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
 
 async function signIn(page, token = TOKEN) {
   await page.goto(`${collector.url}/dashboard`);

@@ -172,3 +172,20 @@ export async function memoryOverCycles(page, n = 100) {
   await cycles(n);
   return { warm, after: await measure() };
 }
+
+const axeSource = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/// axe-core's violations on the page (WCAG 2.2 AA and best practice). Evaluated through
+/// DevTools, which the page's CSP does not govern (a script tag would be refused, as it
+/// should be).
+export async function axe(page) {
+  if (!(await page.evaluate(() => !!window.axe))) {
+    await page.evaluate(axeSource);
+  }
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}

@@ -28,7 +28,7 @@ use crate::{clock, export, notify, reach};
 /// The hosted page's CSP: its own script and styles, the widget's wasm, posts to itself only,
 /// never framed.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-    connect-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+    connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; \
     form-action 'none'; frame-ancestors 'none'";
 /// The email preview: inline styles only (an email's own), no script at all; framed by the
 /// dashboard only.
@@ -314,7 +314,11 @@ async fn email(State(state): State<Shared>, Path(token): Path<String>) -> HttpRe
     };
     let url = token_url(&state, &token);
     let block = reach::email_html(&url, link.locale.as_deref(), &state.reach.product);
-    html(StatusCode::OK, EMAIL_CSP, reach::email_page(&block))
+    html(
+        StatusCode::OK,
+        EMAIL_CSP,
+        reach::email_page(&block, link.locale.as_deref()),
+    )
 }
 
 /// `POST /v1/digest`: the digest of the period ending now, sent to the chat URLs.
