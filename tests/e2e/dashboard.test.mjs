@@ -5,8 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { startCollector, launch, openPage, root, screenshot, axe } from './harness.mjs';
+import { startCollector, launch, openPage, screenshot, axe } from './harness.mjs';
 
 const TOKEN = 'e2e-read-token-0123456789';
 let collector, browser, samToken;
