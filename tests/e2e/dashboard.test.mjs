@@ -5,10 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startCollector, launch, openPage, screenshot, axe } from './harness.mjs';
+import { startCollector, launch, openPage, screenshot, axe, serve, eventually } from './harness.mjs';
 
 const TOKEN = 'e2e-read-token-0123456789';
-let collector, browser, samToken;
+let collector, browser, samToken, chat;
+// What the team's chat (a Slack-compatible incoming webhook) was sent.
+const heard = [];
 
 function body(n, score, account, email, comment, shownAt) {
   const segment = score == null ? 'silent' : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
@@ -31,7 +33,15 @@ function body(n, score, account, email, comment, shownAt) {
 }
 
 before(async () => {
-  collector = await startCollector(['--token', TOKEN]);
+  chat = await serve((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      heard.push(JSON.parse(body));
+      res.writeHead(200).end('ok');
+    });
+  });
+  collector = await startCollector(['--token', TOKEN, '--notify', `${chat.base}/hook`, '--notify-delay', '0']);
   const answers = [
     [10, 'acme', 'ana@acme.example', 'The weekly digest saves me an hour', '2026-10-06T09:00:00.000Z'],
     [9, 'acme', 'bo@acme.example', null, '2026-10-14T09:00:00.000Z'],
@@ -65,6 +75,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await collector?.stop();
+  chat?.server.close();
 });
 
 test('the dashboard asks for the token, then shows the score, trend, accounts and lists', async () => {
@@ -221,4 +232,50 @@ test('an admin signs in from the printed link and manages the team', async () =>
   await page.getByRole('status').filter({ hasText: "Revoked vi's token" }).waitFor();
   assert.equal((await asViewer('/v1/summary')).status, 401);
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
+});
+
+test('a member reaches people outside the site: a personal link with its email block, a mail merge, and the alert link', async () => {
+  const page = await openPage(browser, { viewport: { width: 1200, height: 1800 }, acceptDownloads: true });
+  // The detractor's alert reached the chat; its link opens the dashboard on that response,
+  // after sign-in, even though it was resolved since (the lists then show everything).
+  const alert = await eventually(() => heard.find((m) => m.text.includes('ed@globex.example')));
+  assert.match(alert.text, /^Detractor \(3\/10\) from globex \(ed@globex\.example\): “&lt;b&gt;Too slow&lt;\/b&gt; on big projects”/);
+  const id = alert.text.match(/#response=([0-9a-f-]+)\|/)[1];
+  assert.equal(heard.filter((m) => m.text.startsWith('Detractor')).length, 1, 'one detractor, one alert');
+  await page.goto(`${collector.url}/dashboard#response=${id}`);
+  await page.getByLabel('Token').fill(samToken);
+  await page.getByRole('button', { name: 'Open the dashboard' }).click();
+  await page.locator(`#lists tr.wanted[data-id="${id}"]`).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.id), id);
+
+  // One person's link: the URL, the email block ready to copy, and its preview.
+  await page.getByRole('button', { name: 'Personal link for gu@globex.example' }).click();
+  const url = await page.getByLabel('Link', { exact: true }).inputValue();
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/s\/[\w-]+\.[\w-]+$/);
+  assert.match(await page.getByLabel(/Email block/).inputValue(), /\?score=10"/);
+  const preview = page.frameLocator('#link-preview');
+  await preview.getByRole('link', { name: '7', exact: true }).waitFor();
+  assert.deepEqual(await axe(page), [], 'axe with the link shown');
+  await screenshot(page.locator('#link-view'), 'dashboard-link.png');
+
+  // The silent people's mail merge, for the team's email tool.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Personal links for silent people (CSV)' }).click(),
+  ]);
+  const csv = (await readFile(await download.path(), 'utf8')).trim().split(/\r?\n/);
+  assert.equal(csv[0], 'email,user_id,account_id,url');
+  assert.deepEqual(csv.slice(1).map((line) => line.split(',')[0]), ['gu@globex.example', 'ha@hooli.example']);
+  assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
+});
+
+test('an admin sends the digest to the chat now', async () => {
+  const page = await openPage(browser, { viewport: { width: 1200, height: 1800 } });
+  await signIn(page);
+  const before = heard.length;
+  await page.getByRole('button', { name: 'Send digest now' }).click();
+  await page.getByRole('status').filter({ hasText: 'Digest sent to 1 chat' }).waitFor();
+  assert.equal(heard.length, before + 1);
+  assert.match(heard.at(-1).text, /^\*Weekly NPS digest\*/);
+  assert.match(await page.locator('#digest-text').textContent(), /Open follow-ups: \d+/);
 });

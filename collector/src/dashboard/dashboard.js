@@ -172,6 +172,7 @@ async function loadTeam() {
   names.replaceChildren(...team.team.map((t) => Object.assign(el('option'), { value: t.name })));
   fillSelect($('new-token').elements.role, team.roles.map((r) => [r, r]));
   $('team-view').hidden = me.role !== 'admin';
+  $('silent-links').hidden = me.role === 'viewer';
   if (me.role === 'admin') {
     await renderTokens();
   }
@@ -258,6 +259,7 @@ async function load() {
     $('account-view').hidden = true;
     $('board').hidden = false;
     render(summary, sentence, accounts, silentAccounts, trend, lists, themes);
+    showWanted();
   } catch (e) {
     if (e.status === 401) {
       login(sessionStorage.getItem(TOKEN_KEY) ? 'That token was refused.' : '');
@@ -482,6 +484,9 @@ function renderLists(lists) {
     const h = el('h3');
     h.append(el('span', null, `dot ${segment}`), el('span', `${title} (${rows.length})`));
     h.append(button(`Download ${segment}s as CSV`, () => download('/v1/responses', { segment, format: 'csv' }, `nps-${segment}s.csv`)));
+    if (me.role !== 'viewer') {
+      h.append(button(`Personal links for ${segment}s (CSV)`, () => mailMerge(segment)));
+    }
     section.append(h);
     if (!rows.length) {
       section.append(el('p', 'Nobody here.', 'empty'));
@@ -504,7 +509,11 @@ function renderLists(lists) {
         }
         const controls = el('td');
         controls.append(followUpControls(r));
+        if (me.role !== 'viewer' && (u.id || u.email)) {
+          controls.append(button(`Personal link for ${u.email || u.id}`, () => personalLink(r)));
+        }
         tr.append(controls);
+        tr.dataset.id = r.id;
         tbody.append(tr);
       }
       table.append(tbody);
@@ -512,6 +521,118 @@ function renderLists(lists) {
     }
     box.append(section);
   });
+}
+
+/// The filter form's survey and dates, as the body of a write (`from`, `to`, `survey_id`).
+function filterBody() {
+  const body = {};
+  for (const [key, value] of new FormData($('filters'))) {
+    if (value && ['survey_id', 'from', 'to'].includes(key)) {
+      body[key] = value;
+    }
+  }
+  return body;
+}
+
+/// A mail merge of one list: every person of it with an email, and their personal link, as
+/// CSV for the team's email tool (POST /v1/links/bulk).
+async function mailMerge(segment) {
+  try {
+    const r = await fetch('/v1/links/bulk', {
+      method: 'POST',
+      headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...filterBody(), segment }),
+    });
+    if (!r.ok) {
+      const problem = await r.json().catch(() => ({}));
+      throw new Error(problem.error || `${r.status}`);
+    }
+    const a = el('a');
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = `nps-links-${segment}.csv`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    announce(`Personal links for the ${segment} list downloaded`);
+  } catch (e) {
+    announce(`Could not make the links: ${e.message}`);
+  }
+}
+
+/// One person's link: the URL and the email block with the score buttons, ready to copy, and
+/// a preview of the block as an email shows it (a frame of the collector's own page, with no
+/// script).
+async function personalLink(r) {
+  const u = r.user || {};
+  try {
+    const link = await write('POST', '/v1/links', {
+      survey_id: r.survey_id || 'default',
+      user: { id: u.id || null, account_id: u.account_id || null, email: u.email || null },
+      locale: (r.context && r.context.locale) || null,
+    });
+    $('link-for').textContent = `Personal link for ${u.email || u.id}, valid until ${shortTime(link.expires_at)}`;
+    $('link-url').value = link.url;
+    $('link-html').value = link.email_html;
+    $('link-preview').src = link.preview_url;
+    $('link-view').hidden = false;
+    $('link-url').focus();
+    announce(`Made a personal link for ${u.email || u.id}`);
+  } catch (e) {
+    announce(`Could not make the link: ${e.message}`);
+  }
+}
+
+async function copy(id, what) {
+  try {
+    await navigator.clipboard.writeText($(id).value);
+    announce(`${what} copied`);
+  } catch {
+    $(id).select();
+    announce(`Select and copy the ${what.toLowerCase()} (the browser did not allow copying)`);
+  }
+}
+
+/// POST /v1/digest: the digest goes to the team's chat now; its text is shown here too.
+async function sendDigest() {
+  try {
+    const sent = await write('POST', '/v1/digest', {});
+    $('digest-text').textContent = sent.digest.text;
+    $('digest-text').hidden = false;
+    announce(`Digest sent to ${sent.sent_to} chat${sent.sent_to === 1 ? '' : 's'}`);
+  } catch (e) {
+    announce(`Could not send the digest: ${e.message}`);
+    $('digest-text').textContent = e.message;
+    $('digest-text').hidden = false;
+  }
+}
+
+/// A `#response=<id>` link (a chat alert's) shows that response in its list.
+let wanted = null;
+
+function showWanted() {
+  if (!wanted) {
+    return;
+  }
+  const row = [...document.querySelectorAll('#lists tr[data-id]')].find((tr) => tr.dataset.id === wanted);
+  const status = $('queue').elements.status;
+  if (!row && status.value !== '') {
+    // Closed since the alert, or not the teammate's: look in everything once.
+    status.value = '';
+    $('queue').elements.mine.checked = false;
+    load();
+    return;
+  }
+  if (row) {
+    row.classList.add('wanted');
+    row.tabIndex = -1;
+    row.scrollIntoView({ block: 'center' });
+    row.focus();
+    announce('The response from the alert is highlighted in its list');
+  } else {
+    announce('The response from the alert is not in the lists');
+  }
+  wanted = null;
 }
 
 /// One account's page: its figures, then its people's responses over time with follow-ups.
@@ -597,9 +718,18 @@ $('new-token').addEventListener('submit', async (e) => {
 if (location.hash.startsWith('#token=')) {
   sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice('#token='.length)));
   history.replaceState(null, '', location.pathname + location.search);
+} else if (location.hash.startsWith('#response=')) {
+  wanted = decodeURIComponent(location.hash.slice('#response='.length));
 }
 $('silent-csv').addEventListener('click', () => download('/v1/accounts', { segment: 'silent', format: 'csv' }, 'nps-silent-accounts.csv'));
 $('accounts-csv').addEventListener('click', () => download('/v1/accounts', { format: 'csv' }, 'nps-accounts.csv'));
+$('silent-links').addEventListener('click', () => mailMerge('silent'));
+$('copy-url').addEventListener('click', () => copy('link-url', 'Link'));
+$('copy-html').addEventListener('click', () => copy('link-html', 'Email block'));
+$('close-link').addEventListener('click', () => {
+  $('link-view').hidden = true;
+});
+$('send-digest').addEventListener('click', sendDigest);
 $('back').addEventListener('click', () => {
   $('account-view').hidden = true;
   $('board').hidden = false;
