@@ -10,7 +10,7 @@ use pg::Db;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use nps_collector::{run, Settings};
+use nps_collector::Settings;
 use serde_json::{json, Value};
 
 /// The admin token every test collector is started with (unless a test gives its own); the
@@ -59,16 +59,7 @@ async fn start(db: Db, o: Options<'_>) -> Server {
         forward: o.forward.clone(),
         ..Settings::default()
     };
-    let store = nps_collector::start::open(&settings).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        run(listener, store, &settings, std::future::pending())
-            .await
-            .unwrap()
-    });
+    let addr = pg::http::serve(settings).await;
     Server {
         addr,
         _dir: TempDir(dir),

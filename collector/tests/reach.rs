@@ -7,6 +7,7 @@
 #[macro_use]
 mod pg;
 
+use pg::http::{call, client};
 use pg::Db;
 
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use axum::routing::post;
 use axum::Router;
 use nps_collector::link::{self, Link};
 use nps_collector::notify::Every;
-use nps_collector::{run, Settings};
+use nps_collector::Settings;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -35,24 +36,12 @@ on_both!(
 );
 
 async fn database(db: Db, name: &str) -> String {
-    match db {
-        Db::Sqlite => {
-            let dir = std::env::temp_dir().join(format!(
-                "nps-reach-{}-{name}-{}",
-                std::process::id(),
-                OffsetDateTime::now_utc().unix_timestamp_nanos()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}", dir.join("t.db").display())
-        }
-        Db::Postgres => pg::fresh_database().await,
-    }
+    pg::http::database(db, "reach", name).await
 }
 
 /// A collector of the database at `url` with `settings`; its address.
 async fn start_on(url: &str, settings: Settings) -> SocketAddr {
     let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         db: url.to_owned(),
         rate_limit: 0,
         token: Some(ADMIN.into()),
@@ -60,17 +49,7 @@ async fn start_on(url: &str, settings: Settings) -> SocketAddr {
         product: "Acme".into(),
         ..settings
     };
-    let store = nps_collector::start::open(&settings).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        run(listener, store, &settings, std::future::pending())
-            .await
-            .unwrap()
-    });
-    addr
+    pg::http::serve(settings).await
 }
 
 async fn start(db: Db, name: &str, settings: Settings) -> SocketAddr {
@@ -90,37 +69,6 @@ async fn member(addr: SocketAddr) -> String {
     assert_eq!(status, 201, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     v["token"].as_str().unwrap().to_owned()
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, reqwest::header::HeaderMap, String) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client().request(method, format!("http://{addr}{path}"));
-    if !token.is_empty() {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let r = request.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    (status, headers, r.text().await.unwrap())
 }
 
 fn stamp(at: OffsetDateTime) -> String {

@@ -7,13 +7,14 @@
 #[macro_use]
 mod pg;
 
+use pg::http::{call, client};
 use pg::Db;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use nps_collector::identity::sign;
-use nps_collector::{run, Settings, Store};
+use nps_collector::Settings;
 use serde_json::{json, Value};
 
 const ADMIN: &str = "admin-token-for-the-trust-tests";
@@ -33,21 +34,7 @@ on_both!(
 );
 
 async fn database(db: Db, name: &str) -> String {
-    match db {
-        Db::Sqlite => {
-            let dir = std::env::temp_dir().join(format!(
-                "nps-trust-{}-{name}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}", dir.join("t.db").display())
-        }
-        Db::Postgres => pg::fresh_database().await,
-    }
+    pg::http::database(db, "trust", name).await
 }
 
 /// A collector on loopback with `settings` (listen and db filled in); its address.
@@ -58,22 +45,11 @@ async fn start(db: Db, name: &str, settings: Settings) -> SocketAddr {
 /// A collector of the database at `url`; its address.
 async fn start_on(url: &str, settings: Settings) -> SocketAddr {
     let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
         db: url.to_owned(),
         rate_limit: 0,
         ..settings
     };
-    let store = Store::open(url).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        run(listener, store, &settings, std::future::pending())
-            .await
-            .unwrap()
-    });
-    addr
+    pg::http::serve(settings).await
 }
 
 fn with_admin() -> Settings {
@@ -81,13 +57,6 @@ fn with_admin() -> Settings {
         token: Some(ADMIN.into()),
         ..Settings::default()
     }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
 }
 
 fn answer(n: u32, score: u8, user: Value) -> Value {
@@ -117,30 +86,6 @@ async fn post(addr: SocketAddr, body: &Value) -> (u16, Value) {
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// A call with `token` (none when empty); status, headers and body.
-async fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, reqwest::header::HeaderMap, String) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = client().request(method, format!("http://{addr}{path}"));
-    if !token.is_empty() {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let r = request.send().await.unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    (status, headers, r.text().await.unwrap())
 }
 
 async fn json_of(addr: SocketAddr, path: &str, token: &str) -> Value {

@@ -1,7 +1,8 @@
 //! A real PostgreSQL server for the tests: `NPS_TEST_PG_URL` when set (a server someone else
 //! runs), otherwise a throwaway cluster of Debian's `postgresql` package, started once per test
 //! binary on a free loopback port and stopped when the tests exit. Each test gets a database of
-//! its own. Also the pair every store and HTTP test runs on: [`Db`] and `on_both!`.
+//! its own. Also the pair every store and HTTP test runs on: [`Db`] and `on_both!`, and (in
+//! `http`) what the HTTP tests share.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor, PgConnection};
+
+pub mod http;
 
 static SERVER: OnceLock<String> = OnceLock::new();
 static NEXT: AtomicU32 = AtomicU32::new(0);
