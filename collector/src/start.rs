@@ -46,7 +46,14 @@ pub async fn run(
         None => None,
     };
     let chat = Chat::new(&settings.notify, settings.forward_ca.as_deref())?;
-    let public_url = settings.public_url(listener.local_addr().map_err(|e| e.to_string())?);
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let public_url = settings.public_url(local);
+    if settings.public_url.is_none() && local.ip().is_unspecified() {
+        tracing::warn!(
+            "personal links and alert links will name {public_url}, which nobody can open: \
+             give --public-url, the address people reach this collector at"
+        );
+    }
     let link_key = match &settings.link_secret {
         Some(secret) => secret.as_bytes().to_vec(),
         None => store.link_key().await.map_err(|e| e.to_string())?,
