@@ -25,6 +25,8 @@ use crate::{clock::now_ms, stats, themes};
 const LEASE: &str = "notify";
 /// How long the lease lasts without renewal.
 const LEASE_MS: i64 = 30_000;
+/// Alerts read from the queue at a time.
+const ALERT_PAGE: i64 = 32;
 /// Comments read for the digest's passive themes.
 const THEME_COMMENTS: i64 = 5_000;
 
@@ -100,8 +102,11 @@ pub async fn run_alerts(
 ) {
     let holder = holder_name();
     while !*stop.borrow() {
-        if let Err(e) = send_due(&store, &chat, &public_url, &holder).await {
-            tracing::warn!(error = %e, "reading the alert queue");
+        match send_due(&store, &chat, &public_url, &holder).await {
+            // A full page was sent: more may be due, go on at once.
+            Ok(sent) if sent == ALERT_PAGE as usize => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the alert queue"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -111,16 +116,18 @@ pub async fn run_alerts(
     let _ = store.release_lease(LEASE, &holder).await;
 }
 
+/// Sends one page of due alerts; how many the chats took.
 async fn send_due(
     store: &Store,
     chat: &Chat,
     public_url: &str,
     holder: &str,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     if !store.take_lease(LEASE, holder, now_ms(), LEASE_MS).await? {
-        return Ok(());
+        return Ok(0);
     }
-    for alert in store.due_alerts(now_ms(), 32).await? {
+    let mut sent = 0;
+    for alert in store.due_alerts(now_ms(), ALERT_PAGE).await? {
         if !store.take_lease(LEASE, holder, now_ms(), LEASE_MS).await? {
             break;
         }
@@ -141,6 +148,7 @@ async fn send_due(
                 store
                     .alert_sent(&alert.response_id, &alert.target, now_ms())
                     .await?;
+                sent += 1;
             }
             outcome => {
                 let attempts = alert.attempts + 1;
@@ -156,7 +164,7 @@ async fn send_due(
             }
         }
     }
-    Ok(())
+    Ok(sent)
 }
 
 /// How often the digest goes out.
