@@ -179,7 +179,7 @@ async fn links_are_signed_and_refused_when_changed_or_expired(db: Db) {
     }
     let (status, _) = new_link(addr, "", json!({"user": {"id": "u"}})).await;
     assert_eq!(status, 401);
-    call(
+    let (_, _, made) = call(
         addr,
         "POST",
         "/v1/tokens",
@@ -187,6 +187,14 @@ async fn links_are_signed_and_refused_when_changed_or_expired(db: Db) {
         Some(json!({"name": "vic", "role": "viewer"})),
     )
     .await;
+    let viewer: Value = serde_json::from_str(&made).unwrap();
+    let (status, e) = new_link(
+        addr,
+        viewer["token"].as_str().unwrap(),
+        json!({"user": {"id": "u"}}),
+    )
+    .await;
+    assert_eq!(status, 403, "a viewer may not make links: {e}");
 
     // The page: served with its CSP, never framed, never cached.
     let path = path_of(url);
