@@ -127,9 +127,19 @@ async fn send_due(
         return Ok(0);
     }
     let mut sent = 0;
+    let targets = chat.targets();
     for alert in store.due_alerts(now_ms(), ALERT_PAGE).await? {
         if !store.take_lease(LEASE, holder, now_ms(), LEASE_MS).await? {
             break;
+        }
+        if !targets.contains(&alert.target) {
+            // Queued for a chat URL this collector no longer has (--notify changed since).
+            tracing::info!(id = %alert.response_id, target = %alert.target, "alert for a removed --notify URL dropped");
+            store
+                .alert_sent(&alert.response_id, &alert.target, now_ms())
+                .await?;
+            sent += 1;
+            continue;
         }
         let link = format!(
             "{}/dashboard#response={}",
