@@ -55,16 +55,10 @@ async fn start(settings: Settings) -> Collector {
 }
 
 fn sqlite_url(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "nps-open-{}-{name}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    format!("sqlite://{}", dir.join("t.db").display())
+    format!(
+        "sqlite://{}",
+        pg::http::temp_dir("open", name).join("t.db").display()
+    )
 }
 
 fn settings(db: String) -> Settings {

@@ -24,15 +24,7 @@ on_both!(
 
 /// A store on a fresh database (and the SQLite file's directory, removed on drop).
 async fn open(db: Db, forward: bool) -> (Store, TempDir) {
-    let dir = std::env::temp_dir().join(format!(
-        "nps-store-test-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pg::http::temp_dir("store-test", "t");
     let url = match db {
         Db::Sqlite => format!("sqlite://{}", dir.join("t.db").display()),
         Db::Postgres => pg::fresh_database().await,

@@ -10,22 +10,25 @@ use serde_json::Value;
 
 use super::Db;
 
-/// A fresh database: an SQLite file in a directory of its own (`prefix` and `name` in its
-/// path), or a new PostgreSQL database; its URL.
+/// A new, empty directory for a test's SQLite file (`prefix` and `name` in its path).
+pub fn temp_dir(prefix: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "nps-{prefix}-{}-{name}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A fresh database: an SQLite file in a directory of its own ([`temp_dir`]), or a new
+/// PostgreSQL database; its URL.
 pub async fn database(db: Db, prefix: &str, name: &str) -> String {
     match db {
-        Db::Sqlite => {
-            let dir = std::env::temp_dir().join(format!(
-                "nps-{prefix}-{}-{name}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}", dir.join("t.db").display())
-        }
+        Db::Sqlite => format!("sqlite://{}", temp_dir(prefix, name).join("t.db").display()),
         Db::Postgres => super::fresh_database().await,
     }
 }
