@@ -110,23 +110,16 @@ impl Settings {
                     .into(),
             );
         }
-        if self
-            .identity_secret
-            .as_ref()
-            .is_some_and(|s| s.chars().count() < MIN_TOKEN_LEN)
-        {
-            return Err(format!(
-                "--identity-secret: give at least {MIN_TOKEN_LEN} characters"
-            ));
-        }
-        if self
-            .link_secret
-            .as_ref()
-            .is_some_and(|s| s.chars().count() < MIN_TOKEN_LEN)
-        {
-            return Err(format!(
-                "--link-secret: give at least {MIN_TOKEN_LEN} characters"
-            ));
+        for (flag, secret) in [
+            ("--identity-secret", &self.identity_secret),
+            ("--link-secret", &self.link_secret),
+        ] {
+            if secret
+                .as_ref()
+                .is_some_and(|s| s.chars().count() < MIN_TOKEN_LEN)
+            {
+                return Err(format!("{flag}: give at least {MIN_TOKEN_LEN} characters"));
+            }
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -175,6 +168,14 @@ mod tests {
             ..Settings::default()
         };
         assert!(require.check().unwrap_err().contains("--identity-secret"));
+        let short_link_key = Settings {
+            link_secret: Some("short".into()),
+            ..Settings::default()
+        };
+        assert!(short_link_key
+            .check()
+            .unwrap_err()
+            .starts_with("--link-secret: give at least 16"));
         let digest = Settings {
             digest: Some(crate::notify::Every::Week),
             ..Settings::default()
