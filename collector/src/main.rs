@@ -102,7 +102,7 @@ struct Cli {
     #[arg(long, env = "NPS_NOTIFY_DELAY", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     notify_delay: u64,
     /// Send a digest to the --notify URLs: daily or weekly (Monday, midnight UTC).
-    #[arg(long, env = "NPS_DIGEST", value_parser = nps_collector::notify::Every::parse)]
+    #[arg(long, env = "NPS_DIGEST", value_parser = parse_digest)]
     digest: Option<nps_collector::notify::Every>,
     /// Log level: error, warn, info, debug (every request) or trace.
     #[arg(long, env = "NPS_LOG", default_value = "info")]
@@ -139,6 +139,10 @@ enum TokenAction {
         /// The token's name.
         name: String,
     },
+}
+
+fn parse_digest(every: &str) -> Result<nps_collector::notify::Every, String> {
+    nps_collector::notify::Every::parse(every).ok_or_else(nps_collector::notify::Every::expected)
 }
 
 fn parse_role(role: &str) -> Result<Role, String> {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use time::{Duration as Span, OffsetDateTime, Time};
 
 use crate::forward::{backoff_ms, holder_name, http_client};
-use crate::model::{Bound, Filter};
+use crate::model::{Bound, Choice, Filter};
 use crate::reach::{self, chat};
 use crate::store::{Store, StoreError};
 use crate::{clock::now_ms, stats, themes};
@@ -186,21 +186,18 @@ pub enum Every {
     Week,
 }
 
+impl Choice for Every {
+    const NAME: &'static str = "--digest";
+    const ALL: &'static [(&'static str, Every)] = &[("daily", Every::Day), ("weekly", Every::Week)];
+}
+
 impl Every {
     /// `daily` or `weekly`.
-    pub fn parse(text: &str) -> Result<Every, String> {
-        match text {
-            "daily" => Ok(Every::Day),
-            "weekly" => Ok(Every::Week),
-            _ => Err("expected daily or weekly".into()),
-        }
-    }
-
     fn name(self) -> &'static str {
-        match self {
-            Every::Day => "daily",
-            Every::Week => "weekly",
-        }
+        Every::ALL
+            .iter()
+            .find(|(_, e)| *e == self)
+            .map_or("weekly", |(n, _)| *n)
     }
 
     fn span(self) -> Span {
@@ -433,10 +430,10 @@ mod tests {
         );
         let monday = datetime!(2026-11-30 0:00 UTC);
         assert_eq!(Every::Week.start_of(monday), monday);
-        assert_eq!(Every::parse("weekly"), Ok(Every::Week));
-        assert!(Every::parse("hourly")
-            .unwrap_err()
-            .contains("daily or weekly"));
+        assert_eq!(Every::parse("weekly"), Some(Every::Week));
+        assert_eq!(Every::parse("hourly"), None);
+        assert_eq!(Every::expected(), "--digest must be daily or weekly");
+        assert_eq!(Every::Day.name(), "daily");
     }
 
     #[test]
