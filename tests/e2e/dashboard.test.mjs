@@ -250,6 +250,8 @@ test('a member reaches people outside the site: a personal link with its email b
 
   // One person's link: the URL, the email block ready to copy, and its preview.
   await page.getByRole('button', { name: 'Personal link for gu@globex.example' }).click();
+  // The view shows once the link is made (the API answers first).
+  await page.locator('#link-view').waitFor();
   const url = await page.getByLabel('Link', { exact: true }).inputValue();
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/s\/[\w-]+\.[\w-]+$/);
   assert.match(await page.getByLabel(/Email block/).inputValue(), /\?score=10"/);
