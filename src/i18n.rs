@@ -269,12 +269,14 @@ fn primary(tag: &str) -> &str {
 /// Picks the first candidate (config, `<html lang>`, `navigator.language`, in that order) whose
 /// primary language has strings: built in, or given by the site (the locales of its per-locale
 /// `overrides`). English otherwise. Returns the primary subtag, lower case.
-pub fn choose_locale(candidates: &[&str], overrides: &[(String, Text, String)]) -> String {
+pub fn choose_locale(candidates: &[&str], overrides: &[(Option<String>, Text, String)]) -> String {
     for candidate in candidates {
         let p = primary(candidate);
         let mut known = LOCALES.iter().any(|l| l.eq_ignore_ascii_case(p));
         for (tag, _, _) in overrides {
-            known |= !tag.is_empty() && primary(tag).eq_ignore_ascii_case(p);
+            known |= tag
+                .as_deref()
+                .is_some_and(|t| primary(t).eq_ignore_ascii_case(p));
         }
         if known {
             return p.to_ascii_lowercase();
@@ -300,12 +302,12 @@ pub struct Strings {
 
 impl Strings {
     /// Strings for `locale`: its table (`loaded` from `dist/locales/`, or built in; English
-    /// where there is none), then the site's overrides for every locale (tag `""`), then those
+    /// where there is none), then the site's overrides for every locale (no tag), then those
     /// for this locale (tag `fr`, `fr-CA`…).
     pub fn new(
         locale: &str,
         product: &str,
-        overrides: &[(String, Text, String)],
+        overrides: &[(Option<String>, Text, String)],
         loaded: Option<Vec<String>>,
     ) -> Strings {
         #[cfg(not(target_arch = "wasm32"))]
@@ -316,7 +318,11 @@ impl Strings {
         // Two passes, so a locale's own overrides come after (and win over) the general ones.
         for own in [false, true] {
             for (tag, text, s) in overrides {
-                if tag.is_empty() != own && (!own || primary(tag).eq_ignore_ascii_case(locale)) {
+                let applies = match tag {
+                    None => !own,
+                    Some(tag) => own && primary(tag).eq_ignore_ascii_case(locale),
+                };
+                if applies {
                     ordered.push((*text, s.clone()));
                 }
             }
@@ -398,12 +404,12 @@ mod tests {
 
     #[test]
     fn a_site_can_add_a_language_through_its_strings() {
-        let he = ("he".to_owned(), Text::Question, "?".to_owned());
+        let he = (Some("he".to_owned()), Text::Question, "?".to_owned());
         assert_eq!(choose_locale(&["he-IL", "en"], &[he]), "he");
         assert_eq!(choose_locale(&["he-IL", "en"], &[]), "en");
         let overrides = [
-            (String::new(), Text::Submit, "Send it".to_owned()),
-            ("he".to_owned(), Text::Question, "?עד כמה".to_owned()),
+            (None, Text::Submit, "Send it".to_owned()),
+            (Some("he".to_owned()), Text::Question, "?עד כמה".to_owned()),
         ];
         let he = Strings::new("he", "Acme", &overrides, None);
         assert_eq!(he.get(Text::Question), "?עד כמה");
@@ -422,11 +428,7 @@ mod tests {
 
     #[test]
     fn each_segment_can_have_its_own_placeholder() {
-        let overrides = [(
-            String::new(),
-            Text::DetractorPlaceholder,
-            "What broke?".to_owned(),
-        )];
+        let overrides = [(None, Text::DetractorPlaceholder, "What broke?".to_owned())];
         let s = Strings::new("en", "Acme", &overrides, None);
         assert_eq!(s.get(Text::DetractorPlaceholder), "What broke?");
         assert_eq!(s.get(Text::PromoterPlaceholder), "Your answer (optional)");
@@ -491,7 +493,7 @@ mod tests {
             "de",
             "Acme",
             &[(
-                String::new(),
+                None,
                 Text::Question,
                 "Würden Sie unseren Support für {product} empfehlen?".into(),
             )],

@@ -3,8 +3,8 @@
 //! Pure: the browser layer stores entries (one localStorage key each, via [`Entry::encode`]),
 //! does the `fetch`, and reports outcomes here. Time and randomness come in as arguments.
 
-use crate::config::parse_uint;
 use crate::text::cut;
+use crate::text::parse_uint;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 /// Most entries kept; past this the oldest goes (and the site is told).
 pub const MAX_ENTRIES: usize = 100;
@@ -34,9 +34,9 @@ impl Entry {
     /// `rank queued_ms body`: cheap to write and read without a JSON parser.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(self.body.len() + 24);
-        crate::config::push_uint(&mut out, u64::from(self.rank));
+        crate::text::push_uint(&mut out, u64::from(self.rank));
         out.push(' ');
-        crate::config::push_uint(&mut out, self.queued_ms);
+        crate::text::push_uint(&mut out, self.queued_ms);
         out.push(' ');
         out.push_str(&self.body);
         out

@@ -8,7 +8,8 @@
 
 use alloc::string::String;
 
-use crate::config::{push_uint, Trigger};
+use crate::config::Trigger;
+use crate::text::push_uint;
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -52,7 +53,7 @@ impl Memory {
             let Some((key, value)) = crate::text::cut(part, b'=') else {
                 continue;
             };
-            let number = || crate::config::parse_uint(value);
+            let number = || crate::text::parse_uint(value);
             match key {
                 "v" => m.page_views = number().map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
                 "s" => {

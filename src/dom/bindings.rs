@@ -20,7 +20,8 @@ use web_sys::{
     Response, ShadowRoot, ShadowRootInit, ShadowRootMode, Storage, Window,
 };
 
-use crate::config::{push_uint, Credentials};
+use crate::config::Credentials;
+use crate::text::push_uint;
 
 #[wasm_bindgen(module = "/src/dom/browser.js")]
 extern "C" {
@@ -489,8 +490,8 @@ pub(crate) async fn try_lock(name: String, lease_ms: f64) -> Option<Lock> {
         .and_then(|v| crate::text::cut(v, b' '))
         .and_then(|(until, holder)| {
             Some((
-                crate::config::parse_uint(until)?,
-                crate::config::parse_uint(holder)?,
+                crate::text::parse_uint(until)?,
+                crate::text::parse_uint(holder)?,
             ))
         })
     {

@@ -17,10 +17,10 @@ use super::bindings::{
     active_element, adopt_styles, after, body, element, find, find_all, focus, listen,
     listen_active, mark, open_shadow, prefers_reduced_motion, select, set_attribute,
 };
-use crate::config::{parse_uint, push_uint};
 use crate::flow::Step;
 use crate::i18n::{Strings, Text};
 use crate::segment::Segment;
+use crate::text::{parse_uint, push_uint};
 
 /// The card's styles, applied as a constructable stylesheet in the shadow root.
 ///

@@ -307,7 +307,7 @@ fn problem(text: &str, id: &str, status: Option<u16>) -> Problem {
     message.push_str(id);
     if let Some(s) = status {
         message.push_str(" with status ");
-        crate::config::push_uint(&mut message, u64::from(s));
+        crate::text::push_uint(&mut message, u64::from(s));
     }
     Problem { message, status }
 }

@@ -1,0 +1,444 @@
+//! The reader's tests: every key, its errors, and the README's table.
+
+use super::error::not_an_object;
+use super::read::is_locale_tag;
+use super::*;
+use crate::response::TraitValue;
+use crate::text::{number_text, parse_decimal, parse_uint};
+
+/// Builds a [`Value`] from JSON text, as the browser layer would from a JS object.
+fn value(json: &str) -> Value {
+    fn convert(v: serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap()),
+            serde_json::Value::String(s) => Value::Text(s),
+            serde_json::Value::Array(a) => Value::List(a.into_iter().map(convert).collect()),
+            serde_json::Value::Object(o) => {
+                Value::Map(o.into_iter().map(|(k, v)| (k, convert(v))).collect())
+            }
+        }
+    }
+    convert(serde_json::from_str(json).unwrap())
+}
+
+fn error(json: &str) -> String {
+    error_in(json, Source::Object)
+}
+
+fn error_in(json: &str, source: Source) -> String {
+    parse(&value(json), source)
+        .unwrap_err()
+        .message()
+        .to_owned()
+}
+
+#[test]
+fn endpoint_alone_gets_every_default() {
+    let config = parse(&value(r#"{"endpoint": "/v1/responses"}"#), Source::Object).unwrap();
+    assert_eq!(config, Config::new("/v1/responses"));
+    assert_eq!(config.recontact_days, 90);
+    assert_eq!(config.dismiss_cooldown_days, 14);
+    assert_eq!(config.position, Position::BottomRight);
+    assert_eq!(config.timeout_ms, 10_000);
+}
+
+#[test]
+fn missing_endpoint_is_named() {
+    assert_eq!(error(r#"{"product": "Acme"}"#), "\"endpoint\" is required");
+}
+
+#[test]
+fn misspelt_key_suggests_the_nearest() {
+    assert_eq!(
+        error(r#"{"endpont": "/x"}"#),
+        "unknown key \"endpont\", did you mean \"endpoint\"?"
+    );
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "user": {"acount_id": "a"}}"#),
+        "unknown key \"user.acount_id\", did you mean \"user.account_id\"?"
+    );
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "colour": "red"}"#),
+        "unknown key \"colour\""
+    );
+}
+
+#[test]
+fn wrong_values_name_key_value_and_expectation() {
+    let table = [
+        (
+            r#"{"endpoint": "/x", "sample_rate": 1.5}"#,
+            "\"sample_rate\" must be a number from 0 to 1, got 1.5",
+        ),
+        (
+            r#"{"endpoint": "/x", "position": "top"}"#,
+            "\"position\" must be \"bottom-right\", \"bottom-left\", \"modal\" or \"inline\", got \"top\"",
+        ),
+        (
+            r#"{"endpoint": "javascript:alert(1)"}"#,
+            "\"endpoint\" must be an http(s) URL or a path, got \"javascript:alert(1)\"",
+        ),
+        (
+            r#"{"endpoint": "/x", "recontact_days": -3}"#,
+            "\"recontact_days\" must be a whole number from 0 to 3650, got -3",
+        ),
+        (
+            r#"{"endpoint": "/x", "timeout_ms": "fast"}"#,
+            "\"timeout_ms\" must be a whole number from 100 to 120000, got \"fast\"",
+        ),
+        (
+            r#"{"endpoint": "/x", "force": "yes"}"#,
+            "\"force\" must be true or false, got \"yes\"",
+        ),
+        (
+            r#"{"endpoint": "/x", "user": {"traits": {"plan": {"a": 1}}}}"#,
+            "\"user.traits.plan\" must be text, a number or true/false, got an object",
+        ),
+    ];
+    for (json, message) in table {
+        assert_eq!(error(json), message, "{json}");
+    }
+}
+
+#[test]
+fn attributes_parse_numbers_and_booleans_from_text() {
+    let attrs =
+        value(r#"{"endpoint": "/x", "sample_rate": "0.25", "force": "", "delay_ms": "1500"}"#);
+    let config = parse(&attrs, Source::Attributes).unwrap();
+    assert_eq!(config.sample_rate, 0.25);
+    assert!(config.force);
+    assert_eq!(config.delay_ms, 1500);
+    assert!(parse(&attrs, Source::Object).is_err());
+}
+
+#[test]
+fn inline_needs_a_target() {
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "position": "inline"}"#),
+        "\"target\" is required"
+    );
+    let config = parse(
+        &value(r##"{"endpoint": "/x", "position": "inline", "target": "#nps"}"##),
+        Source::Object,
+    )
+    .unwrap();
+    assert_eq!(config.position, Position::Inline("#nps".into()));
+}
+
+#[test]
+fn triggers_take_their_parameters() {
+    let config = parse(
+        &value(r#"{"endpoint": "/x", "trigger": "scroll", "scroll_depth": 0.7}"#),
+        Source::Object,
+    )
+    .unwrap();
+    assert_eq!(config.trigger, Trigger::Scroll(0.7));
+    let config = parse(
+        &value(r#"{"endpoint": "/x", "trigger": "page_views", "page_views": 5}"#),
+        Source::Object,
+    )
+    .unwrap();
+    assert_eq!(config.trigger, Trigger::PageViews(5));
+}
+
+#[test]
+fn user_strings_headers_and_referral_are_read() {
+    let config = parse(
+        &value(
+            r#"{"endpoint": "https://api.example.com/nps",
+                "user": {"id": "u1", "account_id": 42, "hash": "9f3a", "traits": {"plan": "pro", "seats": 12}},
+                "strings": {"question": "Rate {product}"},
+                "headers": {"Authorization": "Bearer t"},
+                "referral": {"url": "https://g2.com/acme"}}"#,
+        ),
+        Source::Object,
+    )
+    .unwrap();
+    assert_eq!(config.user.id.as_deref(), Some("u1"));
+    assert_eq!(config.user.account_id.as_deref(), Some("42"));
+    assert_eq!(
+        config.user.hash.as_deref(),
+        Some("9f3a"),
+        "the site's signature"
+    );
+    assert_eq!(
+        config.user.traits[1],
+        ("seats".to_owned(), TraitValue::Number(12.0))
+    );
+    assert_eq!(
+        config.strings,
+        vec![(None, Text::Question, "Rate {product}".into())]
+    );
+    assert_eq!(
+        config.headers,
+        vec![("Authorization".into(), "Bearer t".into())]
+    );
+    let referral = config.referral.unwrap();
+    assert_eq!(referral.url, "https://g2.com/acme");
+    assert!(!referral.passives, "promoters only by default");
+    assert!(referral.asks(crate::segment::Segment::Promoter));
+    assert!(!referral.asks(crate::segment::Segment::Passive));
+}
+
+#[test]
+fn passives_are_asked_for_a_referral_when_the_site_says_so() {
+    let config = parse(
+        &value(
+            r#"{"endpoint": "/x", "referral": {"url": "https://g2.com/acme",
+                "segments": ["promoter", "passive"]}}"#,
+        ),
+        Source::Object,
+    )
+    .unwrap();
+    let referral = config.referral.unwrap();
+    assert!(referral.asks(crate::segment::Segment::Passive));
+    assert!(!referral.asks(crate::segment::Segment::Detractor));
+    assert_eq!(
+        error(
+            r#"{"endpoint": "/x", "referral": {"url": "https://g2.com/a", "segments": ["detractor"]}}"#
+        ),
+        "\"referral.segments\" must be a list of \"promoter\" and \"passive\", got \"detractor\""
+    );
+    assert_eq!(
+        error(
+            r#"{"endpoint": "/x", "referral": {"url": "https://g2.com/a", "segment": ["passive"]}}"#
+        ),
+        "unknown key \"referral.segment\", did you mean \"referral.segments\"?"
+    );
+}
+
+#[test]
+fn header_values_stay_on_one_line() {
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "headers": {"X-Token": "a\r\nSet-Cookie: b"}}"#),
+        "\"headers.X-Token\" must be a header value on one line, got \"a\r\nSet-Cookie: b\""
+    );
+}
+
+#[test]
+fn strings_can_be_set_for_one_locale_and_per_segment() {
+    let config = parse(
+        &value(
+            r#"{"endpoint": "/x", "strings": {
+                "question": "Rate {product}",
+                "fr": {"question": "Notez {product}", "passive_placeholder": "Dites-nous"},
+                "he": {"question": "?"}}}"#,
+        ),
+        Source::Object,
+    )
+    .unwrap();
+    let mut strings = config.strings;
+    strings.sort_by(|a, b| (&a.0, a.1 as u8).cmp(&(&b.0, b.1 as u8)));
+    assert_eq!(
+        strings,
+        vec![
+            (None, Text::Question, "Rate {product}".into()),
+            (Some("fr".into()), Text::Question, "Notez {product}".into()),
+            (
+                Some("fr".into()),
+                Text::PassivePlaceholder,
+                "Dites-nous".into()
+            ),
+            (Some("he".into()), Text::Question, "?".into()),
+        ]
+    );
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "strings": {"fr": {"questoin": "?"}}}"#),
+        "unknown key \"strings.fr.questoin\", did you mean \"strings.fr.question\"?"
+    );
+    assert!(
+        error(r#"{"endpoint": "/x", "strings": {"fr": "Bonjour"}}"#)
+            .starts_with("unknown key \"strings.fr\""),
+        "a locale needs an object of strings"
+    );
+}
+
+#[test]
+fn the_readme_documents_every_config_key_and_no_other() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("### Configuration")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("a Configuration section");
+    let mut documented: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    documented.sort_unstable();
+    let mut keys = KEYS.to_vec();
+    keys.sort_unstable();
+    assert_eq!(documented, keys);
+}
+
+#[test]
+fn unknown_string_key_suggests_the_nearest() {
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "strings": {"questoin": "?"}}"#),
+        "unknown key \"strings.questoin\", did you mean \"strings.question\"?"
+    );
+}
+
+#[test]
+fn css_values_cannot_smuggle_rules() {
+    assert!(
+        error(r#"{"endpoint": "/x", "style": {"accent": "red; } body { x"}}"#)
+            .starts_with("\"style.accent\" must be a single CSS value")
+    );
+}
+
+#[test]
+fn attribute_text_is_read_as_numbers_and_booleans() {
+    // What the loader makes of `data-endpoint`, `data-sample-rate`, `data-user-id`, ….
+    let attrs = value(
+        r#"{"product": "Acme", "endpoint": "/v1/responses", "sample_rate": "0.5",
+            "force": "", "include_query": "false", "user": {"id": "u7", "email": "a@b.c"}}"#,
+    );
+    let config = parse(&attrs, Source::Attributes).unwrap();
+    assert_eq!(config.endpoint, "/v1/responses");
+    assert_eq!(config.product, "Acme");
+    assert_eq!(config.sample_rate, 0.5);
+    assert!(config.force, "a bare boolean attribute is true");
+    assert!(!config.include_query);
+    assert_eq!(config.user.id.as_deref(), Some("u7"));
+    assert_eq!(config.user.email.as_deref(), Some("a@b.c"));
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "sample_rate": "0.5"}"#),
+        "\"sample_rate\" must be a number from 0 to 1, got \"0.5\"",
+        "in a JS object, text is not a number"
+    );
+}
+
+#[test]
+fn locale_tags_are_letters_then_subtags() {
+    for good in ["fr", "pt-BR", "zh-Hant", "es-419", "pt_BR", "gsw"] {
+        assert!(is_locale_tag(good), "{good}");
+    }
+    for bad in [
+        "",
+        "f",
+        "fran",
+        "fr-",
+        "-fr",
+        "f1",
+        "pt-B",
+        "en-toolongsub",
+        "fr--CA",
+        "fr CA",
+    ] {
+        assert!(!is_locale_tag(bad), "{bad}");
+    }
+}
+
+#[test]
+fn a_score_is_a_whole_number_from_0_to_10() {
+    let score = |json: &str| parse(&value(json), Source::Object).unwrap().score;
+    assert_eq!(score(r#"{"endpoint": "/x", "score": 0}"#), Some(0));
+    assert_eq!(score(r#"{"endpoint": "/x", "score": 10}"#), Some(10));
+    assert_eq!(score(r#"{"endpoint": "/x"}"#), None);
+    for bad in ["11", "-1", "7.5", "\"7\""] {
+        let e = error(&format!(r#"{{"endpoint": "/x", "score": {bad}}}"#));
+        assert!(
+            e.starts_with("\"score\" must be a whole number from 0 to 10"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn whole_numbers_are_digits_only() {
+    assert_eq!(parse_uint("0"), Some(0));
+    assert_eq!(parse_uint("1700000000000"), Some(1_700_000_000_000));
+    assert_eq!(
+        parse_uint("9999999999999999999"),
+        Some(9_999_999_999_999_999_999)
+    );
+    for bad in ["", "+1", "-1", " 1", "1.5", "1e3", "12345678901234567890"] {
+        assert_eq!(parse_uint(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn misspelt_attribute_is_named_in_snake_case() {
+    assert_eq!(
+        error_in(
+            r#"{"endpoint": "/x", "sample_rat": "1"}"#,
+            Source::Attributes
+        ),
+        "unknown key \"sample_rat\", did you mean \"sample_rate\"?"
+    );
+}
+
+#[test]
+fn identify_validates_the_user() {
+    let user = parse_user(&value(r#"{"id": "u1", "account_id": "a1"}"#)).unwrap();
+    assert_eq!(user.account_id.as_deref(), Some("a1"));
+    assert_eq!(
+        parse_user(&value(r#"{"name": "x"}"#))
+            .unwrap_err()
+            .message(),
+        "unknown key \"user.name\""
+    );
+}
+
+#[test]
+fn not_an_object_is_an_error() {
+    assert_eq!(
+        parse(&Value::Text("x".into()), Source::Object).unwrap_err(),
+        *not_an_object()
+    );
+}
+
+#[test]
+fn attribute_numbers_parse_without_core_float_parsing() {
+    let table = [
+        ("0", Some(0.0)),
+        ("1500", Some(1500.0)),
+        (" 0.25 ", Some(0.25)),
+        ("-3", Some(-3.0)),
+        (".5", Some(0.5)),
+        ("1e3", None),
+        ("", None),
+        ("-", None),
+        ("1.2.3", None),
+        ("abc", None),
+    ];
+    for (text, expected) in table {
+        assert_eq!(parse_decimal(text), expected, "{text:?}");
+    }
+}
+
+#[test]
+fn numbers_print_without_core_fmt() {
+    for (n, text) in [
+        (0.0, "0"),
+        (1.5, "1.5"),
+        (-3.0, "-3"),
+        (0.125, "0.125"),
+        (1234567.0, "1234567"),
+    ] {
+        assert_eq!(number_text(n), text);
+    }
+}
+
+#[test]
+fn each_table_names_every_variant_once() {
+    for &(name, credentials) in CREDENTIALS {
+        assert_eq!(
+            credentials.as_str(),
+            name,
+            "CREDENTIALS is in the enum's order"
+        );
+    }
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "theme": "blue"}"#),
+        "\"theme\" must be \"auto\", \"light\" or \"dark\", got \"blue\""
+    );
+    assert_eq!(
+        error(r#"{"endpoint": "/x", "trigger": "onload"}"#),
+        "\"trigger\" must be \"load\", \"page_views\", \"scroll\", \"exit_intent\" or \"manual\", got \"onload\""
+    );
+}
