@@ -1015,3 +1015,104 @@ on_both!(
     accounts_and_lists_tell_who_to_call,
     bad_read_queries_get_400_naming_the_parameter,
 );
+
+/// The collector killed (SIGKILL) while 8 clients post: every response it answered 201 is in
+/// the SQLite file when it starts again. (The WAL is flushed beside the writer, and each
+/// answer waits for the flush that covers its batch.)
+#[test]
+fn every_acknowledged_response_survives_a_kill() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let dir = std::env::temp_dir().join(format!("nps-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("k.db").display());
+    let start = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nps-collector"))
+            .args(["--listen", "127.0.0.1:0", "--db", &db, "--rate-limit", "0"])
+            .args(["--token", TOKEN])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr: SocketAddr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        (child, addr)
+    };
+    let (mut child, addr) = start();
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..8u32)
+        .map(|c| {
+            let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for n in 0..100_000u32 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let id = format!("0b6e3c1a-5f7d-4c2e-9a8b-{:04}{n:08}", c);
+                    let body = response(&id, (n % 11) as u8, "complete", None).to_string();
+                    let Ok(mut stream) = TcpStream::connect(addr) else {
+                        break;
+                    };
+                    let request = format!(
+                        "POST /v1/responses HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let mut answer = String::new();
+                    let answered = stream.write_all(request.as_bytes()).is_ok()
+                        && stream.read_to_string(&mut answer).is_ok();
+                    if answered && answer.starts_with("HTTP/1.1 201") {
+                        acknowledged.lock().unwrap().push(id);
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let them post for a while, then kill the collector mid-stream.
+    while acknowledged.lock().unwrap().len() < 1_500 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 1_500);
+
+    // What the file holds once SQLite has read its WAL back, as the next start would.
+    let stored: std::collections::HashSet<String> =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+            sqlx::query_scalar("SELECT id FROM responses")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .collect()
+        });
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged responses lost: {:?}",
+        missing.len(),
+        acknowledged.len(),
+        &missing[..missing.len().min(5)]
+    );
+}

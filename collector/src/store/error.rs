@@ -25,6 +25,15 @@ pub enum StoreError {
     /// The batch a response was written in failed (shared by every response of the batch).
     #[error("storing a batch of responses: {0}")]
     Batch(Arc<sqlx::Error>),
+    /// The WAL could not be flushed to disk after a batch was committed: the batch is not
+    /// acknowledged (its requests get an error and are sent again).
+    #[error("flushing the write-ahead log {path}: {source}")]
+    Flush {
+        /// The WAL file.
+        path: String,
+        /// What the system said.
+        source: Arc<std::io::Error>,
+    },
     /// The write loop has stopped (the collector is shutting down).
     #[error("the writer has stopped")]
     WriterStopped,

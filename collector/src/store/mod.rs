@@ -1,5 +1,5 @@
-//! Durable storage of responses: SQLite by default (one file, WAL, `synchronous=FULL` so a 2xx
-//! means the response is on disk), PostgreSQL when the URL says `postgres://`. Both get the same
+//! Durable storage of responses: SQLite by default (one file, WAL, flushed before every answer
+//! so a 2xx means the response is on disk), PostgreSQL when the URL says `postgres://`. Both get the same
 //! migrations on start and the same queries, through sqlx's `Any` driver.
 //!
 //! One file per concern: `migrate` (the schema), `write` (the group-commit writer), `sql` (a
@@ -107,7 +107,7 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.to_owned()));
         };
-        let connect = |max: u32, cache_kib: i64| {
+        let connect = |max: u32, cache_kib: i64, synchronous: &'static str| {
             let mut options = AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10));
@@ -118,7 +118,8 @@ impl Store {
                 options = options.after_connect(move |conn, _| {
                     Box::pin(async move {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute(format!("PRAGMA synchronous = {synchronous}").as_str())
+                            .await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
                             .await?;
@@ -154,18 +155,32 @@ impl Store {
             }
         };
         let pool = match backend {
-            Backend::Sqlite => connect(SQLITE_CONNECTIONS, SQLITE_READER_CACHE_KIB).await?,
-            Backend::Postgres => connect(16, 0).await?,
+            Backend::Sqlite => connect(SQLITE_CONNECTIONS, SQLITE_READER_CACHE_KIB, "FULL").await?,
+            Backend::Postgres => connect(16, 0, "FULL").await?,
         };
         migrate::run(&pool, backend).await?;
         // SQLite takes one writer at a time anyway: the write loop gets a connection of its
-        // own, with the large cache; PostgreSQL's writer shares the pool.
-        let write_pool = match backend {
-            Backend::Sqlite => connect(1, SQLITE_WRITER_CACHE_KIB).await?,
-            Backend::Postgres => pool.clone(),
+        // own, with the large cache, whose commits leave the WAL's flush to `write::Flusher`
+        // (the answers wait for it; the next batch does not); PostgreSQL's writer shares the
+        // pool and flushes in its commits.
+        let (write_pool, flush) = match backend {
+            Backend::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions =
+                    url.parse().map_err(|source| StoreError::Open {
+                        url: url.clone(),
+                        source,
+                    })?;
+                let mut wal = options.get_filename().as_os_str().to_owned();
+                wal.push("-wal");
+                (
+                    connect(1, SQLITE_WRITER_CACHE_KIB, "NORMAL").await?,
+                    Some(std::path::PathBuf::from(wal)),
+                )
+            }
+            Backend::Postgres => (pool.clone(), None),
         };
         let forward = queues.forward;
-        let writer = write::spawn(write_pool, backend, queues);
+        let writer = write::spawn(write_pool, backend, queues, flush);
         Ok(Store {
             pool,
             backend,
