@@ -1,15 +1,19 @@
-//! Durable storage of responses: SQLite by default (one file, WAL, flushed before every answer
-//! so a 2xx means the response is on disk), PostgreSQL when the URL says `postgres://`. Both get the same
-//! migrations on start and the same queries, through sqlx's `Any` driver.
+//! Durable storage of responses: SQLite by default (one file, WAL, flushed before every
+//! answer so a 2xx means the response is on disk), PostgreSQL when the URL says `postgres://`.
+//! Both get the same migrations on start and the same queries, through sqlx's `Any` driver.
 //!
-//! One file per concern: `migrate` (the schema), `write` (the group-commit writer), `sql` (a
-//! statement and its bound values, the filter's conditions), `responses` (the lists),
-//! `reports` (summary, trend, tallies, comments), `accounts` (the per-account view, from the
-//! running totals the schema keeps), `follow_ups`, `totals` (the accounts' running totals, kept by the writer), `queue` (the
-//! webhook queue and its lease), `tokens` (the team's tokens, by digest).
+//! One file per concern: `migrate` (the schema), `write` (the group-commit writer), `flush`
+//! (the WAL's flush beside the SQLite writer), `alerts` (the detractor alerts the writer
+//! queues), `sql` (a statement and its bound values, the filter's conditions), `responses`
+//! (the lists), `reports` (summary, trend, tallies, comments), `accounts` (the per-account
+//! view, from the running totals the schema keeps), `follow_ups`, `totals` (the accounts'
+//! running totals, kept by the writer), `queue` (the webhook queue and its lease), `reach`
+//! (links, people, alerts and digests), `tokens` (the team's tokens, by digest).
 
 mod accounts;
+mod alerts;
 mod error;
+mod flush;
 mod follow_ups;
 mod migrate;
 mod queue;

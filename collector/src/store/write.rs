@@ -13,6 +13,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::alerts::queue_alerts;
+use super::flush::{Answers, Flusher};
 use super::sql::Sql;
 use super::totals::{Counted, Totals};
 use super::{Backend, Queues, Result, Store, StoreError};
@@ -70,7 +72,7 @@ pub(super) fn pieces<T>(rows: &[T]) -> Vec<&[T]> {
 
 /// One response waiting for the writer, and where its answer goes.
 pub(super) struct Job {
-    response: Response,
+    pub(super) response: Response,
     body: String,
     reply: oneshot::Sender<Result<Upsert>>,
 }
@@ -78,52 +80,6 @@ pub(super) struct Job {
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.response.id)
-    }
-}
-
-/// The answers of one committed batch, each with where it goes.
-type Answers = Vec<(oneshot::Sender<Result<Upsert>>, Upsert)>;
-
-/// Makes the writer's commits durable beside it (SQLite). The writer's connection commits with
-/// `synchronous = NORMAL`: the WAL's pages are written but not flushed, and the writer goes on
-/// to the next batch at once, while this thread flushes the WAL file (`fdatasync`) and only
-/// then sends the batch's answers, so a 2xx still means on disk. One flush covers every batch
-/// committed before it began (group commit, with the flush pipelined): measured, the writer's
-/// own flush in each commit was where most of a batch's time went, with the cores a third idle.
-/// A checkpoint (run by the writer's commits) flushes the WAL before it copies from it and
-/// the database file after, as SQLite does in this mode. When the flush fails the batch's
-/// requests get an error, and the widget sends them again.
-struct Flusher {
-    batches: std::sync::mpsc::SyncSender<Answers>,
-}
-
-impl Flusher {
-    /// Starts the flushing thread for the WAL file `wal`; it ends with the writer.
-    fn start(wal: std::path::PathBuf) -> std::io::Result<Flusher> {
-        let (batches, committed) = std::sync::mpsc::sync_channel::<Answers>(8);
-        std::thread::Builder::new()
-            .name("nps-flush".into())
-            .spawn(move || {
-                while let Ok(first) = committed.recv() {
-                    let mut ready = vec![first];
-                    ready.extend(committed.try_iter());
-                    let flushed = std::fs::File::open(&wal).and_then(|f| f.sync_data());
-                    if let Err(e) = &flushed {
-                        tracing::error!(wal = %wal.display(), error = %e, "flushing the WAL");
-                    }
-                    let failed = flushed.err().map(Arc::new);
-                    for (reply, upsert) in ready.into_iter().flatten() {
-                        let _ = reply.send(match &failed {
-                            None => Ok(upsert),
-                            Some(e) => Err(StoreError::Flush {
-                                path: wal.display().to_string(),
-                                source: e.clone(),
-                            }),
-                        });
-                    }
-                }
-            })?;
-        Ok(Flusher { batches })
     }
 }
 
@@ -421,97 +377,9 @@ async fn write_batch(
     Ok(results)
 }
 
-/// Queues a detractor alert per chat URL for each detractor the batch changed: due now when
-/// the response is complete, `notify_delay_ms` after a partial (the comment may follow). A
-/// response already alerted is not alerted again; a complete arriving before a partial's
-/// alert makes it due at once.
-async fn queue_alerts(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
-    batch: &[Job],
-    changes: &[usize],
-    queues: &Queues,
-) -> Result<(), sqlx::Error> {
-    let now = clock::now_ms();
-    let mut due: std::collections::BTreeMap<&str, i64> = Default::default();
-    for &i in changes {
-        let r = &batch[i].response;
-        if r.segment != nps_widget::segment::Segment::Detractor {
-            continue;
-        }
-        let at = if r.state == nps_widget::response::State::Complete {
-            now
-        } else {
-            now + queues.notify_delay_ms
-        };
-        let entry = due.entry(r.id.as_str()).or_insert(at);
-        *entry = (*entry).min(at);
-    }
-    let rows: Vec<(&str, i64, &str)> = due
-        .iter()
-        .flat_map(|(id, at)| queues.notify.iter().map(move |t| (*id, *at, t.as_str())))
-        .collect();
-    let earlier = match backend {
-        Backend::Sqlite => "MIN(notices.due_at, excluded.due_at)",
-        Backend::Postgres => "LEAST(notices.due_at, excluded.due_at)",
-    };
-    for chunk in rows.chunks(100) {
-        let mut sql = Sql::new(
-            backend,
-            "INSERT INTO notices (response_id, target, due_at, attempts, next_at) VALUES ",
-        );
-        for (n, (id, at, target)) in chunk.iter().enumerate() {
-            sql.open_row(n)
-                .push_bind(*id)
-                .push(", ")
-                .push_bind(*target)
-                .push(", ")
-                .push_bind_int(*at)
-                .push(", 0, 0)");
-        }
-        sql.push(&format!(
-            " ON CONFLICT (response_id, target) DO UPDATE SET due_at = {earlier} \
-             WHERE notices.sent_at IS NULL"
-        ));
-        sql.build().execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{pieces, Flusher, Upsert};
-    use crate::store::StoreError;
-
-    #[test]
-    fn a_batch_is_answered_after_its_flush_and_refused_when_the_flush_fails() {
-        let dir = std::env::temp_dir().join(format!("nps-flush-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let wal = dir.join("x.db-wal");
-        std::fs::write(&wal, b"frames").unwrap();
-        let flusher = Flusher::start(wal).unwrap();
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        flusher
-            .batches
-            .send(vec![(reply, Upsert::Inserted)])
-            .unwrap();
-        assert!(matches!(
-            answer.blocking_recv().unwrap(),
-            Ok(Upsert::Inserted)
-        ));
-
-        let flusher = Flusher::start(dir.join("missing.db-wal")).unwrap();
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        flusher
-            .batches
-            .send(vec![(reply, Upsert::Updated)])
-            .unwrap();
-        match answer.blocking_recv().unwrap() {
-            Err(StoreError::Flush { path, .. }) => assert!(path.ends_with("missing.db-wal")),
-            other => panic!("a failed flush acknowledged the batch: {other:?}"),
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    use super::pieces;
 
     #[test]
     fn batches_are_cut_into_the_prepared_sizes() {
