@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use time::{Duration as Span, OffsetDateTime, Time};
 
-use super::Chat;
+use super::chat::Chat;
 
 /// Comments read for the digest's passive themes.
 const THEME_COMMENTS: i64 = 5_000;

@@ -1,10 +1,10 @@
 //! The detractor alerts the writer queues in a batch's transaction (`notices`, sent by
 //! `notify`).
 
+use nps_widget::response::Response;
 use sqlx::{Any, Transaction};
 
 use super::sql::Sql;
-use super::write::Job;
 use super::{Backend, Queues};
 use crate::clock;
 
@@ -15,14 +15,12 @@ use crate::clock;
 pub(super) async fn queue_alerts(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    batch: &[Job],
-    changes: &[usize],
+    changed: &[&Response],
     queues: &Queues,
 ) -> Result<(), sqlx::Error> {
     let now = clock::now_ms();
     let mut due: std::collections::BTreeMap<&str, i64> = Default::default();
-    for &i in changes {
-        let r = &batch[i].response;
+    for r in changed {
         if r.segment != nps_widget::segment::Segment::Detractor {
             continue;
         }

@@ -9,8 +9,7 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Row, Transaction};
 
-use super::sql::Sql;
-use super::write::pieces;
+use super::sql::{pieces, Sql};
 use super::Backend;
 
 /// What the totals need of one stored response.
@@ -215,7 +214,7 @@ impl Totals {
     }
 
     /// The stored latest score of every person the batch saw, in every scope it touched: one
-    /// query for a batch of up to [`super::write::MAX_ROWS`] people (the primary key answers
+    /// query for a batch of up to [`super::sql::MAX_ROWS`] people (the primary key answers
     /// `scope IN (…) AND person IN (…)` with one look-up per pair).
     async fn stored_people(
         &self,
