@@ -164,7 +164,7 @@ impl Store {
         };
         migrate::run(&pool, backend).await?;
         // SQLite takes one writer at a time anyway: the write loop gets a connection of its
-        // own, with the large cache, whose commits leave the WAL's flush to `write::Flusher`
+        // own, with the large cache, whose commits leave the WAL's flush to `flush::Flusher`
         // (the answers wait for it; the next batch does not); PostgreSQL's writer shares the
         // pool and flushes in its commits.
         let (write_pool, flush) = match backend {

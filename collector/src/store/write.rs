@@ -1,6 +1,7 @@
 //! The one writer: every response goes through one task that commits whatever has queued up
-//! in one transaction (group commit). Each request still gets its answer only after the
-//! commit, and a disk flush is shared by every response in the batch instead of paid by each.
+//! in one transaction (group commit). Each request gets its answer only after the commit and
+//! its flush to disk (on SQLite by `flush`, beside the writer, which meanwhile writes the next
+//! batch), and a flush is shared by every response of a batch instead of paid by each.
 //! Upserts by `id` never go backwards: a late `partial` cannot overwrite a `complete` (see
 //! `Response::rank`). The accounts' running totals are kept in the same transaction
 //! (`totals`).
