@@ -3,7 +3,21 @@
    queued and replayed in order. It never throws into the page: problems are one console
    error prefixed "nps-widget:" and an "nps:error" event on the script tag. Only own
    properties are read everywhere, so a page whose Object.prototype carries enumerable
-   additions (what older libraries did) changes nothing. */
+   additions (what older libraries did) changes nothing.
+
+   The quiet path: while the gate the widget wrote holds (this person will not be asked by this
+   survey before a time: gate.js), nothing more is fetched and nothing is left running. The
+   API is still there: a call that needs the widget (show({ force: true }), create(),
+   identify() of someone the gate does not hold) loads it then, and the calls before it are
+   replayed in order.
+
+   `cargo xtask dist` bundles this file with gate.js (Rollup) and names the files it loads by
+   their content's hash: FILES below is then defined at build time. */
+import { quietUntil, debugOn } from './gate.js';
+
+/* global FILES */
+var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: 'nps_widget_bg.wasm', fallback: 'fallback/nps_widget.js' };
+
 (function (window, document) {
   var script = document.currentScript;
   if (!script || (window.NpsWidget && window.NpsWidget.ready)) {
@@ -17,6 +31,15 @@
   var api = (window.NpsWidget = window.NpsWidget || {});
   var queue = own.call(api, 'q') ? api.q : [];
   var instance = null;
+  var loading = null;
+  var settle;
+  api.ready = new Promise(function (resolve) {
+    settle = resolve;
+  });
+  // The hashed locale files, for the glue's localeUrl (src/dom/browser.js).
+  if (files.locales) {
+    api.locales = base + 'locales/{tag}.' + files.locales + '.json';
+  }
 
   function fail(error) {
     var message = String((error && error.message) || error);
@@ -28,10 +51,26 @@
     script.dispatchEvent(new CustomEvent('nps:error', { bubbles: true, detail: detail }));
   }
 
+  // What a call on a quiet page needs: the widget, for a forced show or another person.
+  function needsWidget(method, args) {
+    var options = args[0];
+    if (method === 'show') {
+      return !!options && options.force === true;
+    }
+    if (method === 'identify') {
+      var current = attempt(config) || {};
+      return !quietUntil(Object.assign({}, current, { user: options }));
+    }
+    return false;
+  }
+
   ['show', 'hide', 'destroy', 'identify', 'on', 'off'].forEach(function (method) {
     api[method] = function () {
       if (!instance) {
         queue.push([method, arguments]);
+        if (needsWidget(method, arguments)) {
+          load();
+        }
         return undefined;
       }
       try {
@@ -99,10 +138,10 @@
     } catch (error) {
       return Promise.reject(error);
     }
-    var bytes = fetch(base + 'nps_widget_bg.wasm');
+    var bytes = fetch(base + files.wasm);
     // Awaited by init(); left unreported if the module fails first.
     bytes.catch(function () {});
-    return import(base + 'nps_widget.js').then(function (module) {
+    return import(base + files.glue).then(function (module) {
       return module.default({ module_or_path: bytes }).then(function () {
         return module;
       });
@@ -110,32 +149,67 @@
   }
 
   function loadFallback(wasmError) {
-    return import(base + 'fallback/nps_widget.js').catch(function (fallbackError) {
+    return import(base + files.fallback).catch(function (fallbackError) {
       throw new Error('WebAssembly cannot run here (' + ((wasmError && wasmError.message) || wasmError) +
         ') and the JavaScript fallback did not load (' + ((fallbackError && fallbackError.message) || fallbackError) + ')');
     });
   }
 
-  api.ready = loadWasm()
-    .catch(loadFallback)
-    .then(function (module) {
-      if (window.performance && performance.mark) {
-        performance.mark('nps:ready');
-      }
-      api.create = function (options) {
-        return module.NpsWidget.create(options);
-      };
-      // A bare tag (the page calls NpsWidget.create itself) stays quiet; a tag with any
-      // data-* config is started, so a missing or misspelled key gets its named error.
-      if (!names.length) {
-        return undefined;
-      }
-      instance = module.NpsWidget.fromAttributes(config());
-      api.instance = instance;
-      queue.forEach(function (call) {
-        api[call[0]].apply(api, call[1]);
+  function started(module) {
+    if (window.performance && performance.mark) {
+      performance.mark('nps:ready');
+    }
+    api.create = function (options) {
+      return module.NpsWidget.create(options);
+    };
+    // A bare tag (the page calls NpsWidget.create itself) stays quiet; a tag with any
+    // data-* config is started, so a missing or misspelled key gets its named error.
+    if (!names.length) {
+      return undefined;
+    }
+    instance = module.NpsWidget.fromAttributes(config());
+    api.instance = instance;
+    queue.forEach(function (call) {
+      api[call[0]].apply(api, call[1]);
+    });
+    return instance;
+  }
+
+  function load() {
+    if (!loading) {
+      loading = loadWasm().catch(loadFallback).then(started).catch(fail);
+      loading.then(settle);
+    }
+    return loading;
+  }
+
+  function attempt(f) {
+    try {
+      return f();
+    } catch {
+      return undefined;
+    }
+  }
+
+  // A tag with a config whose person the gate holds loads nothing (a config that does not
+  // read loads, to say what is wrong with it). Until then, create() loads the widget first.
+  var given = names.length ? attempt(config) : undefined;
+  var quiet = given ? quietUntil(given) : 0;
+  if (quiet && debugOn(given)) {
+    console.info('nps-widget: quiet until ' + new Date(quiet).toISOString() + ' (debug loads anyway)');
+    quiet = 0;
+  }
+  if (quiet) {
+    var quietCreate = function (options) {
+      return load().then(function () {
+        if (api.create === quietCreate) {
+          throw new Error('nps-widget: create(): the widget did not load (the error above says why)');
+        }
+        return api.create(options);
       });
-      return instance;
-    })
-    .catch(fail);
+    };
+    api.create = quietCreate;
+  } else {
+    load();
+  }
 })(window, document);

@@ -4,6 +4,13 @@ export class NpsWidget {
   /** Validates `config` and starts the widget; throws an `Error` naming the bad key. */
   static create(config: NpsConfig): NpsWidget;
   /**
+   * Until when the person of `config` will not be asked by its survey, or null when they may
+   * be now (or something waits to be sent, or `force`, or `?nps_preview=1`). Read from what
+   * earlier page views wrote (localStorage `nps-widget:quiet`), before `init()` fetches the
+   * wasm: `if (!NpsWidget.quiet(config)) { await init(); NpsWidget.create(config); }`.
+   */
+  static quiet(config: NpsConfig): Date | null;
+  /**
    * Used by the script-tag loader: a config made of the tag's `data-*` attributes, all text
    * (`"0.5"` is read as a number, `"true"` as a boolean).
    */
@@ -80,6 +87,8 @@ export interface NpsConfig {
   include_query?: boolean;
   /** A score already chosen, 0–10 (a personal link's email button): the card opens on its follow-up and delivers the partial. */
   score?: number;
+  /** Say on the console (`console.info`) until when this person is not asked, and why; the script-tag loader then loads even when it could keep quiet. Default false. */
+  debug?: boolean;
 }
 
 /** Who answers; every field optional. */

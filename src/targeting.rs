@@ -4,7 +4,8 @@
 //!
 //! What is remembered lives in localStorage per survey id and user id, as a short text
 //! (`v=4;s=1;a=1700000000000;d=`), so a corrupt or foreign value simply reads as "nothing
-//! remembered".
+//! remembered". What follows from it, "not asked before T" ([`quiet_until`]), is written
+//! where the script-tag loader reads it before fetching anything (the quiet path).
 
 use alloc::string::String;
 
@@ -127,6 +128,41 @@ pub fn may_show(
         return Err(Skip::DismissedRecently);
     }
     Ok(())
+}
+
+/// The furthest ahead a quiet gate reaches: a change of rules (a new survey, a higher sample
+/// rate) reaches everyone within a day.
+pub const QUIET_MAX_MS: f64 = DAY_MS;
+
+/// Why this person will not be asked for a while, and until when (ms since the epoch, at most
+/// [`QUIET_MAX_MS`] ahead of `now_ms`); none when they may be asked now. This is what the
+/// loader's gate holds, so a page view in that time loads nothing but the loader.
+pub fn quiet_until(memory: &Memory, rules: &Rules, now_ms: f64) -> Option<(f64, Skip)> {
+    let cap = now_ms + QUIET_MAX_MS;
+    if memory.sampled == Some(false) {
+        return Some((cap, Skip::NotSampled));
+    }
+    let mut quiet: Option<(f64, Skip)> = None;
+    for (at, days, why) in [
+        (
+            memory.answered_ms,
+            rules.recontact_days,
+            Skip::AnsweredRecently,
+        ),
+        (
+            memory.dismissed_ms,
+            rules.dismiss_cooldown_days,
+            Skip::DismissedRecently,
+        ),
+    ] {
+        let Some(until) = at.map(|t| t + f64::from(days) * DAY_MS) else {
+            continue;
+        };
+        if until > now_ms && quiet.is_none_or(|(t, _)| until > t) {
+            quiet = Some((until.min(cap), why));
+        }
+    }
+    quiet
 }
 
 /// What the page is doing, as far as triggers care (the views of the site are in [`Memory`]).
@@ -278,6 +314,60 @@ mod tests {
             Ok(()),
             "0 days: ask again at once"
         );
+    }
+
+    #[test]
+    fn the_quiet_gate_holds_while_a_wait_runs_and_never_more_than_a_day() {
+        let answered = |days| Memory {
+            answered_ms: days_ago(days),
+            ..Memory::default()
+        };
+        let cases = [
+            (Memory::default(), None),
+            (answered(90.0), None),
+            (
+                answered(89.5),
+                Some((NOW + 0.5 * DAY_MS, Skip::AnsweredRecently)),
+            ),
+            (answered(10.0), Some((NOW + DAY_MS, Skip::AnsweredRecently))),
+            (
+                Memory {
+                    dismissed_ms: days_ago(13.75),
+                    ..Memory::default()
+                },
+                Some((NOW + 0.25 * DAY_MS, Skip::DismissedRecently)),
+            ),
+            (
+                Memory {
+                    answered_ms: days_ago(89.9),
+                    dismissed_ms: days_ago(13.5),
+                    ..Memory::default()
+                },
+                Some((NOW + 0.5 * DAY_MS, Skip::DismissedRecently)),
+            ),
+            (
+                Memory {
+                    sampled: Some(false),
+                    ..Memory::default()
+                },
+                Some((NOW + DAY_MS, Skip::NotSampled)),
+            ),
+        ];
+        for (memory, want) in cases {
+            assert_eq!(quiet_until(&memory, &RULES, NOW), want, "{memory:?}");
+            // The gate holds exactly when the widget would not ask.
+            assert_eq!(
+                may_show(&memory, &RULES, NOW, false).is_err(),
+                want.is_some(),
+                "{memory:?}"
+            );
+            assert!(want.is_none_or(|(until, _)| until <= NOW + QUIET_MAX_MS));
+        }
+        let ask_again_at_once = Rules {
+            recontact_days: 0,
+            ..RULES
+        };
+        assert_eq!(quiet_until(&answered(0.0), &ask_again_at_once, NOW), None);
     }
 
     #[test]

@@ -158,6 +158,8 @@ pub struct Config {
     pub referral: Option<Referral>,
     /// Keep the query string in `context.url`; default false (it often holds tokens).
     pub include_query: bool,
+    /// Say on the console why the card is or is not shown (`console.info`); default false.
+    pub debug: bool,
     /// A score already chosen (a personal link's email button): the card opens on that
     /// score's follow-up and delivers the partial as a click would.
     pub score: Option<u8>,
@@ -189,12 +191,13 @@ impl Config {
             referral: None,
             include_query: false,
             score: None,
+            debug: false,
         }
     }
 }
 
 /// Every top-level key, for "did you mean".
-pub const KEYS: [&str; 25] = [
+pub const KEYS: [&str; 26] = [
     "endpoint",
     "product",
     "survey_id",
@@ -220,6 +223,7 @@ pub const KEYS: [&str; 25] = [
     "referral",
     "include_query",
     "score",
+    "debug",
 ];
 
 pub(crate) const USER_KEYS: [&str; 5] = ["id", "account_id", "email", "hash", "traits"];

@@ -119,6 +119,7 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
             "force" => config.force = r.boolean(key, value)?,
             "contact_consent" => config.contact_consent = r.boolean(key, value)?,
             "include_query" => config.include_query = r.boolean(key, value)?,
+            "debug" => config.debug = r.boolean(key, value)?,
             "score" => config.score = Some(r.whole(key, value, 0, 10)? as u8),
             "referral" => config.referral = Some(r.referral(key, value)?),
             other => return Err(unknown("", other, &KEYS)),

@@ -3,8 +3,14 @@
 
 // Each locale file by a literal URL: bundlers (Vite, webpack, Rollup with its import-meta-assets
 // plugin) find and emit the files they see written out, never a URL built from a variable.
-// Undefined for a locale that does not ship as a file.
+// Under the script tag, the files are named by a hash of their content and the loader says
+// where (`NpsWidget.locales`: ".../locales/{tag}.<hash>.json"). Called only for the locales
+// that ship as files; undefined for another.
 export function localeUrl(tag) {
+  const hashed = globalThis.NpsWidget && globalThis.NpsWidget.locales;
+  if (typeof hashed === 'string') {
+    return hashed.replace('{tag}', tag);
+  }
   switch (tag) {
     case 'es':
       return new URL('./locales/es.json', import.meta.url).href;

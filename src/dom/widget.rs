@@ -21,7 +21,8 @@ use web_sys::{Element, Event, EventTarget, MouseEvent};
 
 use super::bindings::{
     after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso, now_ms,
-    page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history, window,
+    page, performance_now, random, random_bytes, scroll_y, scrolled, store, unstore, watch_history,
+    window,
 };
 use super::card::{Act, Card, Frame, Leaving};
 use super::convert::to_js;
@@ -32,6 +33,7 @@ use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings};
 use crate::response::{uuid_v4, Context, User};
 use crate::segment::Score;
 use crate::targeting::{self, Memory, Page, Rules};
+use crate::text::push_uint;
 
 type Shared = Rc<RefCell<Widget>>;
 
@@ -333,9 +335,12 @@ impl Widget {
         }
     }
 
-    /// Where this person's memory for this survey is kept.
-    fn memory_key(&self) -> String {
-        let mut key = String::from("nps-widget:memory:");
+    /// Where what we know of this person for this survey is kept: `nps-widget:<kind>:<survey
+    /// id>:<user id, or "-">`, `kind` being `memory` or `quiet` (the gate the loader reads).
+    fn person_key(&self, kind: &str) -> String {
+        let mut key = String::from("nps-widget:");
+        key.push_str(kind);
+        key.push(':');
         key.push_str(&self.config.survey_id);
         key.push(':');
         key.push_str(self.config.user.id.as_deref().unwrap_or("-"));
@@ -345,15 +350,27 @@ impl Widget {
     /// Loads what we remember (for the current user), counts this page view, decides sampling
     /// once, and stores it back.
     fn recall(&mut self) {
-        self.memory = Memory::decode(&load(&self.memory_key()).unwrap_or_default());
+        self.memory = Memory::decode(&load(&self.person_key("memory")).unwrap_or_default());
         self.memory.page_views = self.memory.page_views.saturating_add(1);
         let rules = self.rules();
         targeting::sample(&mut self.memory, &rules, random());
         self.remember();
     }
 
+    /// Stores what we remember, and what follows from it for the script-tag loader: until when
+    /// this person will not be asked by this survey (ms since the epoch), the quiet path's gate
+    /// (`js/gate.js` reads it), or nothing when they may be.
     fn remember(&self) {
-        store(&self.memory_key(), &self.memory.encode());
+        store(&self.person_key("memory"), &self.memory.encode());
+        let gate = self.person_key("quiet");
+        match targeting::quiet_until(&self.memory, &self.rules(), now_ms()) {
+            Some((until, _)) => {
+                let mut ms = String::new();
+                push_uint(&mut ms, until as u64);
+                store(&gate, &ms);
+            }
+            None => unstore(&gate),
+        }
     }
 
     /// Listens to what delivery needs (back online, the page going away) and what the trigger

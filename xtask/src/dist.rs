@@ -180,13 +180,27 @@ pub(crate) fn dist(check: Check) -> Result<Built> {
             (plain_wasm, Vec::new())
         }
     };
-    let downloads = package(&shipped_wasm, &target_dir.join("bindgen"), &dist)?;
+    package(&shipped_wasm, &target_dir.join("bindgen"), &dist)?;
     if plain.is_empty() {
         // The plain-build test reads target/dist-plain: here it is what dist/ holds.
         let _ = fs::remove_dir_all(plain_dist());
         copy_dir(&dist, &plain_dist())?;
     }
     let fallback = fallback::build(&root, &target_dir, &dist)?;
+    let hashed = |dir: &Path, work: &str| -> Result<Vec<PathBuf>> {
+        let h = crate::hashed::name_by_content(dir, &target_dir.join(work).join("tag.min.js"))?;
+        Ok(vec![
+            dir.join("nps-widget.js"),
+            dir.join(h.glue),
+            dir.join(h.wasm),
+        ])
+    };
+    let downloads = hashed(&dist, "bindgen")?;
+    let plain = if plain.is_empty() {
+        plain
+    } else {
+        hashed(&plain_dist(), "bindgen-plain")?
+    };
     let built = Built {
         downloads,
         fallback,
@@ -272,11 +286,7 @@ pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBu
         ));
     }
     let mut downloads = vec![out.join("nps-widget.js"), out.join("nps_widget.js")];
-    terser(
-        &root.join("js/loader.js"),
-        &out.join("nps-widget.js"),
-        false,
-    )?;
+    crate::hashed::loader(out, None)?;
     // The glue with the short names, then one module of it, its snippet and the class: one
     // gzip stream and a request fewer, and only what `js/index.js` exports is public.
     let glue_path = work.join("nps_widget.js");
@@ -284,7 +294,10 @@ pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBu
     fs::write(&glue_path, minify::patch_glue(&glue, &renames, &modules)?)
         .map_err(|e| e.to_string())?;
     let bundled = bundle(work, "index.js")?;
-    terser(&bundled, &out.join("nps_widget.js"), true)?;
+    terser(&bundled, &out.join("nps_widget.js"), true, None)?;
+    // The script tag's module: the same without `quiet()` (the loader has checked already).
+    let tag = bundle(work, "tag.js")?;
+    terser(&tag, &work.join("tag.min.js"), true, None)?;
     downloads.push(shipped_wasm);
 
     let mut types = minify::patch_types(
@@ -312,11 +325,11 @@ pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBu
 /// Bundles `js/<entry>` with what it imports from `work` (wasm-bindgen's output there: the
 /// glue, its snippets) into one ES module, by Rollup; returns the bundle's path.
 pub(crate) fn bundle(work: &Path, entry: &str) -> Result<PathBuf> {
-    for file in ["api.js", entry] {
+    for file in ["api.js", "gate.js", "index.js", entry] {
         fs::copy(root().join("js").join(file), work.join(file))
             .map_err(|e| format!("js/{file}: {e}"))?;
     }
-    let bundled = work.join("bundled.js");
+    let bundled = work.join(format!("bundled-{entry}"));
     run(Command::new("node")
         .arg(root().join("node_modules/rollup/dist/bin/rollup"))
         .arg(work.join(entry))
@@ -325,13 +338,18 @@ pub(crate) fn bundle(work: &Path, entry: &str) -> Result<PathBuf> {
     Ok(bundled)
 }
 
-pub(crate) fn terser(input: &Path, output: &Path, module: bool) -> Result {
+/// Minifies `input` (an ES module with `module`); `define` is a `NAME=value` global
+/// definition the code reads (the loader's hashed file names).
+pub(crate) fn terser(input: &Path, output: &Path, module: bool, define: Option<&str>) -> Result {
     let mut cmd = Command::new("node");
     cmd.arg(root().join("node_modules/terser/bin/terser"))
         .arg(input)
         .args(["--compress", "passes=2", "--mangle", "--ecma", "2020"]);
     if module {
         cmd.arg("--module");
+    }
+    if let Some(define) = define {
+        cmd.arg("--define").arg(define);
     }
     cmd.arg("--output").arg(output);
     run(&mut cmd)

@@ -102,6 +102,6 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
     let out = dist.join("fallback");
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let module = out.join("nps_widget.js");
-    terser(&bundle(&bindgen, "fallback.js")?, &module, true)?;
+    terser(&bundle(&bindgen, "fallback.js")?, &module, true, None)?;
     Ok(vec![module])
 }

@@ -13,6 +13,7 @@ mod bench;
 mod demo;
 mod dist;
 mod fallback;
+mod hashed;
 mod minify;
 mod setup;
 mod size;

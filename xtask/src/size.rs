@@ -2,7 +2,7 @@
 //! what a page downloads, against the budgets and the peer.
 
 use super::*;
-use crate::dist::{plain_dist, walk, Built};
+use crate::dist::{plain_dist, Built};
 
 /// The size budget for everything a page with WebAssembly downloads for the widget: the
 /// measured total of the widget on its own stack (web-sys, gloo, serde-wasm-bindgen out;
@@ -178,27 +178,31 @@ pub(crate) fn report(built: &Built, check: Check) -> Result {
     Ok(())
 }
 
+/// The loader and the hashed module and wasm it loads, in `dir`.
+fn what_a_page_downloads(dir: &Path) -> Vec<PathBuf> {
+    let mut files = vec![dir.join("nps-widget.js")];
+    for file in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = file.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with("nps_widget.") || name.starts_with("nps_widget_bg.");
+        if ours && crate::hashed::is_hashed(&name) {
+            files.push(file.path());
+        }
+    }
+    files.sort();
+    files.retain(|f| f.exists());
+    files
+}
+
 pub(crate) fn size() -> Result {
     let dir = root().join("dist");
     if !dir.join("nps_widget_bg.wasm").exists() {
         return dist(Check::Full).map(|_| ());
     }
     let dist = dir;
-    let downloads = vec![
-        dist.join("nps-widget.js"),
-        dist.join("nps_widget.js"),
-        dist.join("nps_widget_bg.wasm"),
-    ];
-    let fallback = walk(&dist.join("fallback"))
-        .into_iter()
-        .filter(|f| !f.starts_with(dist.join("fallback/locales")))
-        .collect();
+    let downloads = what_a_page_downloads(&dist);
+    let fallback = vec![dist.join("fallback/nps_widget.js")];
     let plain_dir = plain_dist();
-    let plain = ["nps-widget.js", "nps_widget.js", "nps_widget_bg.wasm"]
-        .iter()
-        .map(|f| plain_dir.join(f))
-        .filter(|f| f.exists())
-        .collect();
+    let plain = what_a_page_downloads(&plain_dir);
     // dist/ holds the plain build when the size step failed (then the two are the same).
     let same = |name: &str| fs::read(dist.join(name)).ok() == fs::read(plain_dir.join(name)).ok();
     let size_step = !same("nps_widget_bg.wasm");

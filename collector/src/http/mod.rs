@@ -4,7 +4,7 @@
 //!
 //! `ingest` (POST /v1/responses), `responses` (the lists, follow-ups, notes), `reports`
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
-//! `dashboard`, `team` (the tokens, the team's names), `links` (personal links, the hosted
+//! `dashboard`, `files` (the static files and their cache rules), `team` (the tokens, the team's names), `links` (personal links, the hosted
 //! survey page, the mail merge, the digest); `auth` (the role extractors, the origin
 //! check), `query` (the typed read query), `body` (typed JSON bodies), `error` (`ApiError`).
 //!
@@ -14,6 +14,7 @@ mod auth;
 mod body;
 mod dashboard;
 mod error;
+mod files;
 mod ingest;
 mod links;
 mod ops;
@@ -36,7 +37,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
@@ -153,11 +153,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(ops::router())
         .with_state(state.clone());
-    // Each directory falls back to the next, so `/` can hold the demo page and the widget.
-    let mut files = Router::new();
-    for dir in settings.static_dirs.iter().rev() {
-        files = Router::new().fallback_service(ServeDir::new(dir).fallback(files));
-    }
+    let files = files::router(&settings.static_dirs);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
             let id = request

@@ -1,0 +1,51 @@
+// The quiet path's gate, read before anything is fetched: the script-tag loader's check, and
+// `NpsWidget.quiet(config)` in the package. The widget writes it (src/dom/bindings.rs,
+// `set_quiet`) whenever it concludes that a person will not be asked by a survey before a time:
+// answered (recontact_days), closed the card (dismiss_cooldown_days), outside the sample. It
+// never reaches more than a day ahead, so a change of rules reaches everyone within a day.
+//
+// localStorage["nps-widget:quiet:<survey id>:<user id>"] = "<ms since the epoch>", an anonymous
+// person's id being "-" (as the widget's memory beside it: "nps-widget:memory:…"). Only own
+// properties of the config are read: a page whose Object.prototype carries additions changes
+// nothing.
+
+const own = (object, key) =>
+  object && typeof object === 'object' && Object.prototype.hasOwnProperty.call(object, key)
+    ? object[key]
+    : undefined;
+
+// `true`, or an attribute's "" / "true".
+const on = (value) => value === true || value === '' || value === 'true';
+
+/**
+ * Until when (ms since the epoch) the person of `config` will not be asked by its survey; 0
+ * when they may be asked now, when something waits in the outbox to be sent, when storage
+ * cannot be read, and always for `force` and `?nps_preview=1`. `config` is a `create()` config
+ * or the loader's config of `data-*` texts.
+ */
+export function quietUntil(config) {
+  if (on(own(config, 'force')) || /[?&]nps_preview=(1|true)(&|$)/.test(location.search)) {
+    return 0;
+  }
+  try {
+    const survey = own(config, 'survey_id') ?? 'default';
+    const user = own(own(config, 'user'), 'id') ?? '-';
+    const until = Number(localStorage.getItem('nps-widget:quiet:' + survey + ':' + user)) || 0;
+    if (until <= Date.now()) {
+      return 0;
+    }
+    // An answer not yet delivered is sent by the next widget that loads: load it.
+    const outbox = 'nps-widget:outbox:' + survey + ':';
+    for (let i = 0; i < localStorage.length; i++) {
+      if (String(localStorage.key(i)).startsWith(outbox)) {
+        return 0;
+      }
+    }
+    return until;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether the config asks for the console's explanations (`debug`). */
+export const debugOn = (config) => on(own(config, 'debug'));
