@@ -4,12 +4,14 @@
 // answered (recontact_days), closed the card (dismiss_cooldown_days), outside the sample. It
 // never reaches more than a day ahead, so a change of rules reaches everyone within a day.
 //
-// localStorage["nps-widget:quiet:<survey id>:<user id>"] = "<ms since the epoch>", an anonymous
-// person's id being "-" (as the widget's memory beside it: "nps-widget:memory:…"). Only own
+// It is the `q=` field of what the widget remembers of a person and a survey,
+// localStorage["nps-widget:memory:<survey id>:<user id>"] = "v=3;s=1;a=…;d=;q=<ms since the
+// epoch>", an anonymous person's id being "-" (src/targeting.rs, `Memory`). Only own
 // properties of the config are read: a page whose Object.prototype carries additions changes
 // nothing.
 
-const own = (object, key) =>
+/** `object[key]` when `object` is an object that has it as an own property. */
+export const own = (object, key) =>
   object && typeof object === 'object' && Object.prototype.hasOwnProperty.call(object, key)
     ? object[key]
     : undefined;
@@ -30,7 +32,8 @@ export function quietUntil(config) {
   try {
     const survey = own(config, 'survey_id') ?? 'default';
     const user = own(own(config, 'user'), 'id') ?? '-';
-    const until = Number(localStorage.getItem('nps-widget:quiet:' + survey + ':' + user)) || 0;
+    const memory = localStorage.getItem('nps-widget:memory:' + survey + ':' + user);
+    const until = Number((/;q=(\d+)/.exec(memory) || [])[1]) || 0;
     if (until <= Date.now()) {
       return 0;
     }

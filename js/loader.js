@@ -2,8 +2,8 @@
    this file and starts the widget. Calls made on window.NpsWidget before it has loaded are
    queued and replayed in order. It never throws into the page: problems are one console
    error prefixed "nps-widget:" and an "nps:error" event on the script tag. Only own
-   properties are read everywhere, so a page whose Object.prototype carries enumerable
-   additions (what older libraries did) changes nothing.
+   properties are read everywhere (`own`), so a page whose Object.prototype carries
+   enumerable additions (what older libraries did) changes nothing.
 
    The quiet path: while the gate the widget wrote holds (this person will not be asked by this
    survey before a time: gate.js), nothing more is fetched and nothing is left running. The
@@ -13,7 +13,7 @@
 
    `cargo xtask dist` bundles this file with gate.js (Rollup) and names the files it loads by
    their content's hash: FILES below is then defined at build time. */
-import { quietUntil, debugOn } from './gate.js';
+import { quietUntil, debugOn, own } from './gate.js';
 
 /* global FILES */
 var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: 'nps_widget_bg.wasm', fallback: 'fallback/nps_widget.js' };
@@ -26,12 +26,12 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
   if (window.performance && performance.mark) {
     performance.mark('nps:start');
   }
-  var own = Object.prototype.hasOwnProperty;
   var base = script.src.replace(/[^/]*([?#].*)?$/, '');
   var api = (window.NpsWidget = window.NpsWidget || {});
-  var queue = own.call(api, 'q') ? api.q : [];
+  var queue = own(api, 'q') || [];
   var instance = null;
   var loading = null;
+  var loaded = null;
   var settle;
   api.ready = new Promise(function (resolve) {
     settle = resolve;
@@ -51,24 +51,14 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
     script.dispatchEvent(new CustomEvent('nps:error', { bubbles: true, detail: detail }));
   }
 
-  // What a call on a quiet page needs: the widget, for a forced show or another person.
-  function needsWidget(method, args) {
-    var options = args[0];
-    if (method === 'show') {
-      return !!options && options.force === true;
-    }
-    if (method === 'identify') {
-      var current = attempt(config) || {};
-      return !quietUntil(Object.assign({}, current, { user: options }));
-    }
-    return false;
-  }
-
   ['show', 'hide', 'destroy', 'identify', 'on', 'off'].forEach(function (method) {
-    api[method] = function () {
+    api[method] = function (options) {
       if (!instance) {
         queue.push([method, arguments]);
-        if (needsWidget(method, arguments)) {
+        // On a quiet page, a forced show or someone the gate does not hold needs the widget.
+        var needed = method === 'show' ? !!options && options.force === true
+          : method === 'identify' && !quietUntil(Object.assign({}, given, { user: options }));
+        if (needed) {
           load();
         }
         return undefined;
@@ -99,7 +89,7 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
   function config() {
     var result = {};
     var user = {};
-    if (own.call(attributes, 'config')) {
+    if (own(attributes, 'config') !== undefined) {
       try {
         result = JSON.parse(attributes.config);
       } catch (error) {
@@ -118,8 +108,8 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
       }
     });
     if (Object.keys(user).length) {
-      var given = own.call(result, 'user') && result.user && typeof result.user === 'object' ? result.user : {};
-      result.user = Object.assign({}, given, user);
+      var prior = own(result, 'user');
+      result.user = Object.assign({}, prior && typeof prior === 'object' ? prior : {}, user);
     }
     return result;
   }
@@ -159,6 +149,7 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
     if (window.performance && performance.mark) {
       performance.mark('nps:ready');
     }
+    loaded = module;
     api.create = function (options) {
       return module.NpsWidget.create(options);
     };
@@ -183,32 +174,28 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
     return loading;
   }
 
-  function attempt(f) {
-    try {
-      return f();
-    } catch {
-      return undefined;
-    }
+  // A tag whose person the gate holds loads nothing (a config that does not read loads, to
+  // say what is wrong with it); create() then loads the widget first.
+  var given;
+  try {
+    given = names.length ? config() : undefined;
+  } catch {
+    given = undefined;
   }
-
-  // A tag with a config whose person the gate holds loads nothing (a config that does not
-  // read loads, to say what is wrong with it). Until then, create() loads the widget first.
-  var given = names.length ? attempt(config) : undefined;
   var quiet = given ? quietUntil(given) : 0;
   if (quiet && debugOn(given)) {
-    console.info('nps-widget: quiet until ' + new Date(quiet).toISOString() + ' (debug loads anyway)');
+    console.info('nps-widget: quiet until ' + new Date(quiet).toISOString());
     quiet = 0;
   }
   if (quiet) {
-    var quietCreate = function (options) {
+    api.create = function (options) {
       return load().then(function () {
-        if (api.create === quietCreate) {
-          throw new Error('nps-widget: create(): the widget did not load (the error above says why)');
+        if (!loaded) {
+          throw new Error('nps-widget: the widget did not load');
         }
         return api.create(options);
       });
     };
-    api.create = quietCreate;
   } else {
     load();
   }

@@ -21,6 +21,7 @@ pub mod response;
 pub mod segment;
 pub mod targeting;
 mod text;
+mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod dom;

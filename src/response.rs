@@ -17,7 +17,7 @@ pub const SCHEMA_VERSION: u8 = 1;
 pub const MAX_COMMENT_CHARS: usize = 4000;
 
 /// How far the respondent got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     /// A score was chosen; the follow-up may still come.
@@ -38,7 +38,7 @@ impl State {
 }
 
 /// Why a silent respondent gave no score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SilentReason {
     /// Closed the card before choosing.
@@ -69,25 +69,26 @@ pub enum TraitValue {
     Text(String),
 }
 
-/// Who answered, as far as the site told us. Every field is optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Who answered, as far as the site told us. Every field is optional. (Serialized in
+/// `wire.rs`, as are the other types here.)
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     /// The site's own user id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub id: Option<String>,
     /// The customer account the user belongs to (B2B roll-ups).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub account_id: Option<String>,
     /// For follow-up contact.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email: Option<String>,
     /// The site's signature of `id` and `account_id` (HMAC-SHA256, hex), which a collector
     /// with an identity secret checks; it never stores it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub hash: Option<String>,
     /// Plan, role, seats…
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "traits_map")]
+    #[serde(default, deserialize_with = "traits_map::deserialize")]
     pub traits: Vec<(String, TraitValue)>,
 }
 
@@ -98,14 +99,7 @@ mod traits_map {
     use alloc::collections::BTreeMap;
     use alloc::string::String;
     use alloc::vec::Vec;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        traits: &[(String, TraitValue)],
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(traits.iter().map(|(k, v)| (k, v)))
-    }
+    use serde::{Deserialize, Deserializer};
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
@@ -117,7 +111,7 @@ mod traits_map {
 }
 
 /// Where the question was asked.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Context {
     /// The page, without its query string unless the site asks for it.
@@ -125,12 +119,12 @@ pub struct Context {
     /// The locale the card was shown in.
     pub locale: String,
     /// The referring page, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub referrer: Option<String>,
 }
 
 /// One classified response. Timestamps are RFC 3339 UTC text, made by the browser's clock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
     /// Always [`SCHEMA_VERSION`].
@@ -144,7 +138,7 @@ pub struct Response {
     /// Derived from `score`; `silent` when there is none.
     pub segment: Segment,
     /// Present exactly when `segment` is silent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub silent_reason: Option<SilentReason>,
     /// The follow-up answer.
     #[serde(default)]
@@ -153,7 +147,7 @@ pub struct Response {
     #[serde(default)]
     pub contact_consent: Option<bool>,
     /// A promoter followed the referral link.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub referral_clicked: Option<bool>,
     /// How far the respondent got.
     pub state: State,

@@ -49,7 +49,7 @@ impl Score {
 
 /// Who a respondent is, for acting on them: promoters are asked for referrals, passives what
 /// would earn a 9 or 10, detractors are contacted, silents were asked and did not answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Segment {
     /// 9–10.

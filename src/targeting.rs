@@ -4,8 +4,8 @@
 //!
 //! What is remembered lives in localStorage per survey id and user id, as a short text
 //! (`v=4;s=1;a=1700000000000;d=`), so a corrupt or foreign value simply reads as "nothing
-//! remembered". What follows from it, "not asked before T" ([`quiet_until`]), is written
-//! where the script-tag loader reads it before fetching anything (the quiet path).
+//! remembered". What follows from it, "not asked before T" ([`quiet_until`]), is written with
+//! it (`q=`), where the script-tag loader reads it before fetching anything (the quiet path).
 
 use alloc::string::String;
 
@@ -25,6 +25,9 @@ pub struct Memory {
     pub answered_ms: Option<f64>,
     /// When they last closed the card without answering.
     pub dismissed_ms: Option<f64>,
+    /// Until when they will not be asked ([`quiet_until`]), for the script-tag loader, which
+    /// reads it here before fetching anything (`js/gate.js`); written, never read back.
+    pub quiet_ms: Option<f64>,
 }
 
 impl Memory {
@@ -38,7 +41,11 @@ impl Memory {
             Some(false) => "0",
             None => "",
         });
-        for (key, value) in [(";a=", self.answered_ms), (";d=", self.dismissed_ms)] {
+        for (key, value) in [
+            (";a=", self.answered_ms),
+            (";d=", self.dismissed_ms),
+            (";q=", self.quiet_ms),
+        ] {
             out.push_str(key);
             if let Some(ms) = value {
                 push_uint(&mut out, ms.max(0.0) as u64);
@@ -134,35 +141,19 @@ pub fn may_show(
 /// rate) reaches everyone within a day.
 pub const QUIET_MAX_MS: f64 = DAY_MS;
 
-/// Why this person will not be asked for a while, and until when (ms since the epoch, at most
-/// [`QUIET_MAX_MS`] ahead of `now_ms`); none when they may be asked now. This is what the
-/// loader's gate holds, so a page view in that time loads nothing but the loader.
-pub fn quiet_until(memory: &Memory, rules: &Rules, now_ms: f64) -> Option<(f64, Skip)> {
+/// Until when this person will not be asked (ms since the epoch, at most [`QUIET_MAX_MS`]
+/// ahead of `now_ms`): outside the sample, or within the wait after an answer or a dismissal;
+/// none when they may be asked now. This is what the loader's gate holds, so a page view in
+/// that time loads nothing but the loader.
+pub fn quiet_until(memory: &Memory, rules: &Rules, now_ms: f64) -> Option<f64> {
     let cap = now_ms + QUIET_MAX_MS;
     if memory.sampled == Some(false) {
-        return Some((cap, Skip::NotSampled));
+        return Some(cap);
     }
-    let mut quiet: Option<(f64, Skip)> = None;
-    for (at, days, why) in [
-        (
-            memory.answered_ms,
-            rules.recontact_days,
-            Skip::AnsweredRecently,
-        ),
-        (
-            memory.dismissed_ms,
-            rules.dismiss_cooldown_days,
-            Skip::DismissedRecently,
-        ),
-    ] {
-        let Some(until) = at.map(|t| t + f64::from(days) * DAY_MS) else {
-            continue;
-        };
-        if until > now_ms && quiet.is_none_or(|(t, _)| until > t) {
-            quiet = Some((until.min(cap), why));
-        }
-    }
-    quiet
+    let wait = |at: Option<f64>, days: u32| at.map_or(0.0, |t| t + f64::from(days) * DAY_MS);
+    let until = wait(memory.answered_ms, rules.recontact_days)
+        .max(wait(memory.dismissed_ms, rules.dismiss_cooldown_days));
+    (until > now_ms).then_some(until.min(cap))
 }
 
 /// What the page is doing, as far as triggers care (the views of the site are in [`Memory`]).
@@ -222,8 +213,14 @@ mod tests {
             sampled: Some(true),
             answered_ms: Some(1_700_000_000_000.0),
             dismissed_ms: None,
+            quiet_ms: Some(1_700_000_500_000.0),
         };
-        assert_eq!(m.encode(), "v=7;s=1;a=1700000000000;d=");
+        assert_eq!(m.encode(), "v=7;s=1;a=1700000000000;d=;q=1700000500000");
+        let m = Memory {
+            quiet_ms: None,
+            ..m
+        };
+        assert_eq!(m.encode(), "v=7;s=1;a=1700000000000;d=;q=");
         assert_eq!(Memory::decode(&m.encode()), m);
         assert_eq!(Memory::decode("<script>"), Memory::default());
         assert_eq!(
@@ -325,17 +322,14 @@ mod tests {
         let cases = [
             (Memory::default(), None),
             (answered(90.0), None),
-            (
-                answered(89.5),
-                Some((NOW + 0.5 * DAY_MS, Skip::AnsweredRecently)),
-            ),
-            (answered(10.0), Some((NOW + DAY_MS, Skip::AnsweredRecently))),
+            (answered(89.5), Some(NOW + 0.5 * DAY_MS)),
+            (answered(10.0), Some(NOW + DAY_MS)),
             (
                 Memory {
                     dismissed_ms: days_ago(13.75),
                     ..Memory::default()
                 },
-                Some((NOW + 0.25 * DAY_MS, Skip::DismissedRecently)),
+                Some(NOW + 0.25 * DAY_MS),
             ),
             (
                 Memory {
@@ -343,14 +337,14 @@ mod tests {
                     dismissed_ms: days_ago(13.5),
                     ..Memory::default()
                 },
-                Some((NOW + 0.5 * DAY_MS, Skip::DismissedRecently)),
+                Some(NOW + 0.5 * DAY_MS),
             ),
             (
                 Memory {
                     sampled: Some(false),
                     ..Memory::default()
                 },
-                Some((NOW + DAY_MS, Skip::NotSampled)),
+                Some(NOW + DAY_MS),
             ),
         ];
         for (memory, want) in cases {
@@ -361,7 +355,7 @@ mod tests {
                 want.is_some(),
                 "{memory:?}"
             );
-            assert!(want.is_none_or(|(until, _)| until <= NOW + QUIET_MAX_MS));
+            assert!(want.is_none_or(|until| until <= NOW + QUIET_MAX_MS));
         }
         let ask_again_at_once = Rules {
             recontact_days: 0,

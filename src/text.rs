@@ -24,10 +24,12 @@ pub(crate) fn any_of(s: &str, set: &[u8]) -> bool {
     find_any(s, set).is_some()
 }
 
-/// `s` cut at the first `sep`: the text before it and the text after it.
+/// `s` cut at the first `sep`: the text before it and the text after it. (`get`, not
+/// `&s[..i]`: an ASCII byte is always a character boundary, and indexing would link the
+/// boundary panic's message, with `char`'s `Debug`, into the plain build.)
 pub(crate) fn cut(s: &str, sep: u8) -> Option<(&str, &str)> {
     let i = find_any(s, &[sep])?;
-    Some((&s[..i], &s[i + 1..]))
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// The pieces of `s` between the `sep` bytes, like `str::split`.

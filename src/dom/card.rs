@@ -24,12 +24,14 @@ use crate::text::{parse_uint, push_uint};
 
 /// The card's styles, applied as a constructable stylesheet in the shadow root.
 ///
+/// `src/dom/card.css` (minified by Lightning CSS in `cargo xtask dist`; `build.rs` says which).
+///
 /// `:host { all: initial !important }` wins over any rule of the host page, `!important` ones
 /// included (inside a shadow tree, important declarations beat the outer page's), so the page
 /// cannot restyle or hide the card, and nothing in it reaches the page. Theme values are custom
 /// properties, which `all` leaves alone: a page may set `--nps-accent` on any ancestor, or pass
 /// `style` in the config. (The explanation lives here, not in the file: the file ships.)
-const CSS: &str = include_str!("card.css");
+const CSS: &str = include_str!(env!("NPS_CARD_CSS"));
 
 /// What the person did on the card.
 #[derive(Debug)]

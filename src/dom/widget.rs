@@ -14,15 +14,14 @@ use std::rc::{Rc, Weak};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use js_sys::Map;
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, EventTarget, MouseEvent};
 
 use super::bindings::{
     after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso, now_ms,
-    page, performance_now, random, random_bytes, scroll_y, scrolled, store, unstore, watch_history,
-    window,
+    page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history, window,
 };
 use super::card::{Act, Card, Frame, Leaving};
 use super::convert::to_js;
@@ -33,7 +32,7 @@ use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings};
 use crate::response::{uuid_v4, Context, User};
 use crate::segment::Score;
 use crate::targeting::{self, Memory, Page, Rules};
-use crate::text::push_uint;
+use crate::wire::Pairs;
 
 type Shared = Rc<RefCell<Widget>>;
 
@@ -63,25 +62,21 @@ struct Emit {
 
 type Emits = Vec<Emit>;
 
-/// The `ready` event's detail.
-#[derive(Serialize)]
-struct Ready<'a> {
-    survey_id: &'a str,
-}
-
-/// The `shown` event's detail.
-#[derive(Serialize)]
-struct Shown<'a> {
-    id: &'a str,
-    survey_id: &'a str,
-}
-
-/// The `error` event's detail.
-#[derive(Serialize)]
+/// The `error` event's detail: `{ message, status? }`.
 struct ErrorDetail<'a> {
     message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
+}
+
+impl Serialize for ErrorDetail<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("message", self.message)?;
+        if let Some(status) = self.status {
+            m.serialize_entry("status", &status)?;
+        }
+        m.end()
+    }
 }
 
 /// One `NpsWidget` instance.
@@ -201,9 +196,7 @@ impl Handle {
             w.started = Some(w.after(0, |w, emits| {
                 w.started = None;
                 w.flush(false, true, emits);
-                let detail = to_js(&Ready {
-                    survey_id: &w.config.survey_id,
-                });
+                let detail = to_js(&Pairs(&[("survey_id", w.config.survey_id.as_str())]));
                 emits.push(Emit {
                     name: "ready",
                     detail,
@@ -335,12 +328,9 @@ impl Widget {
         }
     }
 
-    /// Where what we know of this person for this survey is kept: `nps-widget:<kind>:<survey
-    /// id>:<user id, or "-">`, `kind` being `memory` or `quiet` (the gate the loader reads).
-    fn person_key(&self, kind: &str) -> String {
-        let mut key = String::from("nps-widget:");
-        key.push_str(kind);
-        key.push(':');
+    /// Where this person's memory for this survey is kept (`js/gate.js` reads it too).
+    fn memory_key(&self) -> String {
+        let mut key = String::from("nps-widget:memory:");
         key.push_str(&self.config.survey_id);
         key.push(':');
         key.push_str(self.config.user.id.as_deref().unwrap_or("-"));
@@ -350,27 +340,19 @@ impl Widget {
     /// Loads what we remember (for the current user), counts this page view, decides sampling
     /// once, and stores it back.
     fn recall(&mut self) {
-        self.memory = Memory::decode(&load(&self.person_key("memory")).unwrap_or_default());
+        self.memory = Memory::decode(&load(&self.memory_key()).unwrap_or_default());
         self.memory.page_views = self.memory.page_views.saturating_add(1);
         let rules = self.rules();
         targeting::sample(&mut self.memory, &rules, random());
         self.remember();
     }
 
-    /// Stores what we remember, and what follows from it for the script-tag loader: until when
-    /// this person will not be asked by this survey (ms since the epoch), the quiet path's gate
-    /// (`js/gate.js` reads it), or nothing when they may be.
-    fn remember(&self) {
-        store(&self.person_key("memory"), &self.memory.encode());
-        let gate = self.person_key("quiet");
-        match targeting::quiet_until(&self.memory, &self.rules(), now_ms()) {
-            Some((until, _)) => {
-                let mut ms = String::new();
-                push_uint(&mut ms, until as u64);
-                store(&gate, &ms);
-            }
-            None => unstore(&gate),
-        }
+    /// Stores what we remember, with what follows from it for the script-tag loader: until
+    /// when this person will not be asked by this survey (`q=`, the quiet path's gate, which
+    /// `js/gate.js` reads), or nothing when they may be.
+    fn remember(&mut self) {
+        self.memory.quiet_ms = targeting::quiet_until(&self.memory, &self.rules(), now_ms());
+        store(&self.memory_key(), &self.memory.encode());
     }
 
     /// Listens to what delivery needs (back online, the page going away) and what the trigger
@@ -525,10 +507,10 @@ impl Widget {
         if !self.mount(emits) {
             return;
         }
-        let detail = to_js(&Shown {
-            id: &survey.response().id,
-            survey_id: &self.config.survey_id,
-        });
+        let detail = to_js(&Pairs(&[
+            ("id", survey.response().id.as_str()),
+            ("survey_id", &self.config.survey_id),
+        ]));
         self.survey = Some(survey);
         SHOWN_ON_PAGE.with(|shown| shown.set(true));
         self.render();

@@ -17,9 +17,30 @@ pub(crate) struct Built {
     pub(crate) size_step: bool,
 }
 
-/// The shipped wasm's plain cargo build, in the size profile, on the stable toolchain.
+/// Where `dist` writes the card's stylesheet minified, which its wasm builds include.
+fn card_css() -> PathBuf {
+    target_dir().join("card.min.css")
+}
+
+/// `src/dom/card.css` minified by Lightning CSS, to [`card_css`].
+fn minify_css() -> Result {
+    run(Command::new("node")
+        .args([
+            "-e",
+            "const fs = require('fs'); const { transform } = require('lightningcss'); \
+             const [from, to] = process.argv.slice(1); \
+             fs.writeFileSync(to, transform({ filename: 'card.css', code: fs.readFileSync(from), minify: true }).code);",
+        ])
+        .arg(root().join("src/dom/card.css"))
+        .arg(card_css())
+        .current_dir(root()))
+}
+
+/// The shipped wasm's plain cargo build, in the size profile, on the stable toolchain, with
+/// the minified stylesheet.
 pub(crate) fn wasm_build() -> Command {
     let mut cmd = cargo();
+    cmd.env("NPS_CARD_CSS", card_css());
     cmd.args([
         "build",
         "--lib",
@@ -151,6 +172,7 @@ pub(crate) fn dist(check: Check) -> Result<Built> {
         setup()?;
     }
     let target_dir = target_dir();
+    minify_css()?;
     let wasm_path = |dir: &Path| dir.join("wasm32-unknown-unknown/wasm-release/nps_widget.wasm");
     // NPS_PLAIN=1 ships the plain build without trying the size step.
     let size_step = if env::var_os("NPS_PLAIN").is_some() {
