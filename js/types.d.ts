@@ -4,13 +4,6 @@ export class NpsWidget {
   /** Validates `config` and starts the widget; throws an `Error` naming the bad key. */
   static create(config: NpsConfig): NpsWidget;
   /**
-   * Until when the person of `config` will not be asked by its survey, or null when they may
-   * be now (or something waits to be sent, or `force`, or `?nps_preview=1`). Read from what
-   * earlier page views wrote (localStorage `nps-widget:quiet`), before `init()` fetches the
-   * wasm: `if (!NpsWidget.quiet(config)) { await init(); NpsWidget.create(config); }`.
-   */
-  static quiet(config: NpsConfig): Date | null;
-  /**
    * Used by the script-tag loader: a config made of the tag's `data-*` attributes, all text
    * (`"0.5"` is read as a number, `"true"` as a boolean).
    */
@@ -29,6 +22,14 @@ export class NpsWidget {
   off<K extends keyof NpsEventMap>(event: K, listener: (detail: NpsEventMap[K]) => void): void;
 }
 
+
+/**
+ * Until when the person of `config` will not be asked by its survey, or null when they may be
+ * now (or something waits to be sent, or `force`, or `?nps_preview=1`). Read from what earlier
+ * page views wrote (the `q=` of localStorage `nps-widget:memory:<survey>:<user>`), before
+ * `init()` fetches the wasm: `if (!quiet(config)) { await init(); NpsWidget.create(config); }`.
+ */
+export function quiet(config: NpsConfig): Date | null;
 
 /** Configuration accepted by `NpsWidget.create` and `data-config` (snake_case keys). */
 export interface NpsConfig {

@@ -1,7 +1,17 @@
 // Compiled with `tsc --noEmit --strict` by `cargo xtask test` against dist/nps_widget.d.ts:
 // the documented ES-module use must type-check, and misuse must not (see the @ts-expect-error
 // lines, which fail the build if they ever stop being errors).
-import init, { NpsWidget, type NpsConfig, type NpsEventMap } from "../../dist/nps_widget.js";
+import init, { NpsWidget, quiet, type NpsConfig, type NpsEventMap } from "../../dist/nps_widget.js";
+
+/** The quiet path: the wasm is fetched only when this person may be asked. */
+export async function startUnlessQuiet(config: NpsConfig): Promise<NpsWidget | Date> {
+  const until: Date | null = quiet(config);
+  if (until) {
+    return until;
+  }
+  await init();
+  return NpsWidget.create({ ...config, debug: true });
+}
 
 export async function start(): Promise<NpsWidget> {
   await init();
