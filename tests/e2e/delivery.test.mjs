@@ -2,7 +2,7 @@
 // down keeps answers in the outbox across reloads; a bad config leaves the host page working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, eventually, assertSchemaV1, sendFile, serve } from './harness.mjs';
+import { launch, openPage, eventually, assertSchemaV1, sendFile, serve, readBody } from './harness.mjs';
 
 const stored = new Map();
 let down = true;
@@ -18,8 +18,7 @@ before(async () => {
       return;
     }
     if (req.url === '/v1/responses' && req.method === 'POST') {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+      const body = await readBody(req);
       if (down) {
         refused++;
         res.writeHead(503, { 'Retry-After': '1' }).end();

@@ -4,17 +4,14 @@
 // working with one named console error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, eventually, sendFile, serve, memoryOverCycles } from './harness.mjs';
+import { launch, openPage, eventually, sendFile, serve, memoryOverCycles, readBody, dataAttributes } from './harness.mjs';
 
 const received = [];
 let server, base, browser;
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-
 /// A host page: `attrs` become the script tag's data- attributes; `pre` runs before it.
 function scriptPage({ attrs = {}, pre = '', mode = 'async', long = false, bare = false }) {
-  const data = Object.entries(bare ? attrs : { endpoint: '/v1/responses', product: 'Acme', ...attrs })
-    .map(([k, v]) => `data-${k}="${esc(v)}"`).join(' ');
+  const data = dataAttributes(bare ? attrs : { endpoint: '/v1/responses', product: 'Acme', ...attrs });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
 <body><main><h1>Host page</h1><button id="host-button" type="button">Host button</button><p id="out"></p>
 ${long ? '<div style="height:4000px">Long content</div>' : ''}</main>
@@ -35,8 +32,7 @@ before(async () => {
   ({ server, base } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/responses' && req.method === 'POST') {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+      const body = await readBody(req);
       received.push(JSON.parse(body));
       return res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
     }

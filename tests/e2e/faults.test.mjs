@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { launch, eventually, startCollector, assertSchemaV1, sendFile, serve } from './harness.mjs';
+import { launch, eventually, startCollector, assertSchemaV1, sendFile, serve, readBody } from './harness.mjs';
 
 
 // A small seeded generator, so a failing run can be replayed with the same faults.
@@ -75,8 +75,7 @@ before(async () => {
   collector = await startCollector();
   ({ server, base } = await serve(async (req, res) => {
     if (req.url === '/v1/responses' && req.method === 'POST') {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+      const body = await readBody(req);
       fault(req, res, body);
       return;
     }

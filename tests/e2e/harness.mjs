@@ -144,6 +144,19 @@ export async function sendFile(res, path, dirs = ['dist']) {
   res.writeHead(404).end();
 }
 
+/// The body of a request, as text.
+export async function readBody(req) {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  return body;
+}
+
+/// An object as a script tag's `data-` attributes, each value escaped as attribute text.
+export function dataAttributes(attrs) {
+  const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return Object.entries(attrs).map(([k, v]) => `data-${k}="${esc(v)}"`).join(' ');
+}
+
 /// A loopback HTTP server on a free port for `handler`; returns it and its base URL.
 export async function serve(handler) {
   const server = createServer(handler);

@@ -7,16 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, eventually, sendFile, serve, root, startCollector } from './harness.mjs';
+import { launch, eventually, sendFile, serve, root, startCollector, readBody, dataAttributes } from './harness.mjs';
 
 const received = [];
 let server, base, browser;
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-
 function scriptPage(attrs, nowasm) {
-  const data = Object.entries({ endpoint: '/v1/responses', product: 'Acme', 'user-id': 'u_quiet', ...attrs })
-    .map(([k, v]) => `data-${k}="${esc(v)}"`).join(' ');
+  const data = dataAttributes({ endpoint: '/v1/responses', product: 'Acme', 'user-id': 'u_quiet', ...attrs });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
 <body><main><h1>Host page</h1></main>${nowasm ? '<script>delete window.WebAssembly;</script>' : ''}
 <script src="/nps-widget.js" ${data} async></script></body></html>`;
@@ -26,8 +23,7 @@ before(async () => {
   ({ server, base } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/responses' && req.method === 'POST') {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+      const body = await readBody(req);
       received.push(JSON.parse(body));
       return res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
     }
@@ -72,7 +68,11 @@ async function answerAndWait(page, survey) {
   await page.locator('[data-score="9"]').click();
   await page.locator('[data-act=skip]').click();
   await eventually(() => received.some((r) => r.survey_id === survey && r.state === 'complete'));
-  // The outbox has emptied (an entry still waiting would make the next view load, to send it).
+  await sent(page);
+}
+
+/// The outbox has emptied: an entry still waiting would make the next view load, to send it.
+async function sent(page) {
   await eventually(() => page.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('nps-widget:outbox:'))));
 }
 
@@ -107,7 +107,7 @@ test('after an answer, the next page view of the site requests only the loader, 
   // (The card now open would leave a silent response in the outbox, which the next view would
   // load to send: close it and let it go out.)
   await page.locator('[data-act=close]').click();
-  await eventually(() => page.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('nps-widget:outbox:'))));
+  await sent(page);
 
   // identify() of someone the gate does not hold loads the widget, which asks them.
   const other = await view(page, attrs);
@@ -139,7 +139,7 @@ test('a dismissed card and a sampled-out person are quiet too; preview, force an
   await view(page, dismissed);
   await page.locator('[data-act=close]').click();
   await eventually(() => received.some((r) => r.survey_id === 'quiet-dismiss' && r.silent_reason === 'dismissed'));
-  await eventually(() => page.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('nps-widget:outbox:'))));
+  await sent(page);
   assert.deepEqual(await view(page, dismissed), ONLY_THE_LOADER, 'within the cooldown');
   const infos = [];
   page.on('console', (m) => { if (m.type() === 'info') infos.push(m.text()); });
@@ -149,7 +149,7 @@ test('a dismissed card and a sampled-out person are quiet too; preview, force an
   const another = await person();
   await view(another, dismissed);
   await another.locator('[data-act=close]').click();
-  await eventually(() => another.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('nps-widget:outbox:'))));
+  await sent(another);
   assert.deepEqual(await view(another, dismissed), ONLY_THE_LOADER);
 
   const sampledOut = { 'survey-id': 'quiet-sample', 'sample-rate': '0' };

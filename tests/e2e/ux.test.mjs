@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launch, openPage, eventually, root, assertSchemaV1, sendFile, serve, screenshot } from './harness.mjs';
+import { launch, openPage, eventually, root, assertSchemaV1, sendFile, serve, screenshot, readBody } from './harness.mjs';
 
 const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 const NO_WASM_CSP = "default-src 'self'; script-src 'self'; style-src 'self'";
@@ -44,8 +44,7 @@ before(async () => {
   ({ server, base } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/responses' && req.method === 'POST') {
-      let body = '';
-      for await (const chunk of req) body += chunk;
+      const body = await readBody(req);
       const response = JSON.parse(body);
       received.push(response);
       headersOf.set(response.id, req.headers);
