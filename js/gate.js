@@ -12,9 +12,7 @@
 
 /** `object[key]` when `object` is an object that has it as an own property. */
 export const own = (object, key) =>
-  object && typeof object === 'object' && Object.prototype.hasOwnProperty.call(object, key)
-    ? object[key]
-    : undefined;
+  Object.prototype.hasOwnProperty.call(Object(object), key) ? object[key] : undefined;
 
 // `true`, or an attribute's "" / "true".
 const on = (value) => value === true || value === '' || value === 'true';
@@ -33,14 +31,14 @@ export function quietUntil(config) {
     const survey = own(config, 'survey_id') ?? 'default';
     const user = own(own(config, 'user'), 'id') ?? '-';
     const memory = localStorage.getItem('nps-widget:memory:' + survey + ':' + user);
-    const until = Number((/;q=(\d+)/.exec(memory) || [])[1]) || 0;
+    const until = +/;q=(\d+)/.exec(memory)?.[1] || 0;
     if (until <= Date.now()) {
       return 0;
     }
     // An answer not yet delivered is sent by the next widget that loads: load it.
     const outbox = 'nps-widget:outbox:' + survey + ':';
     for (let i = 0; i < localStorage.length; i++) {
-      if (String(localStorage.key(i)).startsWith(outbox)) {
+      if (localStorage.key(i)?.startsWith(outbox)) {
         return 0;
       }
     }

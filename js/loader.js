@@ -16,79 +16,75 @@
 import { quietUntil, debugOn, own } from './gate.js';
 
 /* global FILES */
-var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: 'nps_widget_bg.wasm', fallback: 'fallback/nps_widget.js' };
+const files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: 'nps_widget_bg.wasm', fallback: 'fallback/nps_widget.js' };
 
-(function (window, document) {
-  var script = document.currentScript;
-  if (!script || (window.NpsWidget && window.NpsWidget.ready)) {
+// Written with arrows and `??`: the loader needs ES2020's `import()` anyway, and each
+// `function` keyword is bytes on every page view, the quiet ones included.
+((window, document) => {
+  const script = document.currentScript;
+  if (!script || window.NpsWidget?.ready) {
     return;
   }
-  if (window.performance && performance.mark) {
-    performance.mark('nps:start');
-  }
-  var base = script.src.replace(/[^/]*([?#].*)?$/, '');
-  var api = (window.NpsWidget = window.NpsWidget || {});
-  var queue = own(api, 'q') || [];
-  var instance = null;
-  var loading = null;
-  var loaded = null;
-  var settle;
-  api.ready = new Promise(function (resolve) {
+  // (Every browser with `import()` has User Timing marks.)
+  performance.mark('nps:start');
+  const base = script.src.replace(/[^/]*([?#].*)?$/, '');
+  const api = (window.NpsWidget = window.NpsWidget || {});
+  const queue = own(api, 'q') || [];
+  let instance = null;
+  let loading = null;
+  let settle;
+  api.ready = new Promise((resolve) => {
     settle = resolve;
   });
-  // The hashed locale files, for the glue's localeUrl (src/dom/browser.js).
-  if (files.locales) {
-    api.locales = base + 'locales/{tag}.' + files.locales + '.json';
-  }
+  const message = (error) => error?.message || error;
 
-  function fail(error) {
-    var message = String((error && error.message) || error);
-    if (message.indexOf('nps-widget:') !== 0) {
-      message = 'nps-widget: ' + message;
+  const fail = (error) => {
+    let text = String(message(error));
+    if (!text.startsWith('nps-widget:')) {
+      text = 'nps-widget: ' + text;
     }
-    console.error(message);
-    var detail = { message: message.slice('nps-widget: '.length) };
-    script.dispatchEvent(new CustomEvent('nps:error', { bubbles: true, detail: detail }));
-  }
+    console.error(text);
+    script.dispatchEvent(new CustomEvent('nps:error', { bubbles: true, detail: { message: text.slice('nps-widget: '.length) } }));
+  };
 
-  ['show', 'hide', 'destroy', 'identify', 'on', 'off'].forEach(function (method) {
-    api[method] = function (options) {
+  for (const method of ['show', 'hide', 'destroy', 'identify', 'on', 'off']) {
+    api[method] = (...args) => {
       if (!instance) {
-        queue.push([method, arguments]);
+        queue.push([method, args]);
         // On a quiet page, a forced show or someone the gate does not hold needs the widget.
-        var needed = method === 'show' ? !!options && options.force === true
-          : method === 'identify' && !quietUntil(Object.assign({}, given, { user: options }));
+        const options = args[0];
+        const needed = method === 'show' ? options?.force === true
+          : method === 'identify' && !quietUntil({ ...given, user: options });
         if (needed) {
           load();
         }
         return undefined;
       }
       try {
-        return instance[method].apply(instance, arguments);
+        return instance[method](...args);
       } catch (error) {
         fail(error);
         return undefined;
       }
     };
-  });
+  }
 
   // The tag's data-* attributes, by name without "data-".
-  var attributes = {};
-  for (var i = 0; i < script.attributes.length; i++) {
-    var attribute = script.attributes[i];
-    if (attribute.name.indexOf('data-') === 0) {
-      attributes[attribute.name.slice('data-'.length)] = attribute.value;
+  const attributes = {};
+  for (const { name, value } of script.attributes) {
+    if (name.startsWith('data-')) {
+      attributes[name.slice('data-'.length)] = value;
     }
   }
-  var names = Object.keys(attributes);
+  const names = Object.keys(attributes);
 
   // data-* attributes (data-survey-id: survey_id) over data-config's JSON; data-user-<key>
   // (data-user-id, data-user-email, data-user-hash) and data-account-id fill `user`, one rule
   // rather than a table. All text: the widget reads "0.5" and "true" as a number and a
   // boolean (the `fromAttributes` rule).
-  function config() {
-    var result = {};
-    var user = {};
+  const config = () => {
+    let result = {};
+    const user = {};
     if (own(attributes, 'config') !== undefined) {
       try {
         result = JSON.parse(attributes.config);
@@ -99,19 +95,28 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
         throw new Error('"data-config" must be a JSON object');
       }
     }
-    names.forEach(function (name) {
-      var key = name === 'account-id' ? 'account_id' : name.indexOf('user-') === 0 && name.slice(5);
+    for (const name of names) {
+      const key = name === 'account-id' ? 'account_id' : name.startsWith('user-') && name.slice(5);
       if (key) {
         user[key] = attributes[name];
       } else if (name !== 'config') {
         result[name.replace(/-/g, '_')] = attributes[name];
       }
-    });
+    }
     if (Object.keys(user).length) {
-      var prior = own(result, 'user');
-      result.user = Object.assign({}, prior && typeof prior === 'object' ? prior : {}, user);
+      const prior = own(result, 'user');
+      result.user = { ...(prior && typeof prior === 'object' ? prior : {}), ...user };
     }
     return result;
+  };
+
+  // The config, for the gate (a config that does not read loads the widget, to say what is
+  // wrong with it).
+  let given;
+  try {
+    given = names.length ? config() : undefined;
+  } catch {
+    given = undefined;
   }
 
   // WebAssembly first; where it cannot run (a CSP without 'wasm-unsafe-eval', or turned off)
@@ -119,83 +124,63 @@ var files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm: '
   // smallest module runs the page's CSP check at once, so a page that forbids WebAssembly
   // fetches neither file. The wasm is fetched alongside the module that instantiates it, not
   // after it: one round trip fewer before the card.
-  function loadWasm() {
+  const loadWasm = async () => {
     if (typeof WebAssembly !== 'object') {
-      return Promise.reject(new Error('WebAssembly is not available'));
+      throw new Error('WebAssembly is not available');
     }
-    try {
-      new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    var bytes = fetch(base + files.wasm);
+    new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    const bytes = fetch(base + files.wasm);
     // Awaited by init(); left unreported if the module fails first.
-    bytes.catch(function () {});
-    return import(base + files.glue).then(function (module) {
-      return module.default({ module_or_path: bytes }).then(function () {
-        return module;
-      });
-    });
-  }
+    bytes.catch(() => {});
+    const module = await import(base + files.glue);
+    await module.default({ module_or_path: bytes });
+    return module;
+  };
 
-  function loadFallback(wasmError) {
-    return import(base + files.fallback).catch(function (fallbackError) {
-      throw new Error('WebAssembly cannot run here (' + ((wasmError && wasmError.message) || wasmError) +
-        ') and the JavaScript fallback did not load (' + ((fallbackError && fallbackError.message) || fallbackError) + ')');
-    });
-  }
+  const loadFallback = (wasmError) => import(base + files.fallback).catch((fallbackError) => {
+    throw new Error(`WebAssembly cannot run here (${message(wasmError)}) and the JavaScript fallback did not load (${message(fallbackError)})`);
+  });
 
-  function started(module) {
-    if (window.performance && performance.mark) {
-      performance.mark('nps:ready');
-    }
-    loaded = module;
-    api.create = function (options) {
-      return module.NpsWidget.create(options);
-    };
+  const started = (module) => {
+    performance.mark('nps:ready');
+    api.create = (options) => module.NpsWidget.create(options);
     // A bare tag (the page calls NpsWidget.create itself) stays quiet; a tag with any
     // data-* config is started, so a missing or misspelled key gets its named error.
     if (!names.length) {
       return undefined;
     }
-    instance = module.NpsWidget.fromAttributes(config());
+    // The config read for the gate, or read again to say what is wrong with it.
+    instance = module.NpsWidget.fromAttributes(given || config());
     api.instance = instance;
-    queue.forEach(function (call) {
-      api[call[0]].apply(api, call[1]);
-    });
+    for (const [method, args] of queue) {
+      api[method](...args);
+    }
     return instance;
-  }
+  };
 
-  function load() {
+  const load = () => {
     if (!loading) {
       loading = loadWasm().catch(loadFallback).then(started).catch(fail);
       loading.then(settle);
     }
     return loading;
-  }
+  };
 
-  // A tag whose person the gate holds loads nothing (a config that does not read loads, to
-  // say what is wrong with it); create() then loads the widget first.
-  var given;
-  try {
-    given = names.length ? config() : undefined;
-  } catch {
-    given = undefined;
-  }
-  var quiet = given ? quietUntil(given) : 0;
+  // A tag whose person the gate holds loads nothing; create() then loads the widget first.
+  let quiet = given ? quietUntil(given) : 0;
   if (quiet && debugOn(given)) {
     console.info('nps-widget: quiet until ' + new Date(quiet).toISOString());
     quiet = 0;
   }
   if (quiet) {
-    api.create = function (options) {
-      return load().then(function () {
-        if (!loaded) {
-          throw new Error('nps-widget: the widget did not load');
-        }
-        return api.create(options);
-      });
+    const waiting = async (options) => {
+      await load();
+      if (api.create === waiting) {
+        throw new Error('nps-widget: the widget did not load');
+      }
+      return api.create(options);
     };
+    api.create = waiting;
   } else {
     load();
   }

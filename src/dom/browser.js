@@ -3,13 +3,13 @@
 
 // Each locale file by a literal URL: bundlers (Vite, webpack, Rollup with its import-meta-assets
 // plugin) find and emit the files they see written out, never a URL built from a variable.
-// Under the script tag, the files are named by a hash of their content and the loader says
-// where (`NpsWidget.locales`: ".../locales/{tag}.<hash>.json"). Called only for the locales
-// that ship as files; undefined for another.
+// The script tag's module and the fallback are built with LOCALES, the hash of the locale
+// files (`cargo xtask dist`: locales/<tag>.<hash>.json, cacheable forever), and then need no
+// list. Called only for the locales that ship as files; undefined for another.
+/* global LOCALES */
 export function localeUrl(tag) {
-  const hashed = globalThis.NpsWidget && globalThis.NpsWidget.locales;
-  if (typeof hashed === 'string') {
-    return hashed.replace('{tag}', tag);
+  if (typeof LOCALES === 'string') {
+    return new URL(`./locales/${tag}.${LOCALES}.json`, import.meta.url).href;
   }
   switch (tag) {
     case 'es':

@@ -194,10 +194,14 @@ test('every hashed name the loader references exists in dist/, and the collector
   const loader = readFileSync(join(root, 'dist/nps-widget.js'), 'utf8');
   const names = [...loader.matchAll(/"((?:fallback\/)?nps_widget(?:_bg)?\.[0-9a-f]{8}\.(?:js|wasm))"/g)].map((m) => m[1]);
   assert.equal(names.length, 3, `the glue, the wasm and the fallback: ${names}`);
-  // The locale files share one hash, the loader's one bare 8-digit string.
-  const localeHash = loader.match(/"([0-9a-f]{8})"/)?.[1];
-  assert.ok(localeHash, 'the locale files\' hash');
-  const locales = ['es', 'fr', 'de', 'pt', 'ja', 'ar'].map((tag) => `locales/${tag}.${localeHash}.json`);
+  // The locale files share one hash, which the module and the fallback were built with.
+  const localeHash = (name) => readFileSync(join(root, 'dist', name), 'utf8').match(/locales\/\$\{\w+\}\.([0-9a-f]{8})\.json/)?.[1];
+  const glue = names.find((n) => n.startsWith('nps_widget.'));
+  const fallback = names.find((n) => n.startsWith('fallback/'));
+  assert.ok(localeHash(glue), 'the module names the locale files by their hash');
+  assert.equal(localeHash(fallback), localeHash(glue), 'the fallback fetches the same set');
+  const locales = ['es', 'fr', 'de', 'pt', 'ja', 'ar'].flatMap((tag) =>
+    [`locales/${tag}.${localeHash(glue)}.json`, `fallback/locales/${tag}.${localeHash(glue)}.json`]);
   for (const name of [...names, ...locales]) {
     assert.ok(existsSync(join(root, 'dist', name)), `dist/${name} exists`);
   }

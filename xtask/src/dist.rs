@@ -307,28 +307,6 @@ pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBu
             "minify: expected one import module, found {modules:?}"
         ));
     }
-    let mut downloads = vec![out.join("nps-widget.js"), out.join("nps_widget.js")];
-    crate::hashed::loader(out, None)?;
-    // The glue with the short names, then one module of it, its snippet and the class: one
-    // gzip stream and a request fewer, and only what `js/index.js` exports is public.
-    let glue_path = work.join("nps_widget.js");
-    let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
-    fs::write(&glue_path, minify::patch_glue(&glue, &renames, &modules)?)
-        .map_err(|e| e.to_string())?;
-    let bundled = bundle(work, "index.js")?;
-    terser(&bundled, &out.join("nps_widget.js"), true, None)?;
-    // The script tag's module: the same without `quiet()` (the loader has checked already).
-    let tag = bundle(work, "tag.js")?;
-    terser(&tag, &work.join("tag.min.js"), true, None)?;
-    downloads.push(shipped_wasm);
-
-    let mut types = minify::patch_types(
-        &fs::read_to_string(work.join("nps_widget.d.ts")).map_err(|e| e.to_string())?,
-    )?;
-    types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
-    fs::write(out.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
-    fs::write(out.join("package.json"), package_json()).map_err(|e| e.to_string())?;
-    fs::copy(root.join("README.md"), out.join("README.md")).map_err(|e| e.to_string())?;
     // Only English is in the wasm; the other built-in locales are fetched when a page needs one.
     for dir in [out.join("locales"), out.join("fallback/locales")] {
         fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -341,6 +319,30 @@ pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBu
             fs::write(dir.join(format!("{tag}.json")), json).map_err(|e| e.to_string())?;
         }
     }
+    let mut downloads = vec![out.join("nps-widget.js"), out.join("nps_widget.js")];
+    crate::hashed::loader(out, None)?;
+    // The glue with the short names, then one module of it, its snippet and the class: one
+    // gzip stream and a request fewer, and only what `js/index.js` exports is public.
+    let glue_path = work.join("nps_widget.js");
+    let glue = fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+    fs::write(&glue_path, minify::patch_glue(&glue, &renames, &modules)?)
+        .map_err(|e| e.to_string())?;
+    let bundled = bundle(work, "index.js")?;
+    terser(&bundled, &out.join("nps_widget.js"), true, None)?;
+    // The script tag's module: the same without `quiet()` (the loader has checked already),
+    // fetching the locale files by their hashed names.
+    let tag = bundle(work, "tag.js")?;
+    let locales = crate::hashed::locales_define(out)?;
+    terser(&tag, &work.join("tag.min.js"), true, Some(&locales))?;
+    downloads.push(shipped_wasm);
+
+    let mut types = minify::patch_types(
+        &fs::read_to_string(work.join("nps_widget.d.ts")).map_err(|e| e.to_string())?,
+    )?;
+    types.push_str(&fs::read_to_string(root.join("js/types.d.ts")).map_err(|e| e.to_string())?);
+    fs::write(out.join("nps_widget.d.ts"), types).map_err(|e| e.to_string())?;
+    fs::write(out.join("package.json"), package_json()).map_err(|e| e.to_string())?;
+    fs::copy(root.join("README.md"), out.join("README.md")).map_err(|e| e.to_string())?;
     Ok(downloads)
 }
 

@@ -98,10 +98,17 @@ pub(crate) fn build(root: &Path, target_dir: &Path, dist: &Path) -> Result<Vec<P
         );
     fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
 
-    // One module, next to `fallback/locales/` (the snippet's locale URLs are relative to it).
+    // One module, next to `fallback/locales/` (the snippet's locale URLs are relative to it),
+    // fetching them by their hashed names.
     let out = dist.join("fallback");
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let module = out.join("nps_widget.js");
-    terser(&bundle(&bindgen, "fallback.js")?, &module, true, None)?;
+    let locales = crate::hashed::locales_define(dist)?;
+    terser(
+        &bundle(&bindgen, "fallback.js")?,
+        &module,
+        true,
+        Some(&locales),
+    )?;
     Ok(vec![module])
 }

@@ -57,8 +57,8 @@ pub(crate) struct Hashed {
 
 /// Writes the hashed files in `dist` and rebuilds its loader to load them: the script tag's
 /// module (`tag`, the package's module without `quiet()`), the wasm, the fallback (when `dist`
-/// has one) and the locale files. The locale files share one hash, of all of them together, so
-/// the loader carries one name for the set (`locales/fr.<hash>.json`).
+/// has one) and the locale files (one hash for the set, [`locale_hash`], which the module and
+/// the fallback were built with).
 pub(crate) fn name_by_content(dist: &Path, tag: &Path) -> Result<Hashed> {
     // An earlier build's hashed files go: only this build's names are referenced.
     for file in walk(dist) {
@@ -78,26 +78,16 @@ pub(crate) fn name_by_content(dist: &Path, tag: &Path) -> Result<Hashed> {
         let bytes = read(&fallback)?;
         files["fallback"] = write_hashed(dist, "fallback", "nps_widget.js", &bytes, &bytes)?.into();
     }
-    let mut set = Vec::new();
-    let mut tables = Vec::new();
-    for tag in nps_widget::i18n::LOCALES {
-        if nps_widget::i18n::ships_as_file(tag) {
-            let bytes = read(&dist.join(format!("locales/{tag}.json")))?;
-            set.extend_from_slice(tag.as_bytes());
-            set.extend_from_slice(&bytes);
-            tables.push((tag, bytes));
+    let hash = locale_hash(dist)?;
+    for dir in ["locales", "fallback/locales"] {
+        for tag in shipped_locales() {
+            let plain = dist.join(format!("{dir}/{tag}.json"));
+            if plain.exists() {
+                fs::copy(&plain, dist.join(format!("{dir}/{tag}.{hash}.json")))
+                    .map_err(|e| e.to_string())?;
+            }
         }
     }
-    let set_name = hashed_name("set.json", &set);
-    let hash = set_name
-        .split('.')
-        .nth(1)
-        .ok_or("a hashed name has a hash")?;
-    for (tag, bytes) in &tables {
-        fs::write(dist.join(format!("locales/{tag}.{hash}.json")), bytes)
-            .map_err(|e| e.to_string())?;
-    }
-    files["locales"] = hash.into();
     let text = files.to_string();
     println!("{}: the loader loads {text}", dist.display());
     loader(dist, Some(&text))?;
@@ -106,6 +96,31 @@ pub(crate) fn name_by_content(dist: &Path, tag: &Path) -> Result<Hashed> {
         glue: name("glue"),
         wasm: name("wasm"),
     })
+}
+
+fn shipped_locales() -> impl Iterator<Item = &'static str> {
+    nps_widget::i18n::LOCALES
+        .iter()
+        .copied()
+        .filter(|tag| nps_widget::i18n::ships_as_file(tag))
+}
+
+/// The locale files' one hash, of all of them together (tag and content), so the module
+/// carries one name for the set (`locales/fr.<hash>.json`).
+fn locale_hash(dist: &Path) -> Result<String> {
+    let mut set = Vec::new();
+    for tag in shipped_locales() {
+        set.extend_from_slice(tag.as_bytes());
+        set.extend_from_slice(&read(&dist.join(format!("locales/{tag}.json")))?);
+    }
+    let name = hashed_name("set.json", &set);
+    Ok(name.split('.').nth(1).unwrap_or_default().to_owned())
+}
+
+/// The `LOCALES=<hash>` definition with which the script tag's module and the fallback fetch
+/// the locale files by their hashed names (`localeUrl` in `src/dom/browser.js`).
+pub(crate) fn locales_define(dist: &Path) -> Result<String> {
+    Ok(format!("LOCALES=\"{}\"", locale_hash(dist)?))
 }
 
 /// Builds `out/nps-widget.js`: `js/loader.js` with `js/gate.js` as one classic script
