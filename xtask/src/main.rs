@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod bench_web;
 mod demo;
 mod dist;
 mod fallback;
@@ -36,11 +37,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench-collector") => bench::bench_collector(&args[1..]),
         Some("bench-reports") => bench::bench_reports(&args[1..]),
-        Some("bench-web") => dist(Check::Warn).and_then(|_| {
-            run(Command::new("node")
-                .arg("tests/bench/web.mjs")
-                .args(&args[1..]))
-        }),
+        Some("bench-web") => bench_web::bench_web(&args[1..]),
         Some("e2e") => dist(Check::Warn).and_then(|_| e2e()),
         Some("screenshots") => screenshots(),
         Some("setup") => setup(),
@@ -65,7 +62,7 @@ fn main() -> ExitCode {
                  size   print the size of every file a page downloads\n  \
                  e2e    build and run only the end-to-end tests\n  \
                  screenshots\n         the end-to-end tests, writing the README's screenshots to docs/screenshots/\n  \
-                 bench-web [RUNS]\n         the widget's main-thread cost and memory in headless Chromium (20)\n  \
+                 bench-web [RUNS] [--before=REV]\n         the widget's main-thread cost and memory in headless Chromium (20), then the first, repeat and quiet page views, beside REV's build\n  \
                  bench-collector [N] [CONNECTIONS] [SUSTAINED_N]\n         load figure of the collector on SQLite and PostgreSQL, then grown from empty on SQLite (100000, 64, 1200000)\n  \
                  bench-reports [SQLITE_N] [POSTGRES_N]\n         report times and peak RSS, a B2B base and a returning one (1200000, 1200000)\n  \
                  setup  install what the tests need (wasm32 target, npm packages, Chromium)"
