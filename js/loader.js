@@ -25,8 +25,6 @@ const files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm:
   if (!script || window.NpsWidget?.ready) {
     return;
   }
-  // (Every browser with `import()` has User Timing marks.)
-  performance.mark('nps:start');
   const base = script.src.replace(/[^/]*([?#].*)?$/, '');
   const api = (window.NpsWidget = window.NpsWidget || {});
   const queue = own(api, 'q') || [];
@@ -160,6 +158,8 @@ const files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm:
 
   const load = () => {
     if (!loading) {
+      // (Every browser with `import()` has User Timing marks; a quiet view sets none.)
+      performance.mark('nps:start');
       loading = loadWasm().catch(loadFallback).then(started).catch(fail);
       loading.then(settle);
     }

@@ -28,7 +28,7 @@ const cacheRule = (name) => {
   return /\.[0-9a-f]{8}\.[a-z]+$/.test(name) ? 'public, max-age=31536000, immutable' : 'no-cache';
 };
 
-const host = (build, run, bare) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
+const host = (build, run, bare, storage) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
 <script>
   // Tells the bench when the card is up without its polling the page (Playwright's injected
   // script would count in the page's script time).
@@ -36,7 +36,7 @@ const host = (build, run, bare) => `<!doctype html><html lang="en"><head><meta c
     .observe({ type: 'mark', buffered: true });
 </script>
 <body><main><h1>Acme reports</h1><p>${'The host page content. '.repeat(60)}</p></main>
-${bare ? '' : `<script src="/${build}/nps-widget.js" data-endpoint="/v1/responses" data-product="Acme"
+${storage ? '<script>localStorage.getItem("nps-bench")</script>' : ''}${bare ? '' : `<script src="/${build}/nps-widget.js" data-endpoint="/v1/responses" data-product="Acme"
   data-survey-id="visits" data-user-id="u_${run}" async></script>`}</body></html>`;
 
 const { server, base } = await serve(async (req, res) => {
@@ -46,7 +46,7 @@ const { server, base } = await serve(async (req, res) => {
   const [, build, ...rest] = url.pathname.split('/');
   if (rest[0] === 'host') {
     return res.writeHead(200, { 'Content-Type': 'text/html', 'Cache-Control': 'no-store' })
-      .end(host(build, url.searchParams.get('run'), url.searchParams.has('bare')));
+      .end(host(build, url.searchParams.get('run'), url.searchParams.has('bare'), url.searchParams.has('storage')));
   }
   if (!builds[build]) return res.writeHead(404).end();
   let data;
@@ -65,7 +65,7 @@ const browser = await launch();
 
 /// One page view in `context`: what it cost, once the card is up (or, when `card` is false,
 /// once the page has been still for a second).
-async function visit(context, build, run, card, bare = false) {
+async function visit(context, build, run, card, bare = '') {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -79,7 +79,7 @@ async function visit(context, build, run, card, bare = false) {
   });
   cdp.on('Network.loadingFinished', (e) => { requests.get(e.requestId).bytes = e.encodedDataLength; });
   const visible = new Promise((resolve) => page.on('console', (m) => { if (m.text() === 'nps:visible') resolve(); }));
-  await page.goto(`${base}/${build}/host?run=${run}${bare ? '&bare' : ''}`);
+  await page.goto(`${base}/${build}/host?run=${run}${bare}`);
   await (card ? visible : new Promise((r) => setTimeout(r, 1000)));
   await new Promise((r) => setTimeout(r, 100));
   // Measured before anything of Playwright's runs in the page.
@@ -118,9 +118,14 @@ for (let run = 0; run < RUNS; run++) {
     const quiet = await visit(context, build, id, false);
     await quiet.page.close();
     // The same host page without the script tag: the script time the page spends on its own.
-    const alone = await visit(context, build, id, false, true);
+    const alone = await visit(context, build, id, false, '&bare');
     await alone.page.close();
-    const rows = [['first visit', first], ['repeat visit', repeat], ['quiet visit', quiet], ['the host page alone', alone]];
+    // …and reading one localStorage value, which the gate must: the first read of a page's
+    // storage loads it from the browser process, on the main thread.
+    const storage = await visit(context, build, id, false, '&bare&storage');
+    await storage.page.close();
+    const rows = [['first visit', first], ['repeat visit', repeat], ['quiet visit', quiet], ['the host page alone', alone],
+      ['the host page reading localStorage once', storage]];
     for (const [name, v] of rows) {
       for (const metric of ['network', 'cached', 'bytes', 'script', 'toCard', 'wasm']) add(`${name}|${build}|${metric}`, v[metric]);
     }
@@ -131,7 +136,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 console.log(`bench-web visits: ${RUNS} runs per build (headless Chromium, loopback, files gzip-encoded, medians)`);
 console.log('| visit | build | requests | from cache | bytes transferred | wasm instantiated | main-thread script | time to card |');
 console.log('|---|---|---:|---:|---:|---|---:|---:|');
-for (const name of ['first visit', 'repeat visit', 'quiet visit', 'the host page alone']) {
+for (const name of ['first visit', 'repeat visit', 'quiet visit', 'the host page alone', 'the host page reading localStorage once']) {
   for (const build of Object.keys(builds)) {
     const m = (metric) => median(samples[`${name}|${build}|${metric}`]);
     const card = m('toCard');
