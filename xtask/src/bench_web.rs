@@ -11,7 +11,10 @@ use crate::{root, run, target_dir, Command, Result};
 
 pub(crate) fn bench_web(args: &[String]) -> Result {
     let before = args.iter().find_map(|a| a.strip_prefix("--before="));
-    let rest: Vec<&String> = args.iter().filter(|a| !a.starts_with("--before=")).collect();
+    let rest: Vec<&String> = args
+        .iter()
+        .filter(|a| !a.starts_with("--before="))
+        .collect();
     dist(Check::Warn)?;
     run(Command::new("node").arg("tests/bench/web.mjs").args(&rest))?;
     let mut visits = Command::new("node");
