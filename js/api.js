@@ -1,9 +1,9 @@
-// The public class, over the wasm's five exports. `cargo xtask dist` bundles it with
+// The public class, over the wasm's six exports. `cargo xtask dist` bundles it with
 // wasm-bindgen's glue (`./nps_widget.js` there) into the package's one module, whose entry
 // (index.js, or fallback.js for the JavaScript build) exports the class but not the raw
 // functions. A widget is an id in the wasm; its site listeners live here, in a Map the wasm
 // calls through.
-import { nps_start, nps_show, nps_hide, nps_destroy, nps_identify } from './nps_widget.js';
+import { nps_start, nps_show, nps_hide, nps_destroy, nps_identify, nps_track } from './nps_widget.js';
 
 let instantiated = false;
 
@@ -37,6 +37,10 @@ export class NpsWidget {
   }
   identify(user) {
     nps_identify(this.i, user);
+  }
+  /** Records that this person did `name` (`trigger: "event"` counts the config's `events`). */
+  track(name) {
+    nps_track(this.i, String(name));
   }
   on(event, listener) {
     this.l.set(event, [...(this.l.get(event) || []), listener]);

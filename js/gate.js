@@ -20,11 +20,12 @@ const on = (value) => value === true || value === '' || value === 'true';
 /**
  * Until when (ms since the epoch) the person of `config` will not be asked by its survey; 0
  * when they may be asked now, when something waits in the outbox to be sent, when storage
- * cannot be read, and always for `force` and `?nps_preview=1`. `config` is a `create()` config
+ * cannot be read, and always for `force`, `?nps_preview=1` and `?nps_debug=1` (the widget
+ * then says why it does not ask). `config` is a `create()` config
  * or the loader's config of `data-*` texts.
  */
 export function quietUntil(config) {
-  if (on(own(config, 'force')) || /[?&]nps_preview=(1|true)(&|$)/.test(location.search)) {
+  if (on(own(config, 'force')) || /[?&]nps_(preview|debug)=(1|true)(&|$)/.test(location.search)) {
     return 0;
   }
   try {

@@ -45,7 +45,7 @@ const files = typeof FILES === 'object' ? FILES : { glue: 'nps_widget.js', wasm:
     script.dispatchEvent(new CustomEvent('nps:error', { bubbles: true, detail: { message: text.slice('nps-widget: '.length) } }));
   };
 
-  for (const method of ['show', 'hide', 'destroy', 'identify', 'on', 'off']) {
+  for (const method of ['show', 'hide', 'destroy', 'identify', 'track', 'on', 'off']) {
     api[method] = (...args) => {
       if (!instance) {
         queue.push([method, args]);

@@ -18,9 +18,11 @@ pub mod flow;
 pub mod i18n;
 pub mod outbox;
 pub mod response;
+pub mod rules;
 pub mod segment;
 pub mod targeting;
 mod text;
+pub mod why;
 mod wire;
 
 #[cfg(target_arch = "wasm32")]
@@ -35,7 +37,7 @@ static HEAP: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 #[cfg(target_arch = "wasm32")]
-pub use api::{destroy, hide, identify, show, start};
+pub use api::{destroy, hide, identify, show, start, track};
 
 /// What the JS class `NpsWidget` (`js/api.js`, bundled with the glue by `cargo xtask dist`)
 /// calls: a widget is an id here (a slot in `dom`'s table), and its site listeners live in JS.
@@ -69,6 +71,14 @@ mod api {
     pub fn show(id: u32, force: bool) {
         if let Some(h) = dom::live(id) {
             h.show(force);
+        }
+    }
+
+    /// Records that this person did `name`, for `trigger: "event"`.
+    #[wasm_bindgen(js_name = nps_track, skip_typescript)]
+    pub fn track(id: u32, name: String) {
+        if let Some(h) = dom::live(id) {
+            h.track(name);
         }
     }
 

@@ -9,10 +9,9 @@
 
 use alloc::string::String;
 
-use crate::config::Trigger;
+use crate::config::{Config, Trigger};
+use crate::rules::{audience_fails, page_allowed, DAY_MS};
 use crate::text::push_uint;
-
-const DAY_MS: f64 = 86_400_000.0;
 
 /// What the widget remembers about one person and one survey.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -28,6 +27,10 @@ pub struct Memory {
     /// Until when they will not be asked ([`quiet_until`]), for the script-tag loader, which
     /// reads it here before fetching anything (`js/gate.js`); written, never read back.
     pub quiet_ms: Option<f64>,
+    /// How many times the survey's `events` have been tracked since it last showed.
+    pub events: u32,
+    /// When this browser first knew this person (for `first_seen_days`).
+    pub first_seen_ms: Option<f64>,
 }
 
 impl Memory {
@@ -45,6 +48,8 @@ impl Memory {
             (";a=", self.answered_ms),
             (";d=", self.dismissed_ms),
             (";q=", self.quiet_ms),
+            (";e=", Some(f64::from(self.events))),
+            (";f=", self.first_seen_ms),
         ] {
             out.push_str(key);
             if let Some(ms) = value {
@@ -73,6 +78,8 @@ impl Memory {
                 }
                 "a" => m.answered_ms = number().map(|n| n as f64),
                 "d" => m.dismissed_ms = number().map(|n| n as f64),
+                "e" => m.events = number().map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
+                "f" => m.first_seen_ms = number().map(|n| n as f64),
                 _ => {}
             }
         }
@@ -89,19 +96,127 @@ pub struct Rules {
     pub recontact_days: u32,
     /// Days after a dismissal before asking again.
     pub dismiss_cooldown_days: u32,
+    /// Days this browser must have known the person first.
+    pub first_seen_days: u32,
+    /// Days after another survey of the site asked.
+    pub wait_days_between_surveys: u32,
+}
+
+impl Rules {
+    /// The rules a config sets.
+    pub fn of(config: &Config) -> Rules {
+        Rules {
+            sample_rate: config.sample_rate,
+            recontact_days: config.recontact_days,
+            dismiss_cooldown_days: config.dismiss_cooldown_days,
+            first_seen_days: config.first_seen_days,
+            wait_days_between_surveys: config.wait_days_between_surveys,
+        }
+    }
+}
+
+/// The waits that follow a moment: after an answer, a dismissal, another survey's card, and
+/// the first time this browser knew the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// `recontact_days` after an answer.
+    Recontact,
+    /// `dismiss_cooldown_days` after the card was closed.
+    Cooldown,
+    /// `wait_days_between_surveys` after another survey of the site asked.
+    OtherSurvey,
+    /// `first_seen_days` after this browser first knew the person.
+    FirstSeen,
 }
 
 /// Why the card is not shown now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Skip {
     /// Another card was already shown on this page.
     AlreadyShownOnThisPage,
     /// This person is outside the sample.
     NotSampled,
-    /// They answered less than `recontact_days` ago.
-    AnsweredRecently,
-    /// They closed the card less than `dismiss_cooldown_days` ago.
-    DismissedRecently,
+    /// A wait runs: it started `at` and ends `until` (ms since the epoch).
+    Waiting {
+        /// Which.
+        wait: Wait,
+        /// When it started.
+        at: f64,
+        /// When it ends.
+        until: f64,
+    },
+    /// `pages` rules this page out: excluded by `pages[i]`, or (none) no plain pattern matches.
+    Page(Option<usize>),
+    /// The person fails `audience[i]`.
+    Audience(usize),
+    /// The trigger has not fired yet.
+    Trigger,
+}
+
+/// What the widget knows of this moment, beside its config and memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// Now, in ms since the epoch.
+    pub now_ms: f64,
+    /// Whether a card was already shown on this page.
+    pub shown_on_page: bool,
+    /// When another survey of this site last asked this person.
+    pub other_asked_ms: Option<f64>,
+    /// `location.pathname`.
+    pub path: &'a str,
+    /// Origin and path.
+    pub address: &'a str,
+    /// Scroll depth and exit intent.
+    pub page: Page,
+}
+
+/// Whether the card may show now, every rule of `config` taken in turn (the trigger too, when
+/// `trigger`); the first that holds it back is the answer.
+pub fn decide(config: &Config, memory: &Memory, facts: &Facts, trigger: bool) -> Result<(), Skip> {
+    may_show(
+        memory,
+        &Rules::of(config),
+        facts.now_ms,
+        facts.shown_on_page,
+        facts.other_asked_ms,
+    )?;
+    page_allowed(&config.pages, facts.path, facts.address).map_err(Skip::Page)?;
+    if let Some(i) = audience_fails(&config.audience, &config.user.traits, facts.now_ms) {
+        return Err(Skip::Audience(i));
+    }
+    if trigger && !fired(config.trigger, memory, &facts.page) {
+        return Err(Skip::Trigger);
+    }
+    Ok(())
+}
+
+/// The waits of a person: which, since when, how many days.
+fn waits(memory: &Memory, rules: &Rules, other_asked_ms: Option<f64>) -> [(Wait, Option<f64>, u32); 4] {
+    [
+        (Wait::Recontact, memory.answered_ms, rules.recontact_days),
+        (Wait::Cooldown, memory.dismissed_ms, rules.dismiss_cooldown_days),
+        (Wait::OtherSurvey, other_asked_ms, rules.wait_days_between_surveys),
+        (Wait::FirstSeen, memory.first_seen_ms, rules.first_seen_days),
+    ]
+}
+
+/// The site's record of the last survey that asked a person (any survey id), kept in
+/// localStorage beside each survey's memory: `<ms since the epoch>;<survey id>`.
+pub fn asked_record(now_ms: f64, survey_id: &str) -> String {
+    let mut out = String::new();
+    push_uint(&mut out, now_ms.max(0.0) as u64);
+    out.push(';');
+    out.push_str(survey_id);
+    out
+}
+
+/// When another survey than `survey_id` last asked, from [`asked_record`]'s text.
+pub fn other_asked(record: &str, survey_id: &str) -> Option<f64> {
+    let (at, survey) = crate::text::cut(record, b';')?;
+    (survey != survey_id)
+        .then(|| crate::text::parse_uint(at))
+        .flatten()
+        .map(|ms| ms as f64)
 }
 
 /// Decides sampling once: the first time, `random` (uniform in [0, 1)) puts this person in or
@@ -119,6 +234,7 @@ pub fn may_show(
     rules: &Rules,
     now_ms: f64,
     shown_on_page: bool,
+    other_asked_ms: Option<f64>,
 ) -> Result<(), Skip> {
     if shown_on_page {
         return Err(Skip::AlreadyShownOnThisPage);
@@ -126,13 +242,13 @@ pub fn may_show(
     if memory.sampled == Some(false) {
         return Err(Skip::NotSampled);
     }
-    let within =
-        |at: Option<f64>, days: u32| at.is_some_and(|t| now_ms - t < f64::from(days) * DAY_MS);
-    if within(memory.answered_ms, rules.recontact_days) {
-        return Err(Skip::AnsweredRecently);
-    }
-    if within(memory.dismissed_ms, rules.dismiss_cooldown_days) {
-        return Err(Skip::DismissedRecently);
+    for (wait, at, days) in waits(memory, rules, other_asked_ms) {
+        if let Some(at) = at {
+            let until = at + f64::from(days) * DAY_MS;
+            if now_ms < until {
+                return Err(Skip::Waiting { wait, at, until });
+            }
+        }
     }
     Ok(())
 }
@@ -145,14 +261,22 @@ pub const QUIET_MAX_MS: f64 = DAY_MS;
 /// ahead of `now_ms`): outside the sample, or within the wait after an answer or a dismissal;
 /// none when they may be asked now. This is what the loader's gate holds, so a page view in
 /// that time loads nothing but the loader.
-pub fn quiet_until(memory: &Memory, rules: &Rules, now_ms: f64) -> Option<f64> {
+pub fn quiet_until(
+    memory: &Memory,
+    rules: &Rules,
+    now_ms: f64,
+    other_asked_ms: Option<f64>,
+) -> Option<f64> {
     let cap = now_ms + QUIET_MAX_MS;
     if memory.sampled == Some(false) {
         return Some(cap);
     }
-    let wait = |at: Option<f64>, days: u32| at.map_or(0.0, |t| t + f64::from(days) * DAY_MS);
-    let until = wait(memory.answered_ms, rules.recontact_days)
-        .max(wait(memory.dismissed_ms, rules.dismiss_cooldown_days));
+    let mut until = 0.0_f64;
+    for (_, at, days) in waits(memory, rules, other_asked_ms) {
+        if let Some(at) = at {
+            until = until.max(at + f64::from(days) * DAY_MS);
+        }
+    }
     (until > now_ms).then_some(until.min(cap))
 }
 
@@ -165,12 +289,13 @@ pub struct Page {
     pub leaving: bool,
 }
 
-/// Whether `trigger` has fired, `views` pages into the visit, for `page` (the `delay_ms` wait
-/// comes after this).
-pub fn fired(trigger: Trigger, views: u32, page: &Page) -> bool {
+/// Whether `trigger` has fired, with what `memory` counted (page views, events) and for
+/// `page` (the `delay_ms` wait comes after this).
+pub fn fired(trigger: Trigger, memory: &Memory, page: &Page) -> bool {
     match trigger {
         Trigger::Load => true,
-        Trigger::PageViews(n) => views >= n,
+        Trigger::PageViews(n) => memory.page_views >= n,
+        Trigger::Event(n) => memory.events >= n,
         Trigger::Scroll(depth) => page.scrolled >= depth,
         Trigger::ExitIntent => page.leaving,
         Trigger::Manual => false,
@@ -187,23 +312,49 @@ pub fn scroll_depth(scroll_top: f64, viewport: f64, height: f64) -> f64 {
 
 /// Whether a `?nps_preview=1` (or `&nps_preview=1`) query asks to skip targeting.
 pub fn is_preview(search: &str) -> bool {
+    asks(search, "nps_preview")
+}
+
+/// Whether a `?nps_debug=1` query asks for the console's explanations.
+pub fn is_debug(search: &str) -> bool {
+    asks(search, "nps_debug")
+}
+
+/// Whether the query sets `name` to `1` or `true`.
+fn asks(search: &str, name: &str) -> bool {
     let search = search.strip_prefix("?").unwrap_or(search);
-    crate::text::parts(search, b'&').any(|p| p == "nps_preview=1" || p == "nps_preview=true")
+    crate::text::parts(search, b'&').any(|p| {
+        crate::text::cut(p, b'=').is_some_and(|(k, v)| k == name && (v == "1" || v == "true"))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Condition, Test};
+    use crate::response::TraitValue;
+    use alloc::{borrow::ToOwned, vec};
 
     const RULES: Rules = Rules {
         sample_rate: 1.0,
         recontact_days: 90,
         dismiss_cooldown_days: 14,
+        first_seen_days: 0,
+        wait_days_between_surveys: 7,
     };
     const NOW: f64 = 1_795_000_000_000.0;
 
     fn days_ago(d: f64) -> Option<f64> {
         Some(NOW - d * DAY_MS)
+    }
+
+    fn waiting(wait: Wait, days_ago: f64, days: f64) -> Result<(), Skip> {
+        let at = NOW - days_ago * DAY_MS;
+        Err(Skip::Waiting {
+            wait,
+            at,
+            until: at + days * DAY_MS,
+        })
     }
 
     #[test]
@@ -214,17 +365,35 @@ mod tests {
             answered_ms: Some(1_700_000_000_000.0),
             dismissed_ms: None,
             quiet_ms: Some(1_700_000_500_000.0),
+            events: 2,
+            first_seen_ms: Some(1_600_000_000_000.0),
         };
-        assert_eq!(m.encode(), "v=7;s=1;a=1700000000000;d=;q=1700000500000");
+        assert_eq!(
+            m.encode(),
+            "v=7;s=1;a=1700000000000;d=;q=1700000500000;e=2;f=1600000000000"
+        );
         let m = Memory {
             quiet_ms: None,
             ..m
         };
-        assert_eq!(m.encode(), "v=7;s=1;a=1700000000000;d=;q=");
+        assert_eq!(
+            m.encode(),
+            "v=7;s=1;a=1700000000000;d=;q=;e=2;f=1600000000000"
+        );
         assert_eq!(Memory::decode(&m.encode()), m);
+        // What an earlier version wrote still reads.
+        assert_eq!(
+            Memory::decode("v=3;s=1;a=;d=5"),
+            Memory {
+                page_views: 3,
+                sampled: Some(true),
+                dismissed_ms: Some(5.0),
+                ..Memory::default()
+            }
+        );
         assert_eq!(Memory::decode("<script>"), Memory::default());
         assert_eq!(
-            Memory::decode("v=x;s=maybe;a=-5;d=12"),
+            Memory::decode("v=x;s=maybe;a=-5;d=12;e=many"),
             Memory {
                 dismissed_ms: Some(12.0),
                 ..Memory::default()
@@ -244,7 +413,7 @@ mod tests {
             !sample(&mut m, &half, 0.1),
             "a later roll does not change it"
         );
-        assert_eq!(may_show(&m, &half, NOW, false), Err(Skip::NotSampled));
+        assert_eq!(may_show(&m, &half, NOW, false, None), Err(Skip::NotSampled));
         let mut m = Memory::default();
         assert!(sample(&mut m, &half, 0.49));
         assert!(!sample(
@@ -259,20 +428,28 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_waits_recontact_days_and_a_dismissal_the_cooldown() {
+    fn each_wait_holds_its_days_and_names_itself() {
+        let first_30 = Rules {
+            first_seen_days: 30,
+            ..RULES
+        };
         let cases = [
             (
                 Memory {
                     answered_ms: days_ago(89.9),
                     ..Memory::default()
                 },
-                Err(Skip::AnsweredRecently),
+                RULES,
+                None,
+                waiting(Wait::Recontact, 89.9, 90.0),
             ),
             (
                 Memory {
                     answered_ms: days_ago(90.0),
                     ..Memory::default()
                 },
+                RULES,
+                None,
                 Ok(()),
             ),
             (
@@ -280,36 +457,84 @@ mod tests {
                     dismissed_ms: days_ago(13.9),
                     ..Memory::default()
                 },
-                Err(Skip::DismissedRecently),
+                RULES,
+                None,
+                waiting(Wait::Cooldown, 13.9, 14.0),
             ),
             (
                 Memory {
                     dismissed_ms: days_ago(14.0),
                     ..Memory::default()
                 },
+                RULES,
+                None,
                 Ok(()),
             ),
-            (Memory::default(), Ok(())),
+            (Memory::default(), RULES, days_ago(6.5), waiting(Wait::OtherSurvey, 6.5, 7.0)),
+            (Memory::default(), RULES, days_ago(7.0), Ok(())),
+            (
+                Memory {
+                    first_seen_ms: days_ago(29.0),
+                    ..Memory::default()
+                },
+                first_30,
+                None,
+                waiting(Wait::FirstSeen, 29.0, 30.0),
+            ),
+            (
+                Memory {
+                    first_seen_ms: days_ago(30.0),
+                    ..Memory::default()
+                },
+                first_30,
+                None,
+                Ok(()),
+            ),
+            (
+                Memory {
+                    first_seen_ms: days_ago(0.0),
+                    ..Memory::default()
+                },
+                RULES,
+                None,
+                Ok(()),
+            ),
+            (Memory::default(), RULES, None, Ok(())),
         ];
-        for (memory, want) in cases {
-            assert_eq!(may_show(&memory, &RULES, NOW, false), want, "{memory:?}");
+        for (memory, rules, other, want) in cases {
+            assert_eq!(
+                may_show(&memory, &rules, NOW, false, other),
+                want,
+                "{memory:?} {other:?}"
+            );
         }
         let never_again = Rules {
             recontact_days: 0,
             ..RULES
         };
+        let just_answered = Memory {
+            answered_ms: days_ago(0.0),
+            ..Memory::default()
+        };
         assert_eq!(
-            may_show(
-                &Memory {
-                    answered_ms: days_ago(0.0),
-                    ..Memory::default()
-                },
-                &never_again,
-                NOW,
-                false
-            ),
+            may_show(&just_answered, &never_again, NOW, false, None),
             Ok(()),
             "0 days: ask again at once"
+        );
+    }
+
+    #[test]
+    fn the_site_record_names_the_survey_that_asked() {
+        let record = asked_record(NOW, "onboarding");
+        assert_eq!(record, "1795000000000;onboarding");
+        assert_eq!(other_asked(&record, "quarterly"), Some(NOW));
+        assert_eq!(other_asked(&record, "onboarding"), None, "its own survey");
+        assert_eq!(other_asked("garbage", "quarterly"), None);
+        assert_eq!(other_asked("x;y", "quarterly"), None);
+        assert_eq!(
+            other_asked(&asked_record(NOW, "a;b"), "a"),
+            Some(NOW),
+            "ids with the separator"
         );
     }
 
@@ -320,15 +545,16 @@ mod tests {
             ..Memory::default()
         };
         let cases = [
-            (Memory::default(), None),
-            (answered(90.0), None),
-            (answered(89.5), Some(NOW + 0.5 * DAY_MS)),
-            (answered(10.0), Some(NOW + DAY_MS)),
+            (Memory::default(), None, None),
+            (answered(90.0), None, None),
+            (answered(89.5), None, Some(NOW + 0.5 * DAY_MS)),
+            (answered(10.0), None, Some(NOW + DAY_MS)),
             (
                 Memory {
                     dismissed_ms: days_ago(13.75),
                     ..Memory::default()
                 },
+                None,
                 Some(NOW + 0.25 * DAY_MS),
             ),
             (
@@ -337,6 +563,7 @@ mod tests {
                     dismissed_ms: days_ago(13.5),
                     ..Memory::default()
                 },
+                None,
                 Some(NOW + 0.5 * DAY_MS),
             ),
             (
@@ -344,14 +571,17 @@ mod tests {
                     sampled: Some(false),
                     ..Memory::default()
                 },
+                None,
                 Some(NOW + DAY_MS),
             ),
+            (Memory::default(), days_ago(6.75), Some(NOW + 0.25 * DAY_MS)),
+            (Memory::default(), days_ago(7.0), None),
         ];
-        for (memory, want) in cases {
-            assert_eq!(quiet_until(&memory, &RULES, NOW), want, "{memory:?}");
+        for (memory, other, want) in cases {
+            assert_eq!(quiet_until(&memory, &RULES, NOW, other), want, "{memory:?}");
             // The gate holds exactly when the widget would not ask.
             assert_eq!(
-                may_show(&memory, &RULES, NOW, false).is_err(),
+                may_show(&memory, &RULES, NOW, false, other).is_err(),
                 want.is_some(),
                 "{memory:?}"
             );
@@ -361,33 +591,128 @@ mod tests {
             recontact_days: 0,
             ..RULES
         };
-        assert_eq!(quiet_until(&answered(0.0), &ask_again_at_once, NOW), None);
+        assert_eq!(
+            quiet_until(&answered(0.0), &ask_again_at_once, NOW, None),
+            None
+        );
     }
 
     #[test]
     fn one_card_per_page() {
         assert_eq!(
-            may_show(&Memory::default(), &RULES, NOW, true),
+            may_show(&Memory::default(), &RULES, NOW, true, None),
             Err(Skip::AlreadyShownOnThisPage)
         );
     }
 
     #[test]
     fn triggers_fire_on_their_condition() {
-        let page = |views, scrolled, leaving| (views, Page { scrolled, leaving });
+        let at = |views, events| Memory {
+            page_views: views,
+            events,
+            ..Memory::default()
+        };
+        let page = |scrolled, leaving| Page { scrolled, leaving };
         let table = [
-            (Trigger::Load, page(1, 0.0, false), true),
-            (Trigger::PageViews(3), page(2, 1.0, true), false),
-            (Trigger::PageViews(3), page(3, 0.0, false), true),
-            (Trigger::Scroll(0.5), page(1, 0.49, false), false),
-            (Trigger::Scroll(0.5), page(1, 0.5, false), true),
-            (Trigger::ExitIntent, page(9, 1.0, false), false),
-            (Trigger::ExitIntent, page(1, 0.0, true), true),
-            (Trigger::Manual, page(99, 1.0, true), false),
+            (Trigger::Load, at(1, 0), page(0.0, false), true),
+            (Trigger::PageViews(3), at(2, 9), page(1.0, true), false),
+            (Trigger::PageViews(3), at(3, 0), page(0.0, false), true),
+            (Trigger::Scroll(0.5), at(1, 0), page(0.49, false), false),
+            (Trigger::Scroll(0.5), at(1, 0), page(0.5, false), true),
+            (Trigger::ExitIntent, at(9, 0), page(1.0, false), false),
+            (Trigger::ExitIntent, at(1, 0), page(0.0, true), true),
+            (Trigger::Manual, at(99, 99), page(1.0, true), false),
+            (Trigger::Event(2), at(99, 1), page(1.0, true), false),
+            (Trigger::Event(2), at(1, 2), page(0.0, false), true),
         ];
-        for (trigger, (views, p), want) in table {
-            assert_eq!(fired(trigger, views, &p), want, "{trigger:?} {views} {p:?}");
+        for (trigger, memory, p, want) in table {
+            assert_eq!(fired(trigger, &memory, &p), want, "{trigger:?} {memory:?} {p:?}");
         }
+    }
+
+    /// The issue's own example: Pro users who signed up over 30 days ago, on the app's pages
+    /// but not billing, after their second export.
+    fn in_app() -> Config {
+        let mut c = Config::new("/v1/responses");
+        c.trigger = Trigger::Event(2);
+        c.events = vec!["report_exported".to_owned()];
+        c.pages = vec!["/app/*".to_owned(), "!/app/billing*".to_owned()];
+        c.audience = vec![
+            Condition {
+                name: "plan".to_owned(),
+                test: Test::In(vec![
+                    TraitValue::Text("pro".to_owned()),
+                    TraitValue::Text("team".to_owned()),
+                ]),
+            },
+            Condition {
+                name: "signed_up_at".to_owned(),
+                test: Test::OlderThanDays(30.0),
+            },
+        ];
+        c.user.traits = vec![
+            ("plan".to_owned(), TraitValue::Text("pro".to_owned())),
+            ("signed_up_at".to_owned(), TraitValue::Number(NOW - 40.0 * DAY_MS)),
+        ];
+        c
+    }
+
+    fn facts(path: &str) -> Facts<'_> {
+        Facts {
+            now_ms: NOW,
+            shown_on_page: false,
+            other_asked_ms: None,
+            path,
+            address: "",
+            page: Page::default(),
+        }
+    }
+
+    #[test]
+    fn every_rule_is_taken_in_turn() {
+        let config = in_app();
+        let after = |events| Memory {
+            events,
+            ..Memory::default()
+        };
+        let decide_at = |config: &Config, memory: &Memory, path: &str| {
+            decide(config, memory, &facts(path), true)
+        };
+        assert_eq!(decide_at(&config, &after(2), "/app/reports"), Ok(()));
+        assert_eq!(
+            decide_at(&config, &after(1), "/app/reports"),
+            Err(Skip::Trigger)
+        );
+        assert_eq!(
+            decide(&config, &after(1), &facts("/app/reports"), false),
+            Ok(()),
+            "show() does not wait for the trigger"
+        );
+        assert_eq!(
+            decide_at(&config, &after(2), "/app/billing/plan"),
+            Err(Skip::Page(Some(1)))
+        );
+        let mut free = in_app();
+        free.user.traits[0].1 = TraitValue::Text("free".to_owned());
+        assert_eq!(
+            decide_at(&free, &after(2), "/app/reports"),
+            Err(Skip::Audience(0))
+        );
+        let mut new = in_app();
+        new.user.traits[1].1 = TraitValue::Number(NOW - 10.0 * DAY_MS);
+        assert_eq!(
+            decide_at(&new, &after(2), "/app/reports"),
+            Err(Skip::Audience(1))
+        );
+        // The waits come before the page: a person who answered is not asked anywhere.
+        let answered = Memory {
+            answered_ms: days_ago(1.0),
+            ..after(2)
+        };
+        assert_eq!(
+            decide_at(&config, &answered, "/pricing"),
+            waiting(Wait::Recontact, 1.0, 90.0)
+        );
     }
 
     #[test]
@@ -403,10 +728,14 @@ mod tests {
     }
 
     #[test]
-    fn previews_are_asked_for_in_the_query() {
+    fn previews_and_debug_are_asked_for_in_the_query() {
         assert!(is_preview("?nps_preview=1"));
         assert!(is_preview("?a=b&nps_preview=true"));
         assert!(!is_preview("?nps_preview=0"));
+        assert!(!is_preview("?x_nps_preview=1"));
         assert!(!is_preview(""));
+        assert!(is_debug("?nps_debug=1"));
+        assert!(is_debug("?q=1&nps_debug=true"));
+        assert!(!is_debug("?nps_preview=1"));
     }
 }

@@ -59,6 +59,45 @@ pub(super) fn unknown(parent: &str, key: &str, known: &[&'static str]) -> Failed
     Box::new(ConfigError(m))
 }
 
+/// `key[i]`.
+pub(super) fn at(key: &str, i: usize) -> String {
+    let mut path = String::from(key);
+    path.push('[');
+    crate::text::push_uint(&mut path, i as u64);
+    path.push(']');
+    path
+}
+
+/// `path: ` and the parts.
+pub(super) fn said(path: &str, parts: &[&str]) -> Failed {
+    let mut m = String::from(path);
+    m.push_str(": ");
+    push_all(&mut m, parts);
+    Box::new(ConfigError(m))
+}
+
+/// What other tools call the operators, for "did you mean".
+const OPERATOR_ALIASES: [(&str, &str); 4] = [
+    ("equals", "is"),
+    ("not_equals", "is_not"),
+    ("one_of", "in"),
+    ("is_older_than", "older_than_days"),
+];
+
+/// `audience[1]: unknown operator "equals", did you mean "is"?`
+pub(super) fn unknown_operator(path: &str, op: &str) -> Failed {
+    let mut guess = nearest(op, super::OPERATOR_NAMES);
+    for (alias, name) in OPERATOR_ALIASES {
+        if op == alias {
+            guess = Some(name);
+        }
+    }
+    match guess {
+        Some(name) => said(path, &["unknown operator \"", op, "\", did you mean \"", name, "\"?"]),
+        None => said(path, &["unknown operator \"", op, "\", expected ", super::OPERATOR_EXPECTED]),
+    }
+}
+
 pub(super) fn invalid(key: &str, expected: &str, got: &str) -> Failed {
     let mut m = String::new();
     push_all(&mut m, &["\"", key, "\" must be ", expected, ", got ", got]);

@@ -14,8 +14,9 @@ mod tests;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::i18n::Text;
-use crate::response::User;
+use crate::response::{TraitValue, User};
 pub use error::{describe, nearest, ConfigError};
+pub(crate) use error::push_all;
 pub use read::{parse, parse_user, Source};
 
 /// A JSON-like value, as read from a JS object or an attribute.
@@ -72,6 +73,40 @@ pub enum Trigger {
     ExitIntent,
     /// Only when the page calls `show()`.
     Manual,
+    /// Once the listed `events` have been tracked this many times in all (`event_count`).
+    Event(u32),
+}
+
+/// One `audience` condition: a trait of the person and the test it must pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The trait's name in `user.traits`.
+    pub name: String,
+    /// What its value must be.
+    pub test: Test,
+}
+
+/// The one operator of a [`Condition`], with its value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    /// Equal to this (text, number or boolean).
+    Is(TraitValue),
+    /// Not equal to this.
+    IsNot(TraitValue),
+    /// Equal to one of these.
+    In(Vec<TraitValue>),
+    /// Text that holds this.
+    Contains(String),
+    /// A number of at least this.
+    AtLeast(f64),
+    /// A number of at most this.
+    AtMost(f64),
+    /// A date (RFC 3339 text or ms since the epoch) at least this many days ago.
+    OlderThanDays(f64),
+    /// A date less than this many days ago.
+    NewerThanDays(f64),
+    /// Present (true) or absent (false).
+    Exists(bool),
 }
 
 /// `fetch`'s credentials mode for the POST, in the order of [`CREDENTIALS`].
@@ -144,6 +179,16 @@ pub struct Config {
     pub trigger: Trigger,
     /// Wait after the trigger fires; default 0.
     pub delay_ms: u32,
+    /// The events that count for `trigger: "event"` (`track(name)`).
+    pub events: Vec<String>,
+    /// Glob patterns of the paths the card may show on (`!` excludes); none: every page.
+    pub pages: Vec<String>,
+    /// Conditions on `user.traits`, all of which must hold.
+    pub audience: Vec<Condition>,
+    /// Days this browser must have known the person before they are asked; default 0.
+    pub first_seen_days: u32,
+    /// Days after any survey of the site asked before another may; default 7.
+    pub wait_days_between_surveys: u32,
     /// Share of users ever asked, 0–1; default 1.
     pub sample_rate: f64,
     /// Days before someone who answered is asked again; default 90.
@@ -183,6 +228,11 @@ impl Config {
             timeout_ms: 10_000,
             trigger: Trigger::Load,
             delay_ms: 0,
+            events: Vec::new(),
+            pages: Vec::new(),
+            audience: Vec::new(),
+            first_seen_days: 0,
+            wait_days_between_surveys: 7,
             sample_rate: 1.0,
             recontact_days: 90,
             dismiss_cooldown_days: 14,
@@ -197,7 +247,7 @@ impl Config {
 }
 
 /// Every top-level key, for "did you mean".
-pub const KEYS: [&str; 26] = [
+pub const KEYS: [&str; 32] = [
     "endpoint",
     "product",
     "survey_id",
@@ -215,6 +265,12 @@ pub const KEYS: [&str; 26] = [
     "delay_ms",
     "page_views",
     "scroll_depth",
+    "events",
+    "event_count",
+    "pages",
+    "audience",
+    "first_seen_days",
+    "wait_days_between_surveys",
     "sample_rate",
     "recontact_days",
     "dismiss_cooldown_days",
@@ -308,5 +364,35 @@ choices! {
         "scroll" => Trigger::Scroll(0.5),
         "exit_intent" => Trigger::ExitIntent,
         "manual" => Trigger::Manual,
+        "event" => Trigger::Event(1),
     ]
+}
+
+choices! {
+    /// The operators of an `audience` condition, by name.
+    OPERATORS, OPERATOR_NAMES, OPERATOR_EXPECTED: Operator = [
+        "is" => Operator::Is,
+        "is_not" => Operator::IsNot,
+        "in" => Operator::In,
+        "contains" => Operator::Contains,
+        "at_least" => Operator::AtLeast,
+        "at_most" => Operator::AtMost,
+        "older_than_days" => Operator::OlderThanDays,
+        "newer_than_days" => Operator::NewerThanDays,
+        "exists" => Operator::Exists,
+    ]
+}
+
+/// [`Test`] without its value, as the operator's name says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operator {
+    Is,
+    IsNot,
+    In,
+    Contains,
+    AtLeast,
+    AtMost,
+    OlderThanDays,
+    NewerThanDays,
+    Exists,
 }

@@ -1,9 +1,11 @@
 //! Reading a config object: each key's value checked against what it may be, over the
 //! defaults of [`Config::new`].
 
-use alloc::{borrow::ToOwned, string::String};
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
-use super::error::{describe, invalid, missing, nested, not_an_object, unknown, Failed};
+use super::error::{
+    at, describe, invalid, missing, nested, not_an_object, said, unknown, unknown_operator, Failed,
+};
 use super::*;
 use crate::response::TraitValue;
 use crate::text::{any_of, is_whole, number_text, parse_decimal, push_uint};
@@ -32,6 +34,7 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
     let mut trigger = None;
     let mut page_views = None;
     let mut scroll_depth = None;
+    let mut event_count = None;
     let r = Reader { source };
     for (key, value) in entries {
         if matches!(value, Value::Null) {
@@ -111,6 +114,14 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
             "delay_ms" => config.delay_ms = r.whole(key, value, 0, 3_600_000)?,
             "page_views" => page_views = Some(r.whole(key, value, 1, 10_000)?),
             "scroll_depth" => scroll_depth = Some(r.fraction(key, value)?),
+            "events" => config.events = r.texts(key, value)?,
+            "event_count" => event_count = Some(r.whole(key, value, 1, 1000)?),
+            "pages" => config.pages = r.texts(key, value)?,
+            "audience" => config.audience = r.audience(key, value)?,
+            "first_seen_days" => config.first_seen_days = r.whole(key, value, 0, 3650)?,
+            "wait_days_between_surveys" => {
+                config.wait_days_between_surveys = r.whole(key, value, 0, 3650)?
+            }
             "sample_rate" => config.sample_rate = r.fraction(key, value)?,
             "recontact_days" => config.recontact_days = r.whole(key, value, 0, 3650)?,
             "dismiss_cooldown_days" => {
@@ -135,6 +146,8 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
     config.trigger = match trigger.unwrap_or(Trigger::Load) {
         Trigger::PageViews(n) => Trigger::PageViews(page_views.unwrap_or(n)),
         Trigger::Scroll(depth) => Trigger::Scroll(scroll_depth.unwrap_or(depth)),
+        Trigger::Event(n) if !config.events.is_empty() => Trigger::Event(event_count.unwrap_or(n)),
+        Trigger::Event(_) => return Err(missing("events")),
         other => other,
     };
     Ok(config)
@@ -286,6 +299,105 @@ impl Reader {
         }
     }
 
+    /// A list of non-empty texts; in attributes, one text of comma-separated items
+    /// (`data-pages="/app/*, !/app/billing*"`).
+    fn texts(&self, key: &str, value: &Value) -> Result<Vec<String>, Failed> {
+        let mut out = Vec::new();
+        let mut push = |path: &str, item: &Value| -> Result<(), Failed> {
+            match item {
+                Value::Text(s) if !s.trim_ascii().is_empty() && s.len() <= 2000 => {
+                    out.push(s.trim_ascii().to_owned());
+                    Ok(())
+                }
+                _ => Err(invalid(path, "text of 1 to 2000 characters", &describe(item))),
+            }
+        };
+        match (value, self.source) {
+            (Value::List(items), _) => {
+                for (i, item) in items.iter().enumerate() {
+                    push(&at(key, i), item)?;
+                }
+            }
+            (Value::Text(s), Source::Attributes) => {
+                for part in crate::text::parts(s, b',') {
+                    push(key, &Value::Text(part.to_owned()))?;
+                }
+            }
+            _ => return Err(invalid(key, "a list of texts", &describe(value))),
+        }
+        Ok(out)
+    }
+
+    /// `audience`: a list of `{ "trait": name, <operator>: value }`, one operator each.
+    fn audience(&self, key: &str, value: &Value) -> Result<Vec<Condition>, Failed> {
+        let Value::List(items) = value else {
+            return Err(invalid(key, "a list of conditions", &describe(value)));
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = at(key, i);
+            let (mut name, mut test) = (None, None);
+            for (op, v) in self.map(&path, item)? {
+                let here = nested(&path, op);
+                if op == "trait" {
+                    name = Some(self.id(&here, v)?);
+                    continue;
+                }
+                let Some((_, operator)) = OPERATORS.get(position(op, OPERATOR_NAMES)) else {
+                    return Err(unknown_operator(&path, op));
+                };
+                if test.is_some() {
+                    return Err(said(&path, &["one operator per condition, got a second: \"", op, "\""]));
+                }
+                test = Some(match operator {
+                    Operator::Is => Test::Is(self.trait_value(&here, v)?),
+                    Operator::IsNot => Test::IsNot(self.trait_value(&here, v)?),
+                    Operator::In => {
+                        let Value::List(values) = v else {
+                            return Err(invalid(&here, "a list", &describe(v)));
+                        };
+                        let mut list = Vec::new();
+                        for (j, one) in values.iter().enumerate() {
+                            list.push(self.trait_value(&at(&here, j), one)?);
+                        }
+                        Test::In(list)
+                    }
+                    Operator::Contains => Test::Contains(self.text(&here, v)?),
+                    Operator::AtLeast => Test::AtLeast(self.real(&here, v)?),
+                    Operator::AtMost => Test::AtMost(self.real(&here, v)?),
+                    Operator::OlderThanDays => {
+                        Test::OlderThanDays(f64::from(self.whole(&here, v, 0, 36_500)?))
+                    }
+                    Operator::NewerThanDays => {
+                        Test::NewerThanDays(f64::from(self.whole(&here, v, 0, 36_500)?))
+                    }
+                    Operator::Exists => Test::Exists(self.boolean(&here, v)?),
+                });
+            }
+            out.push(Condition {
+                name: name.ok_or_else(|| missing(&nested(&path, "trait")))?,
+                test: test.ok_or_else(|| said(&path, &["needs an operator: ", OPERATOR_EXPECTED]))?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn real(&self, key: &str, value: &Value) -> Result<f64, Failed> {
+        match self.number(value) {
+            Some(n) if n.is_finite() => Ok(n),
+            _ => Err(invalid(key, "a number", &describe(value))),
+        }
+    }
+
+    fn trait_value(&self, key: &str, value: &Value) -> Result<TraitValue, Failed> {
+        Ok(match value {
+            Value::Bool(b) => TraitValue::Bool(*b),
+            Value::Number(n) => TraitValue::Number(*n),
+            Value::Text(s) => TraitValue::Text(s.clone()),
+            _ => return Err(invalid(key, "text, a number or true/false", &describe(value))),
+        })
+    }
+
     fn user(&self, key: &str, value: &Value) -> Result<User, Failed> {
         let mut user = User::default();
         for (name, v) in self.map(key, value)? {
@@ -297,18 +409,7 @@ impl Reader {
                 "hash" => &mut user.hash,
                 "traits" => {
                     for (trait_name, tv) in self.map(&path, v)? {
-                        let trait_value = match tv {
-                            Value::Bool(b) => TraitValue::Bool(*b),
-                            Value::Number(n) => TraitValue::Number(*n),
-                            Value::Text(s) => TraitValue::Text(s.clone()),
-                            _ => {
-                                return Err(invalid(
-                                    &nested(&path, trait_name),
-                                    "text, a number or true/false",
-                                    &describe(tv),
-                                ))
-                            }
-                        };
+                        let trait_value = self.trait_value(&nested(&path, trait_name), tv)?;
                         // A JS object's keys are unique: no need to look for an earlier one.
                         user.traits.push((trait_name.clone(), trait_value));
                     }
@@ -371,10 +472,18 @@ impl Reader {
 }
 
 /// Where `value` is among `names` (`names.len()` when it is not).
-#[inline(never)]
 fn index(value: &Value, names: &[&str]) -> usize {
+    match value {
+        Value::Text(s) => position(s, names),
+        _ => names.len(),
+    }
+}
+
+/// Where `name` is among `names` (`names.len()` when it is not).
+#[inline(never)]
+fn position(name: &str, names: &[&str]) -> usize {
     let mut i = 0;
-    while i < names.len() && !matches!(value, Value::Text(s) if s == names[i]) {
+    while i < names.len() && name != names[i] {
         i += 1;
     }
     i

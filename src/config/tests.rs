@@ -439,6 +439,139 @@ fn each_table_names_every_variant_once() {
     );
     assert_eq!(
         error(r#"{"endpoint": "/x", "trigger": "onload"}"#),
-        "\"trigger\" must be \"load\", \"page_views\", \"scroll\", \"exit_intent\" or \"manual\", got \"onload\""
+        "\"trigger\" must be \"load\", \"page_views\", \"scroll\", \"exit_intent\", \"manual\" or \"event\", got \"onload\""
     );
+}
+
+#[test]
+fn in_app_targeting_keys_are_read() {
+    let config = parse(
+        &value(
+            r#"{"endpoint": "/x", "trigger": "event", "events": ["report_exported", "shared"],
+                "event_count": 2, "pages": ["/app/*", " !/app/billing* "],
+                "audience": [{"trait": "plan", "in": ["pro", "team", 3, true]},
+                             {"trait": "signed_up_at", "older_than_days": 30},
+                             {"trait": "seats", "at_least": 2.5},
+                             {"trait": "email", "contains": "@acme."},
+                             {"trait": "beta", "exists": false},
+                             {"trait": "role", "is_not": "guest"}],
+                "first_seen_days": 3, "wait_days_between_surveys": 0}"#,
+        ),
+        Source::Object,
+    )
+    .unwrap();
+    assert_eq!(config.trigger, Trigger::Event(2));
+    assert_eq!(config.events, ["report_exported", "shared"]);
+    assert_eq!(config.pages, ["/app/*", "!/app/billing*"]);
+    let tests: Vec<&Test> = config.audience.iter().map(|c| &c.test).collect();
+    assert_eq!(
+        tests,
+        [
+            &Test::In(vec![
+                TraitValue::Text("pro".into()),
+                TraitValue::Text("team".into()),
+                TraitValue::Number(3.0),
+                TraitValue::Bool(true)
+            ]),
+            &Test::OlderThanDays(30.0),
+            &Test::AtLeast(2.5),
+            &Test::Contains("@acme.".into()),
+            &Test::Exists(false),
+            &Test::IsNot(TraitValue::Text("guest".into())),
+        ]
+    );
+    assert_eq!(config.audience[1].name, "signed_up_at");
+    assert_eq!((config.first_seen_days, config.wait_days_between_surveys), (3, 0));
+    let defaults = Config::new("/x");
+    assert_eq!((defaults.first_seen_days, defaults.wait_days_between_surveys), (0, 7));
+    // event_count defaults to 1; attributes give lists comma-separated.
+    let tag = parse(
+        &value(
+            r#"{"endpoint": "/x", "trigger": "event", "events": "a, b",
+                "pages": "/app/*,!/app/billing*", "first_seen_days": "2"}"#,
+        ),
+        Source::Attributes,
+    )
+    .unwrap();
+    assert_eq!(tag.trigger, Trigger::Event(1));
+    assert_eq!(tag.events, ["a", "b"]);
+    assert_eq!(tag.pages, ["/app/*", "!/app/billing*"]);
+    assert_eq!(tag.first_seen_days, 2);
+}
+
+#[test]
+fn in_app_targeting_errors_name_the_place() {
+    let table = [
+        (
+            r#"{"audience": [{"trait": "plan", "is": "pro"}, {"trait": "plan", "equals": "pro"}]}"#,
+            "audience[1]: unknown operator \"equals\", did you mean \"is\"?",
+        ),
+        (
+            r#"{"audience": [{"trait": "plan", "is_nt": "pro"}]}"#,
+            "audience[0]: unknown operator \"is_nt\", did you mean \"is_not\"?",
+        ),
+        (
+            r#"{"audience": [{"trait": "plan", "matches": "p.*"}]}"#,
+            "audience[0]: unknown operator \"matches\", expected \"is\", \"is_not\", \"in\", \"contains\", \"at_least\", \"at_most\", \"older_than_days\", \"newer_than_days\" or \"exists\"",
+        ),
+        (
+            r#"{"audience": [{"trait": "plan", "in": ["team"], "is": "pro"}]}"#,
+            "audience[0]: one operator per condition, got a second: \"is\"",
+        ),
+        (
+            r#"{"audience": [{"is": "pro"}]}"#,
+            "\"audience[0].trait\" is required",
+        ),
+        (
+            r#"{"audience": [{"trait": "plan"}]}"#,
+            "audience[0]: needs an operator: \"is\", \"is_not\", \"in\", \"contains\", \"at_least\", \"at_most\", \"older_than_days\", \"newer_than_days\" or \"exists\"",
+        ),
+        (
+            r#"{"audience": [{"trait": "seats", "at_least": "2"}]}"#,
+            "\"audience[0].at_least\" must be a number, got \"2\"",
+        ),
+        (
+            r#"{"audience": [{"trait": "plan", "in": ["pro", ["x"]]}]}"#,
+            "\"audience[0].in[1]\" must be text, a number or true/false, got a list",
+        ),
+        (
+            r#"{"audience": [{"trait": "d", "older_than_days": 1.5}]}"#,
+            "\"audience[0].older_than_days\" must be a whole number from 0 to 36500, got 1.5",
+        ),
+        (
+            r#"{"audience": [{"trait": "b", "exists": "yes"}]}"#,
+            "\"audience[0].exists\" must be true or false, got \"yes\"",
+        ),
+        (
+            r#"{"audience": {"trait": "plan"}}"#,
+            "\"audience\" must be a list of conditions, got an object",
+        ),
+        (
+            r#"{"trigger": "event", "events": ["a"], "event_count": 0}"#,
+            "\"event_count\" must be a whole number from 1 to 1000, got 0",
+        ),
+        (r#"{"trigger": "event"}"#, "\"events\" is required"),
+        (r#"{"trigger": "event", "events": []}"#, "\"events\" is required"),
+        (
+            r#"{"pages": ["/app/*", ""]}"#,
+            "\"pages[1]\" must be text of 1 to 2000 characters, got \"\"",
+        ),
+        (
+            r#"{"pages": "/app/*"}"#,
+            "\"pages\" must be a list of texts, got \"/app/*\"",
+        ),
+        (
+            r#"{"first_seen_days": -1}"#,
+            "\"first_seen_days\" must be a whole number from 0 to 3650, got -1",
+        ),
+        (
+            r#"{"wait_days_between_surveys": true}"#,
+            "\"wait_days_between_surveys\" must be a whole number from 0 to 3650, got true",
+        ),
+    ];
+    for (json, want) in table {
+        let mut with_endpoint = String::from(r#"{"endpoint": "/x", "#);
+        with_endpoint.push_str(&json[1..]);
+        assert_eq!(error(&with_endpoint), want, "{json}");
+    }
 }

@@ -181,6 +181,8 @@ pub(crate) struct PageFacts {
     pub(crate) browser_lang: String,
     /// Origin and path, without the query.
     pub(crate) address: String,
+    /// Where the path starts in `address` (the origin's length).
+    pub(crate) path_at: usize,
     /// `?query`, or empty.
     pub(crate) query: String,
     /// `document.referrer`.
@@ -193,8 +195,10 @@ pub(crate) fn page() -> PageFacts {
     };
     let location = window.location();
     let mut address = location.origin().unwrap_or_default();
+    let path_at = address.len();
     address.push_str(&location.pathname().unwrap_or_default());
     PageFacts {
+        path_at,
         html_lang: document
             .document_element()
             .and_then(|html| html.get_attribute("lang"))
@@ -319,6 +323,11 @@ pub(crate) fn stored(prefix: &str) -> Vec<(String, String)> {
 // ---- Messages to the site -------------------------------------------------------------------
 
 /// One console error.
+/// A `console.info` line (debug's explanations).
+pub(crate) fn info(message: &str) {
+    web_sys::console::info_1(&JsValue::from_str(message));
+}
+
 pub(crate) fn log(message: &str) {
     web_sys::console::error_1(&JsValue::from_str(message));
 }

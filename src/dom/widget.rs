@@ -31,7 +31,8 @@ use crate::flow::{Step, Survey};
 use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings};
 use crate::response::{uuid_v4, Context, User};
 use crate::segment::Score;
-use crate::targeting::{self, Memory, Page, Rules};
+use crate::targeting::{self, Facts, Memory, Page, Rules};
+use crate::why;
 use crate::wire::Pairs;
 
 type Shared = Rc<RefCell<Widget>>;
@@ -113,6 +114,12 @@ pub(crate) struct Widget {
     page: Page,
     /// `?nps_preview=1`: targeting and throttling are off.
     preview: bool,
+    /// `debug` or `?nps_debug=1`: say on the console why the card shows or not.
+    debug: bool,
+    /// The last line said, so a decision taken again (a scroll, a route change) is said once.
+    said: String,
+    /// The event last tracked, for the `shown` line.
+    event: String,
 }
 
 /// The handle the JS API holds.
@@ -151,6 +158,7 @@ impl Handle {
         );
         let strings = Strings::new(&locale, &config.product, &config.strings, None);
         let fetch = ships_as_file(&locale);
+        let config_debug = config.debug;
         let shared = Rc::new_cyclic(|this| {
             RefCell::new(Widget {
                 id,
@@ -172,6 +180,9 @@ impl Handle {
                 memory: Memory::default(),
                 page: Page::default(),
                 preview: targeting::is_preview(&facts.query),
+                debug: config_debug || targeting::is_debug(&facts.query),
+                said: String::new(),
+                event: String::new(),
             })
         });
         LIVE.with(|live| {
@@ -275,6 +286,19 @@ impl Handle {
         });
     }
 
+    /// Counts an event of the config's `events` (`trigger: "event"`; other triggers ignore it)
+    /// in this person's memory, across page loads, and looks at the trigger again.
+    pub(crate) fn track(&self, name: String) {
+        self.run(|w, _| {
+            if matches!(w.config.trigger, Trigger::Event(_)) && w.config.events.contains(&name) {
+                w.memory.events = w.memory.events.saturating_add(1);
+                w.event = name;
+                w.remember();
+                w.consider();
+            }
+        });
+    }
+
     /// Reports a problem the way every other problem is reported.
     pub(crate) fn report(&self, message: &str) {
         self.run(|_, emits| error(emits, message, None));
@@ -320,21 +344,29 @@ impl Widget {
         })
     }
 
-    fn rules(&self) -> Rules {
-        Rules {
-            sample_rate: self.config.sample_rate,
-            recontact_days: self.config.recontact_days,
-            dismiss_cooldown_days: self.config.dismiss_cooldown_days,
-        }
-    }
-
     /// Where this person's memory for this survey is kept (`js/gate.js` reads it too).
     fn memory_key(&self) -> String {
         let mut key = String::from("nps-widget:memory:");
         key.push_str(&self.config.survey_id);
         key.push(':');
-        key.push_str(self.config.user.id.as_deref().unwrap_or("-"));
+        key.push_str(self.user_key());
         key
+    }
+
+    fn user_key(&self) -> &str {
+        self.config.user.id.as_deref().unwrap_or("-")
+    }
+
+    /// Where the site keeps which survey last asked this person, and when (any survey id).
+    fn asked_key(&self) -> String {
+        let mut key = String::from("nps-widget:asked:");
+        key.push_str(self.user_key());
+        key
+    }
+
+    /// When another survey of this site last asked this person.
+    fn other_asked(&self) -> Option<f64> {
+        targeting::other_asked(&load(&self.asked_key())?, &self.config.survey_id)
     }
 
     /// Loads what we remember (for the current user), counts this page view, decides sampling
@@ -342,8 +374,8 @@ impl Widget {
     fn recall(&mut self) {
         self.memory = Memory::decode(&load(&self.memory_key()).unwrap_or_default());
         self.memory.page_views = self.memory.page_views.saturating_add(1);
-        let rules = self.rules();
-        targeting::sample(&mut self.memory, &rules, random());
+        self.memory.first_seen_ms.get_or_insert_with(now_ms);
+        targeting::sample(&mut self.memory, &Rules::of(&self.config), random());
         self.remember();
     }
 
@@ -351,7 +383,12 @@ impl Widget {
     /// when this person will not be asked by this survey (`q=`, the quiet path's gate, which
     /// `js/gate.js` reads), or nothing when they may be.
     fn remember(&mut self) {
-        self.memory.quiet_ms = targeting::quiet_until(&self.memory, &self.rules(), now_ms());
+        self.memory.quiet_ms = targeting::quiet_until(
+            &self.memory,
+            &Rules::of(&self.config),
+            now_ms(),
+            self.other_asked(),
+        );
         store(&self.memory_key(), &self.memory.encode());
     }
 
@@ -422,26 +459,47 @@ impl Widget {
         if matches!(self.config.trigger, Trigger::Scroll(_)) && self.page.scrolled == 0.0 {
             self.page.scrolled = scrolled();
         }
-        if !targeting::fired(self.config.trigger, self.memory.page_views, &self.page)
-            || !self.allowed()
-        {
-            return;
+        if self.allowed(true) {
+            self.show_timer =
+                Some(self.after(self.config.delay_ms, |w, emits| w.show(false, emits)));
         }
-        self.show_timer = Some(self.after(self.config.delay_ms, |w, emits| w.show(false, emits)));
     }
 
-    /// Whether targeting and throttling allow a card now (a preview or `force` config skips
-    /// them).
-    fn allowed(&self) -> bool {
-        self.config.force
-            || self.preview
-            || targeting::may_show(
-                &self.memory,
-                &self.rules(),
-                now_ms(),
-                SHOWN_ON_PAGE.with(Cell::get),
-            )
-            .is_ok()
+    /// Whether targeting and throttling allow a card now, the trigger too with `trigger` (a
+    /// preview or `force` config skips them all); with debug on, says which rule did not.
+    fn allowed(&mut self, trigger: bool) -> bool {
+        if self.config.force || self.preview {
+            return true;
+        }
+        let facts = page();
+        let decision = targeting::decide(
+            &self.config,
+            &self.memory,
+            &Facts {
+                now_ms: now_ms(),
+                shown_on_page: SHOWN_ON_PAGE.with(Cell::get),
+                other_asked_ms: self.other_asked(),
+                path: facts.address.get(facts.path_at..).unwrap_or(""),
+                address: &facts.address,
+                page: self.page,
+            },
+            trigger,
+        );
+        if let Err(skip) = decision {
+            if self.debug {
+                let path = facts.address.get(facts.path_at..).unwrap_or("");
+                self.say(why::not_shown(&skip, &self.config, &self.memory, path));
+            }
+        }
+        decision.is_ok()
+    }
+
+    /// One `console.info` line, unless it is the line said last.
+    fn say(&mut self, line: String) {
+        if line != self.said {
+            super::bindings::info(&line);
+            self.said = line;
+        }
     }
 
     /// The fetched strings arrived (or did not: then English, and an `error` event).
@@ -494,7 +552,7 @@ impl Widget {
             self.pending_show = Some(force || self.pending_show.unwrap_or(false));
             return;
         }
-        if self.card.is_some() || !(force || self.allowed()) {
+        if self.card.is_some() || !(force || self.allowed(false)) {
             return;
         }
         let survey = Survey::new(
@@ -513,6 +571,20 @@ impl Widget {
         ]));
         self.survey = Some(survey);
         SHOWN_ON_PAGE.with(|shown| shown.set(true));
+        if self.debug {
+            let forced = force || self.config.force || self.preview;
+            self.say(why::shown(&self.config, forced, &self.event));
+        }
+        if !self.preview {
+            // Asked: other surveys of the site wait `wait_days_between_surveys`, and the
+            // events count again from here.
+            store(
+                &self.asked_key(),
+                &targeting::asked_record(now_ms(), &self.config.survey_id),
+            );
+            self.memory.events = 0;
+            self.remember();
+        }
         self.render();
         emits.push(Emit {
             name: "shown",
