@@ -396,3 +396,19 @@ pub(crate) enum Operator {
     NewerThanDays,
     Exists,
 }
+
+impl Operator {
+    /// What the operator's value must be, for its error.
+    pub(crate) fn expects(self) -> &'static str {
+        match self {
+            Operator::Is | Operator::IsNot => "text, a number or true/false",
+            Operator::In => "a list of texts, numbers or true/false",
+            Operator::Contains => "text",
+            Operator::AtLeast | Operator::AtMost => "a number",
+            Operator::OlderThanDays | Operator::NewerThanDays => {
+                "a whole number of days from 0 to 36500"
+            }
+            Operator::Exists => "true or false",
+        }
+    }
+}

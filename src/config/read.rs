@@ -349,30 +349,26 @@ impl Reader {
                 if test.is_some() {
                     return Err(said(&path, &["one operator per condition, got a second: \"", op, "\""]));
                 }
-                test = Some(match operator {
-                    Operator::Is => Test::Is(self.trait_value(&here, v)?),
-                    Operator::IsNot => Test::IsNot(self.trait_value(&here, v)?),
-                    Operator::In => {
-                        let Value::List(values) = v else {
-                            return Err(invalid(&here, "a list", &describe(v)));
-                        };
-                        let mut list = Vec::new();
-                        for (j, one) in values.iter().enumerate() {
-                            list.push(self.trait_value(&at(&here, j), one)?);
-                        }
-                        Test::In(list)
+                let days = |n: &f64| is_whole(*n) && (0.0..=36_500.0).contains(n);
+                let read = match (operator, v) {
+                    (Operator::Is, _) => scalar(v).map(Test::Is),
+                    (Operator::IsNot, _) => scalar(v).map(Test::IsNot),
+                    (Operator::In, Value::List(values)) => {
+                        values.iter().map(scalar).collect::<Option<_>>().map(Test::In)
                     }
-                    Operator::Contains => Test::Contains(self.text(&here, v)?),
-                    Operator::AtLeast => Test::AtLeast(self.real(&here, v)?),
-                    Operator::AtMost => Test::AtMost(self.real(&here, v)?),
-                    Operator::OlderThanDays => {
-                        Test::OlderThanDays(f64::from(self.whole(&here, v, 0, 36_500)?))
+                    (Operator::Contains, Value::Text(s)) => Some(Test::Contains(s.clone())),
+                    (Operator::AtLeast, Value::Number(n)) => Some(Test::AtLeast(*n)),
+                    (Operator::AtMost, Value::Number(n)) => Some(Test::AtMost(*n)),
+                    (Operator::OlderThanDays, Value::Number(n)) if days(n) => {
+                        Some(Test::OlderThanDays(*n))
                     }
-                    Operator::NewerThanDays => {
-                        Test::NewerThanDays(f64::from(self.whole(&here, v, 0, 36_500)?))
+                    (Operator::NewerThanDays, Value::Number(n)) if days(n) => {
+                        Some(Test::NewerThanDays(*n))
                     }
-                    Operator::Exists => Test::Exists(self.boolean(&here, v)?),
-                });
+                    (Operator::Exists, Value::Bool(b)) => Some(Test::Exists(*b)),
+                    _ => None,
+                };
+                test = Some(read.ok_or_else(|| invalid(&here, operator.expects(), &describe(v)))?);
             }
             out.push(Condition {
                 name: name.ok_or_else(|| missing(&nested(&path, "trait")))?,
@@ -382,22 +378,12 @@ impl Reader {
         Ok(out)
     }
 
-    fn real(&self, key: &str, value: &Value) -> Result<f64, Failed> {
-        match self.number(value) {
-            Some(n) if n.is_finite() => Ok(n),
-            _ => Err(invalid(key, "a number", &describe(value))),
-        }
-    }
-
     fn trait_value(&self, key: &str, value: &Value) -> Result<TraitValue, Failed> {
-        Ok(match value {
-            Value::Bool(b) => TraitValue::Bool(*b),
-            Value::Number(n) => TraitValue::Number(*n),
-            Value::Text(s) => TraitValue::Text(s.clone()),
-            _ => return Err(invalid(key, "text, a number or true/false", &describe(value))),
-        })
+        scalar(value).ok_or_else(|| invalid(key, Operator::Is.expects(), &describe(value)))
     }
 
+    // Out of line: `identify()` reads a user too, and would carry a second copy.
+    #[inline(never)]
     fn user(&self, key: &str, value: &Value) -> Result<User, Failed> {
         let mut user = User::default();
         for (name, v) in self.map(key, value)? {
@@ -469,6 +455,16 @@ impl Reader {
         }
         Ok(passives)
     }
+}
+
+/// A trait's value: text, a number or a boolean.
+fn scalar(value: &Value) -> Option<TraitValue> {
+    Some(match value {
+        Value::Bool(b) => TraitValue::Bool(*b),
+        Value::Number(n) => TraitValue::Number(*n),
+        Value::Text(s) => TraitValue::Text(s.clone()),
+        _ => return None,
+    })
 }
 
 /// Where `value` is among `names` (`names.len()` when it is not).

@@ -532,11 +532,11 @@ fn in_app_targeting_errors_name_the_place() {
         ),
         (
             r#"{"audience": [{"trait": "plan", "in": ["pro", ["x"]]}]}"#,
-            "\"audience[0].in[1]\" must be text, a number or true/false, got a list",
+            "\"audience[0].in\" must be a list of texts, numbers or true/false, got a list",
         ),
         (
             r#"{"audience": [{"trait": "d", "older_than_days": 1.5}]}"#,
-            "\"audience[0].older_than_days\" must be a whole number from 0 to 36500, got 1.5",
+            "\"audience[0].older_than_days\" must be a whole number of days from 0 to 36500, got 1.5",
         ),
         (
             r#"{"audience": [{"trait": "b", "exists": "yes"}]}"#,

@@ -181,8 +181,6 @@ pub(crate) struct PageFacts {
     pub(crate) browser_lang: String,
     /// Origin and path, without the query.
     pub(crate) address: String,
-    /// Where the path starts in `address` (the origin's length).
-    pub(crate) path_at: usize,
     /// `?query`, or empty.
     pub(crate) query: String,
     /// `document.referrer`.
@@ -194,20 +192,27 @@ pub(crate) fn page() -> PageFacts {
         return PageFacts::default();
     };
     let location = window.location();
-    let mut address = location.origin().unwrap_or_default();
-    let path_at = address.len();
-    address.push_str(&location.pathname().unwrap_or_default());
     PageFacts {
-        path_at,
         html_lang: document
             .document_element()
             .and_then(|html| html.get_attribute("lang"))
             .unwrap_or_default(),
         browser_lang: window.navigator().language().unwrap_or_default(),
-        address,
+        address: address().0,
         query: location.search().unwrap_or_default(),
         referrer: document.referrer(),
     }
+}
+
+/// The page's origin and path, and where the path starts in it.
+pub(crate) fn address() -> (String, usize) {
+    let Some(location) = window().map(|w| w.location()) else {
+        return (String::new(), 0);
+    };
+    let mut address = location.origin().unwrap_or_default();
+    let path_at = address.len();
+    address.push_str(&location.pathname().unwrap_or_default());
+    (address, path_at)
 }
 
 /// Whether the page is hidden (a tab in the background, or being left).

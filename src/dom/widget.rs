@@ -14,13 +14,12 @@ use std::rc::{Rc, Weak};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use js_sys::Map;
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, EventTarget, MouseEvent};
 
 use super::bindings::{
-    after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso, now_ms,
+    address, after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso, now_ms,
     page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history, window,
 };
 use super::card::{Act, Card, Frame, Leaving};
@@ -33,7 +32,7 @@ use crate::response::{uuid_v4, Context, User};
 use crate::segment::Score;
 use crate::targeting::{self, Facts, Memory, Page, Rules};
 use crate::why;
-use crate::wire::Pairs;
+use crate::wire::Field;
 
 type Shared = Rc<RefCell<Widget>>;
 
@@ -62,23 +61,6 @@ struct Emit {
 }
 
 type Emits = Vec<Emit>;
-
-/// The `error` event's detail: `{ message, status? }`.
-struct ErrorDetail<'a> {
-    message: &'a str,
-    status: Option<u16>,
-}
-
-impl Serialize for ErrorDetail<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("message", self.message)?;
-        if let Some(status) = self.status {
-            m.serialize_entry("status", &status)?;
-        }
-        m.end()
-    }
-}
 
 /// One `NpsWidget` instance.
 pub(crate) struct Widget {
@@ -207,7 +189,10 @@ impl Handle {
             w.started = Some(w.after(0, |w, emits| {
                 w.started = None;
                 w.flush(false, true, emits);
-                let detail = to_js(&Pairs(&[("survey_id", w.config.survey_id.as_str())]));
+                let detail = to_js(&Field::Object(vec![(
+                    "survey_id",
+                    Field::Text(&w.config.survey_id),
+                )]));
                 emits.push(Emit {
                     name: "ready",
                     detail,
@@ -471,7 +456,8 @@ impl Widget {
         if self.config.force || self.preview {
             return true;
         }
-        let facts = page();
+        let (address, path_at) = address();
+        let path = address.get(path_at..).unwrap_or("");
         let decision = targeting::decide(
             &self.config,
             &self.memory,
@@ -479,15 +465,14 @@ impl Widget {
                 now_ms: now_ms(),
                 shown_on_page: SHOWN_ON_PAGE.with(Cell::get),
                 other_asked_ms: self.other_asked(),
-                path: facts.address.get(facts.path_at..).unwrap_or(""),
-                address: &facts.address,
+                path,
+                address: &address,
                 page: self.page,
             },
             trigger,
         );
         if let Err(skip) = decision {
             if self.debug {
-                let path = facts.address.get(facts.path_at..).unwrap_or("");
                 self.say(why::not_shown(&skip, &self.config, &self.memory, path));
             }
         }
@@ -565,9 +550,9 @@ impl Widget {
         if !self.mount(emits) {
             return;
         }
-        let detail = to_js(&Pairs(&[
-            ("id", survey.response().id.as_str()),
-            ("survey_id", &self.config.survey_id),
+        let detail = to_js(&Field::Object(vec![
+            ("id", Field::Text(&survey.response().id)),
+            ("survey_id", Field::Text(&self.config.survey_id)),
         ]));
         self.survey = Some(survey);
         SHOWN_ON_PAGE.with(|shown| shown.set(true));
@@ -784,7 +769,13 @@ fn error(emits: &mut Emits, message: &str, status: Option<u16>) {
     log(&line);
     emits.push(Emit {
         name: "error",
-        detail: to_js(&ErrorDetail { message, status }),
+        detail: to_js(&Field::Object(match status {
+            Some(status) => vec![
+                ("message", Field::Text(message)),
+                ("status", Field::Number(f64::from(status))),
+            ],
+            None => vec![("message", Field::Text(message))],
+        })),
     });
 }
 
