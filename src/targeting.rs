@@ -331,7 +331,7 @@ fn asks(search: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Condition, Test};
+    use crate::config::{Condition, Operator};
     use crate::response::TraitValue;
     use alloc::{borrow::ToOwned, vec};
 
@@ -640,14 +640,16 @@ mod tests {
         c.audience = vec![
             Condition {
                 name: "plan".to_owned(),
-                test: Test::In(vec![
+                operator: Operator::In,
+                values: vec![
                     TraitValue::Text("pro".to_owned()),
                     TraitValue::Text("team".to_owned()),
-                ]),
+                ],
             },
             Condition {
                 name: "signed_up_at".to_owned(),
-                test: Test::OlderThanDays(30.0),
+                operator: Operator::OlderThanDays,
+                values: vec![TraitValue::Number(30.0)],
             },
         ];
         c.user.traits = vec![

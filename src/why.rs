@@ -4,7 +4,7 @@
 
 use alloc::string::String;
 
-use crate::config::{push_all, Config, Test, Trigger, TRIGGERS};
+use crate::config::{push_all, Config, Operator, Trigger, TRIGGERS};
 use crate::response::TraitValue;
 use crate::rules::{push_date, trait_value};
 use crate::targeting::{Memory, Skip, Wait};
@@ -49,7 +49,7 @@ pub fn not_shown(skip: &Skip, config: &Config, memory: &Memory, path: &str) -> S
                     None => o.push_str("missing"),
                 }
                 o.push_str(", needs ");
-                push_test(o, &c.test);
+                push_test(o, c.operator, &c.values);
             }
         }
         Skip::Trigger => match config.trigger {
@@ -101,33 +101,30 @@ fn push_value(out: &mut String, value: &TraitValue) {
     }
 }
 
-fn push_test(out: &mut String, test: &Test) {
-    let number = |out: &mut String, words: &str, n: f64, after: &str| {
-        push_all(out, &[words, &number_text(n), after]);
+fn push_test(out: &mut String, operator: Operator, values: &[TraitValue]) {
+    let (before, after) = match operator {
+        Operator::Is => ("", ""),
+        Operator::IsNot => ("anything but ", ""),
+        Operator::In => ("one of ", ""),
+        Operator::Contains => ("text containing ", ""),
+        Operator::AtLeast => ("at least ", ""),
+        Operator::AtMost => ("at most ", ""),
+        Operator::OlderThanDays => ("a date over ", " days ago"),
+        Operator::NewerThanDays => ("a date within ", " days"),
+        Operator::Exists => {
+            let set = values.first() == Some(&TraitValue::Bool(true));
+            out.push_str(if set { "it set" } else { "it absent" });
+            return;
+        }
     };
-    match test {
-        Test::Is(v) => push_value(out, v),
-        Test::IsNot(v) => {
-            out.push_str("anything but ");
-            push_value(out, v);
+    out.push_str(before);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
         }
-        Test::In(list) => {
-            out.push_str("one of ");
-            for (i, v) in list.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_value(out, v);
-            }
-        }
-        Test::Contains(part) => push_all(out, &["text containing \"", part, "\""]),
-        Test::AtLeast(n) => number(out, "at least ", *n, ""),
-        Test::AtMost(n) => number(out, "at most ", *n, ""),
-        Test::OlderThanDays(n) => number(out, "a date over ", *n, " days ago"),
-        Test::NewerThanDays(n) => number(out, "a date within ", *n, " days"),
-        Test::Exists(true) => out.push_str("it set"),
-        Test::Exists(false) => out.push_str("it absent"),
+        push_value(out, v);
     }
+    out.push_str(after);
 }
 
 #[cfg(test)]
@@ -143,23 +140,19 @@ mod tests {
         c.events = vec!["report_exported".to_owned()];
         c.pages = vec!["/app/*".to_owned(), "!/app/billing*".to_owned()];
         let text = |s: &str| TraitValue::Text(s.to_owned());
+        let cond = |name: &str, operator, values| Condition {
+            name: name.to_owned(),
+            operator,
+            values,
+        };
+        let n = |x: f64| vec![TraitValue::Number(x)];
         c.audience = vec![
-            Condition {
-                name: "plan".to_owned(),
-                test: Test::In(vec![text("pro"), text("team")]),
-            },
-            Condition {
-                name: "seats".to_owned(),
-                test: Test::AtLeast(2.5),
-            },
-            Condition {
-                name: "signed_up_at".to_owned(),
-                test: Test::OlderThanDays(30.0),
-            },
-            Condition {
-                name: "beta".to_owned(),
-                test: Test::Exists(true),
-            },
+            cond("plan", Operator::In, vec![text("pro"), text("team")]),
+            cond("seats", Operator::AtLeast, n(2.5)),
+            cond("signed_up_at", Operator::OlderThanDays, n(30.0)),
+            cond("beta", Operator::Exists, vec![TraitValue::Bool(true)]),
+            cond("role", Operator::IsNot, vec![text("guest")]),
+            cond("email", Operator::Contains, vec![text("@acme.")]),
         ];
         c.user.traits = vec![
             ("plan".to_owned(), text("free")),
@@ -199,6 +192,14 @@ mod tests {
             (
                 Skip::Audience(3),
                 "audience: trait \"beta\" is missing, needs it set",
+            ),
+            (
+                Skip::Audience(4),
+                "audience: trait \"role\" is missing, needs anything but \"guest\"",
+            ),
+            (
+                Skip::Audience(5),
+                "audience: trait \"email\" is missing, needs text containing \"@acme.\"",
             ),
             (Skip::Trigger, "waiting for event_count 2 (seen 1)"),
             (

@@ -77,36 +77,17 @@ pub enum Trigger {
     Event(u32),
 }
 
-/// One `audience` condition: a trait of the person and the test it must pass.
+/// One `audience` condition: a trait of the person, the operator and its values (checked by
+/// the reader to suit the operator: a number for `at_least`, …): the list `in` gives, the one
+/// value of any other. (A type of its own per operator was a kilobyte of wasm.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// The trait's name in `user.traits`.
     pub name: String,
-    /// What its value must be.
-    pub test: Test,
-}
-
-/// The one operator of a [`Condition`], with its value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Test {
-    /// Equal to this (text, number or boolean).
-    Is(TraitValue),
-    /// Not equal to this.
-    IsNot(TraitValue),
-    /// Equal to one of these.
-    In(Vec<TraitValue>),
-    /// Text that holds this.
-    Contains(String),
-    /// A number of at least this.
-    AtLeast(f64),
-    /// A number of at most this.
-    AtMost(f64),
-    /// A date (RFC 3339 text or ms since the epoch) at least this many days ago.
-    OlderThanDays(f64),
-    /// A date less than this many days ago.
-    NewerThanDays(f64),
-    /// Present (true) or absent (false).
-    Exists(bool),
+    /// What is asked of it.
+    pub operator: Operator,
+    /// The operator's values.
+    pub values: Vec<TraitValue>,
 }
 
 /// `fetch`'s credentials mode for the POST, in the order of [`CREDENTIALS`].
@@ -383,23 +364,32 @@ choices! {
     ]
 }
 
-/// [`Test`] without its value, as the operator's name says it.
+/// What an `audience` condition asks of a trait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operator {
+pub enum Operator {
+    /// Equal to the value (text, number or boolean; no conversion between them).
     Is,
+    /// Not equal to it.
     IsNot,
+    /// Equal to one of a list.
     In,
+    /// Text that holds the value.
     Contains,
+    /// A number of at least the value.
     AtLeast,
+    /// A number of at most the value.
     AtMost,
+    /// A date (RFC 3339 text or ms since the epoch) at least this many days ago.
     OlderThanDays,
+    /// A date less than this many days ago.
     NewerThanDays,
+    /// Present (`true`) or absent (`false`).
     Exists,
 }
 
 impl Operator {
     /// What the operator's value must be, for its error.
-    pub(crate) fn expects(self) -> &'static str {
+    pub fn expects(self) -> &'static str {
         match self {
             Operator::Is | Operator::IsNot => "text, a number or true/false",
             Operator::In => "a list of texts, numbers or true/false",

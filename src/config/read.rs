@@ -350,36 +350,45 @@ impl Reader {
                     return Err(said(&path, &["one operator per condition, got a second: \"", op, "\""]));
                 }
                 let days = |n: &f64| is_whole(*n) && (0.0..=36_500.0).contains(n);
-                let read = match (operator, v) {
-                    (Operator::Is, _) => scalar(v).map(Test::Is),
-                    (Operator::IsNot, _) => scalar(v).map(Test::IsNot),
-                    (Operator::In, Value::List(values)) => {
-                        values.iter().map(scalar).collect::<Option<_>>().map(Test::In)
-                    }
-                    (Operator::Contains, Value::Text(s)) => Some(Test::Contains(s.clone())),
-                    (Operator::AtLeast, Value::Number(n)) => Some(Test::AtLeast(*n)),
-                    (Operator::AtMost, Value::Number(n)) => Some(Test::AtMost(*n)),
-                    (Operator::OlderThanDays, Value::Number(n)) if days(n) => {
-                        Some(Test::OlderThanDays(*n))
-                    }
-                    (Operator::NewerThanDays, Value::Number(n)) if days(n) => {
-                        Some(Test::NewerThanDays(*n))
-                    }
-                    (Operator::Exists, Value::Bool(b)) => Some(Test::Exists(*b)),
-                    _ => None,
+                let fits = match (operator, v) {
+                    (Operator::Is | Operator::IsNot, _) => is_scalar(v),
+                    (Operator::In, Value::List(values)) => values.iter().all(is_scalar),
+                    (Operator::Contains, Value::Text(_)) => true,
+                    (Operator::AtLeast | Operator::AtMost, Value::Number(_)) => true,
+                    (Operator::OlderThanDays | Operator::NewerThanDays, Value::Number(n)) => days(n),
+                    (Operator::Exists, Value::Bool(_)) => true,
+                    _ => false,
                 };
-                test = Some(read.ok_or_else(|| invalid(&here, operator.expects(), &describe(v)))?);
+                if !fits {
+                    return Err(invalid(&here, operator.expects(), &describe(v)));
+                }
+                let mut values = Vec::new();
+                for one in match v {
+                    Value::List(list) => list.as_slice(),
+                    one => core::slice::from_ref(one),
+                } {
+                    values.push(self.trait_value(&here, one)?);
+                }
+                test = Some((*operator, values));
             }
+            let (operator, values) =
+                test.ok_or_else(|| said(&path, &["needs an operator: ", OPERATOR_EXPECTED]))?;
             out.push(Condition {
                 name: name.ok_or_else(|| missing(&nested(&path, "trait")))?,
-                test: test.ok_or_else(|| said(&path, &["needs an operator: ", OPERATOR_EXPECTED]))?,
+                operator,
+                values,
             });
         }
         Ok(out)
     }
 
     fn trait_value(&self, key: &str, value: &Value) -> Result<TraitValue, Failed> {
-        scalar(value).ok_or_else(|| invalid(key, Operator::Is.expects(), &describe(value)))
+        Ok(match value {
+            Value::Bool(b) => TraitValue::Bool(*b),
+            Value::Number(n) => TraitValue::Number(*n),
+            Value::Text(s) => TraitValue::Text(s.clone()),
+            _ => return Err(invalid(key, Operator::Is.expects(), &describe(value))),
+        })
     }
 
     // Out of line: `identify()` reads a user too, and would carry a second copy.
@@ -457,14 +466,9 @@ impl Reader {
     }
 }
 
-/// A trait's value: text, a number or a boolean.
-fn scalar(value: &Value) -> Option<TraitValue> {
-    Some(match value {
-        Value::Bool(b) => TraitValue::Bool(*b),
-        Value::Number(n) => TraitValue::Number(*n),
-        Value::Text(s) => TraitValue::Text(s.clone()),
-        _ => return None,
-    })
+/// Whether `value` could be a trait's: text, a number or a boolean.
+fn is_scalar(value: &Value) -> bool {
+    matches!(value, Value::Bool(_) | Value::Number(_) | Value::Text(_))
 }
 
 /// Where `value` is among `names` (`names.len()` when it is not).

@@ -463,21 +463,29 @@ fn in_app_targeting_keys_are_read() {
     assert_eq!(config.trigger, Trigger::Event(2));
     assert_eq!(config.events, ["report_exported", "shared"]);
     assert_eq!(config.pages, ["/app/*", "!/app/billing*"]);
-    let tests: Vec<&Test> = config.audience.iter().map(|c| &c.test).collect();
+    let tests: Vec<(Operator, &[TraitValue])> = config
+        .audience
+        .iter()
+        .map(|c| (c.operator, c.values.as_slice()))
+        .collect();
+    let text = |s: &str| TraitValue::Text(s.into());
     assert_eq!(
         tests,
         [
-            &Test::In(vec![
-                TraitValue::Text("pro".into()),
-                TraitValue::Text("team".into()),
-                TraitValue::Number(3.0),
-                TraitValue::Bool(true)
-            ]),
-            &Test::OlderThanDays(30.0),
-            &Test::AtLeast(2.5),
-            &Test::Contains("@acme.".into()),
-            &Test::Exists(false),
-            &Test::IsNot(TraitValue::Text("guest".into())),
+            (
+                Operator::In,
+                &[
+                    text("pro"),
+                    text("team"),
+                    TraitValue::Number(3.0),
+                    TraitValue::Bool(true)
+                ][..]
+            ),
+            (Operator::OlderThanDays, &[TraitValue::Number(30.0)][..]),
+            (Operator::AtLeast, &[TraitValue::Number(2.5)][..]),
+            (Operator::Contains, &[text("@acme.")][..]),
+            (Operator::Exists, &[TraitValue::Bool(false)][..]),
+            (Operator::IsNot, &[text("guest")][..]),
         ]
     );
     assert_eq!(config.audience[1].name, "signed_up_at");
