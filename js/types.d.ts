@@ -16,6 +16,8 @@ export class NpsWidget {
   destroy(): void;
   /** Sets who is answering: `{ id, account_id, email, hash, traits }`. */
   identify(user: NpsUser): void;
+  /** Records that this person did `name`; `trigger: "event"` counts the config's `events`. */
+  track(name: string): void;
   /** Listens to `ready`, `shown`, `score`, `complete`, `dismiss`, `referral` or `error`. */
   on<K extends keyof NpsEventMap>(event: K, listener: (detail: NpsEventMap[K]) => void): void;
   /** Stops listening. */
@@ -64,13 +66,25 @@ export interface NpsConfig {
   /** Per-request timeout. Default 10000. */
   timeout_ms?: number;
   /** When the card appears without `show()`. Default "load". */
-  trigger?: "load" | "page_views" | "scroll" | "exit_intent" | "manual";
+  trigger?: "load" | "page_views" | "scroll" | "exit_intent" | "event" | "manual";
   /** Wait after the trigger, in ms. Default 0. */
   delay_ms?: number;
   /** For trigger "page_views". Default 3. */
   page_views?: number;
   /** For trigger "scroll", 0–1. Default 0.5. */
   scroll_depth?: number;
+  /** For trigger "event" (required there): the names `track(name)` counts. */
+  events?: string[];
+  /** For trigger "event": how many of `events` in all, 1–1000. Default 1. */
+  event_count?: number;
+  /** Glob patterns of `location.pathname` (`*` across `/`; `!` excludes; `http(s)://…` matches origin + path). Default: every page. */
+  pages?: string[];
+  /** Conditions on `user.traits`, all of which must hold. */
+  audience?: NpsCondition[];
+  /** Days this browser must have known the person before they are asked. Default 0. */
+  first_seen_days?: number;
+  /** Days after any survey of the site asked a person before another may. Default 7. */
+  wait_days_between_surveys?: number;
   /** Share of users ever asked, 0–1. Default 1. */
   sample_rate?: number;
   /** Days before asking someone who answered again. Default 90. */
@@ -88,9 +102,25 @@ export interface NpsConfig {
   include_query?: boolean;
   /** A score already chosen, 0–10 (a personal link's email button): the card opens on its follow-up and delivers the partial. */
   score?: number;
-  /** Say on the console (`console.info`) until when this person is not asked, and why; the script-tag loader then loads even when it could keep quiet. Default false. */
+  /** Say on the console (`console.info`) which rule held the card back, or what showed it (also `?nps_debug=1`); the script-tag loader then loads even when it could keep quiet. Default false. */
   debug?: boolean;
 }
+
+type NpsScalar = string | number | boolean;
+
+/** One `audience` condition: the trait and exactly one operator. */
+export type NpsCondition = { trait: string } & (
+  | { is: NpsScalar }
+  | { is_not: NpsScalar }
+  | { in: NpsScalar[] }
+  | { contains: string }
+  | { at_least: number }
+  | { at_most: number }
+  /** The trait is a date: RFC 3339 text or ms since the epoch. */
+  | { older_than_days: number }
+  | { newer_than_days: number }
+  | { exists: boolean }
+);
 
 /** Who answers; every field optional. */
 export interface NpsUser {

@@ -34,5 +34,18 @@ export async function start(): Promise<NpsWidget> {
   NpsWidget.create({ product: "Acme" });
   // @ts-expect-error: not an event the widget sends
   nps.on("clicked", () => {});
+  const inApp = NpsWidget.create({
+    endpoint: "/v1/responses",
+    trigger: "event",
+    events: ["report_exported"],
+    event_count: 2,
+    pages: ["/app/*", "!/app/billing*"],
+    audience: [{ trait: "plan", in: ["pro", "team"] }, { trait: "signed_up_at", older_than_days: 30 }],
+    first_seen_days: 3,
+    wait_days_between_surveys: 7,
+  });
+  inApp.track("report_exported");
+  // @ts-expect-error: at_least takes a number
+  NpsWidget.create({ endpoint: "/x", audience: [{ trait: "seats", at_least: "5" }] });
   return nps;
 }
