@@ -272,6 +272,10 @@ pub(crate) fn package(wasm: &Path, work: &Path, out: &Path) -> Result<Vec<PathBu
     let mut opt = Command::new(root.join("node_modules/.bin/wasm-opt"));
     opt.arg(work.join("nps_widget_bg.wasm")).args([
         "-Oz",
+        // Rust's wasm32 layout puts the stack first, growing down from 1 MiB toward 0, and the
+        // data after it: the lowest kilobyte is reached only by a stack a kilobyte short of
+        // overflowing. Told so, wasm-opt folds constant offsets into loads and stores.
+        "--low-memory-unused",
         "--minify-imports-and-exports-and-modules",
         "--strip-producers",
         "--strip-target-features",
