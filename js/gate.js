@@ -1,12 +1,14 @@
 // The quiet path's gate, read before anything is fetched: the script-tag loader's check, and
-// `NpsWidget.quiet(config)` in the package. The widget writes it (src/dom/bindings.rs,
-// `set_quiet`) whenever it concludes that a person will not be asked by a survey before a time:
-// answered (recontact_days), closed the card (dismiss_cooldown_days), outside the sample. It
-// never reaches more than a day ahead, so a change of rules reaches everyone within a day.
+// `NpsWidget.quiet(config)` in the package. The widget writes it (src/dom/widget.rs,
+// `remember`) whenever it concludes that a person will not be asked by a survey before a time:
+// answered (recontact_days), closed the card (dismiss_cooldown_days), asked by another survey
+// of the site (wait_days_between_surveys), not known for first_seen_days yet, outside the
+// sample. It never reaches more than a day ahead, so a change of rules reaches everyone within
+// a day.
 //
 // It is the `q=` field of what the widget remembers of a person and a survey,
 // localStorage["nps-widget:memory:<survey id>:<user id>"] = "v=3;s=1;a=…;d=;q=<ms since the
-// epoch>", an anonymous person's id being "-" (src/targeting.rs, `Memory`). Only own
+// epoch>;e=…;f=…", an anonymous person's id being "-" (src/targeting.rs, `Memory`). Only own
 // properties of the config are read: a page whose Object.prototype carries additions changes
 // nothing.
 

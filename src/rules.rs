@@ -71,9 +71,9 @@ pub fn audience_fails(
     traits: &[(String, TraitValue)],
     now_ms: f64,
 ) -> Option<usize> {
-    audience.iter().position(|c| {
-        !holds(c.operator, &c.values, trait_value(traits, &c.name), now_ms)
-    })
+    audience
+        .iter()
+        .position(|c| !holds(c.operator, &c.values, trait_value(traits, &c.name), now_ms))
 }
 
 /// The value of the trait `name`, if the person has it.
@@ -154,7 +154,10 @@ pub fn parse_date(text: &str) -> Option<f64> {
             let c = *b.get(*i)?;
             if want == b'd' && c.is_ascii_digit() {
                 n[*field] = n[*field] * 10 + i64::from(c - b'0');
-            } else if c == want || (want == b'T' && matches!(c, b't' | b' ')) || (want == b'+' && c == b'-') {
+            } else if c == want
+                || (want == b'T' && matches!(c, b't' | b' '))
+                || (want == b'+' && c == b'-')
+            {
                 *field += 1;
             } else {
                 return None;
@@ -189,7 +192,12 @@ pub fn parse_date(text: &str) -> Option<f64> {
         }
     }
     let [year, month, day, hour, minute, second, ..] = n;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let ms = days_from_civil(year, month, day) * 86_400_000
@@ -343,8 +351,18 @@ mod tests {
             (NewerThanDays, v(30.0), Some(days_ago(30.0)), false),
             (OlderThanDays, v(30.0), Some(text("2026-10-19")), true),
             (OlderThanDays, v(30.0), Some(text("2026-10-20")), false),
-            (OlderThanDays, v(30.0), Some(text("2026-10-19T11:06:40Z")), true),
-            (OlderThanDays, v(30.0), Some(text("2026-10-19T11:06:41Z")), false),
+            (
+                OlderThanDays,
+                v(30.0),
+                Some(text("2026-10-19T11:06:40Z")),
+                true,
+            ),
+            (
+                OlderThanDays,
+                v(30.0),
+                Some(text("2026-10-19T11:06:41Z")),
+                false,
+            ),
             (OlderThanDays, v(30.0), Some(text("last month")), false),
             (OlderThanDays, v(0.0), Some(TraitValue::Bool(true)), false),
             (Exists, b(true), Some(text("")), true),
@@ -371,7 +389,11 @@ mod tests {
         };
         let audience = [
             c("plan", Operator::In, vec![text("pro"), text("team")]),
-            c("signed_up_at", Operator::OlderThanDays, vec![TraitValue::Number(30.0)]),
+            c(
+                "signed_up_at",
+                Operator::OlderThanDays,
+                vec![TraitValue::Number(30.0)],
+            ),
         ];
         let traits = |plan: &str, signed: &str| {
             vec![

@@ -191,11 +191,23 @@ pub fn decide(config: &Config, memory: &Memory, facts: &Facts, trigger: bool) ->
 }
 
 /// The waits of a person: which, since when, how many days.
-fn waits(memory: &Memory, rules: &Rules, other_asked_ms: Option<f64>) -> [(Wait, Option<f64>, u32); 4] {
+fn waits(
+    memory: &Memory,
+    rules: &Rules,
+    other_asked_ms: Option<f64>,
+) -> [(Wait, Option<f64>, u32); 4] {
     [
         (Wait::Recontact, memory.answered_ms, rules.recontact_days),
-        (Wait::Cooldown, memory.dismissed_ms, rules.dismiss_cooldown_days),
-        (Wait::OtherSurvey, other_asked_ms, rules.wait_days_between_surveys),
+        (
+            Wait::Cooldown,
+            memory.dismissed_ms,
+            rules.dismiss_cooldown_days,
+        ),
+        (
+            Wait::OtherSurvey,
+            other_asked_ms,
+            rules.wait_days_between_surveys,
+        ),
         (Wait::FirstSeen, memory.first_seen_ms, rules.first_seen_days),
     ]
 }
@@ -470,7 +482,12 @@ mod tests {
                 None,
                 Ok(()),
             ),
-            (Memory::default(), RULES, days_ago(6.5), waiting(Wait::OtherSurvey, 6.5, 7.0)),
+            (
+                Memory::default(),
+                RULES,
+                days_ago(6.5),
+                waiting(Wait::OtherSurvey, 6.5, 7.0),
+            ),
             (Memory::default(), RULES, days_ago(7.0), Ok(())),
             (
                 Memory {
@@ -626,7 +643,11 @@ mod tests {
             (Trigger::Event(2), at(1, 2), page(0.0, false), true),
         ];
         for (trigger, memory, p, want) in table {
-            assert_eq!(fired(trigger, &memory, &p), want, "{trigger:?} {memory:?} {p:?}");
+            assert_eq!(
+                fired(trigger, &memory, &p),
+                want,
+                "{trigger:?} {memory:?} {p:?}"
+            );
         }
     }
 
@@ -654,7 +675,10 @@ mod tests {
         ];
         c.user.traits = vec![
             ("plan".to_owned(), TraitValue::Text("pro".to_owned())),
-            ("signed_up_at".to_owned(), TraitValue::Number(NOW - 40.0 * DAY_MS)),
+            (
+                "signed_up_at".to_owned(),
+                TraitValue::Number(NOW - 40.0 * DAY_MS),
+            ),
         ];
         c
     }

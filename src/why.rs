@@ -16,9 +16,10 @@ pub fn not_shown(skip: &Skip, config: &Config, memory: &Memory, path: &str) -> S
     let o = &mut out;
     match *skip {
         Skip::AlreadyShownOnThisPage => o.push_str("a card was already shown on this page"),
-        Skip::NotSampled => {
-            push_all(o, &["outside sample_rate ", &number_text(config.sample_rate)])
-        }
+        Skip::NotSampled => push_all(
+            o,
+            &["outside sample_rate ", &number_text(config.sample_rate)],
+        ),
         Skip::Waiting { wait, at, until } => {
             let (rule, done) = match wait {
                 Wait::Recontact => ("recontact: answered ", ", asks again after "),

@@ -93,8 +93,25 @@ pub(super) fn unknown_operator(path: &str, op: &str) -> Failed {
         }
     }
     match guess {
-        Some(name) => said(path, &["unknown operator \"", op, "\", did you mean \"", name, "\"?"]),
-        None => said(path, &["unknown operator \"", op, "\", expected ", super::OPERATOR_EXPECTED]),
+        Some(name) => said(
+            path,
+            &[
+                "unknown operator \"",
+                op,
+                "\", did you mean \"",
+                name,
+                "\"?",
+            ],
+        ),
+        None => said(
+            path,
+            &[
+                "unknown operator \"",
+                op,
+                "\", expected ",
+                super::OPERATOR_EXPECTED,
+            ],
+        ),
     }
 }
 

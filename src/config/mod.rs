@@ -15,8 +15,8 @@ use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::i18n::Text;
 use crate::response::{TraitValue, User};
-pub use error::{describe, nearest, ConfigError};
 pub(crate) use error::push_all;
+pub use error::{describe, nearest, ConfigError};
 pub use read::{parse, parse_user, Source};
 
 /// A JSON-like value, as read from a JS object or an attribute.

@@ -309,7 +309,11 @@ impl Reader {
                     out.push(s.trim_ascii().to_owned());
                     Ok(())
                 }
-                _ => Err(invalid(path, "text of 1 to 2000 characters", &describe(item))),
+                _ => Err(invalid(
+                    path,
+                    "text of 1 to 2000 characters",
+                    &describe(item),
+                )),
             }
         };
         match (value, self.source) {
@@ -347,7 +351,10 @@ impl Reader {
                     return Err(unknown_operator(&path, op));
                 };
                 if test.is_some() {
-                    return Err(said(&path, &["one operator per condition, got a second: \"", op, "\""]));
+                    return Err(said(
+                        &path,
+                        &["one operator per condition, got a second: \"", op, "\""],
+                    ));
                 }
                 let days = |n: &f64| is_whole(*n) && (0.0..=36_500.0).contains(n);
                 let fits = match (operator, v) {
@@ -355,7 +362,9 @@ impl Reader {
                     (Operator::In, Value::List(values)) => values.iter().all(is_scalar),
                     (Operator::Contains, Value::Text(_)) => true,
                     (Operator::AtLeast | Operator::AtMost, Value::Number(_)) => true,
-                    (Operator::OlderThanDays | Operator::NewerThanDays, Value::Number(n)) => days(n),
+                    (Operator::OlderThanDays | Operator::NewerThanDays, Value::Number(n)) => {
+                        days(n)
+                    }
                     (Operator::Exists, Value::Bool(_)) => true,
                     _ => false,
                 };

@@ -489,9 +489,15 @@ fn in_app_targeting_keys_are_read() {
         ]
     );
     assert_eq!(config.audience[1].name, "signed_up_at");
-    assert_eq!((config.first_seen_days, config.wait_days_between_surveys), (3, 0));
+    assert_eq!(
+        (config.first_seen_days, config.wait_days_between_surveys),
+        (3, 0)
+    );
     let defaults = Config::new("/x");
-    assert_eq!((defaults.first_seen_days, defaults.wait_days_between_surveys), (0, 7));
+    assert_eq!(
+        (defaults.first_seen_days, defaults.wait_days_between_surveys),
+        (0, 7)
+    );
     // event_count defaults to 1; attributes give lists comma-separated.
     let tag = parse(
         &value(

@@ -19,8 +19,9 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, EventTarget, MouseEvent};
 
 use super::bindings::{
-    address, after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso, now_ms,
-    page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history, window,
+    address, after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso,
+    now_ms, page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history,
+    window,
 };
 use super::card::{Act, Card, Frame, Leaving};
 use super::convert::to_js;

@@ -5,14 +5,15 @@ use super::*;
 use crate::dist::{plain_dist, Built};
 
 /// The size budget for everything a page with WebAssembly downloads for the widget: the
-/// measured total of the widget on its own stack (web-sys, gloo, serde-wasm-bindgen out;
-/// 47,285 B; see docs/PERFORMANCE.md), rounded up to the next 256 B, so that any growth fails.
-/// The 40 KB set for this stack did not hold: the cost table says where the bytes go.
-pub(crate) const BUDGET_GZIP: u64 = 47_360;
+/// measured total, rounded up to the next 256 B, so that any growth fails. It was 47,360 B (the
+/// widget on its own stack, 47,285 B) until the in-app targeting rules of issue 22 (pages,
+/// events, audience, the waits, debug's lines), which measured 51,738 B after every design cut
+/// found (docs/PERFORMANCE.md, "In-app targeting": what each rule costs, what paid, what did not).
+pub(crate) const BUDGET_GZIP: u64 = 51_968;
 
 /// The budget of the plain stable build (no build-std), which `dist` ships where the size step
-/// fails: its measured total (55,482 B), rounded up the same way.
-pub(crate) const PLAIN_BUDGET_GZIP: u64 = 55_552;
+/// fails: its measured total (55,905 B with the targeting rules), rounded up the same way.
+pub(crate) const PLAIN_BUDGET_GZIP: u64 = 56_064;
 
 pub(crate) fn gzip_len(bytes: &[u8]) -> u64 {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
