@@ -112,6 +112,24 @@ export async function openPage(browser, options = {}) {
   return page;
 }
 
+/// One person's browser: a context of its own (its localStorage is the widget's memory) whose
+/// page records console errors, uncaught exceptions, `console.info` lines and every request
+/// (path and query), for a test to assert on.
+export async function person(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.errors = [];
+  page.infos = [];
+  page.requests = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(m.text());
+    if (m.type() === 'info') page.infos.push(m.text());
+  });
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('request', (r) => page.requests.push(new URL(r.url()).pathname + new URL(r.url()).search));
+  return page;
+}
+
 /// Polls `check` until it returns a truthy value or the time is up.
 export async function eventually(check, { timeout = 10000, interval = 100 } = {}) {
   const end = Date.now() + timeout;

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, eventually, sendFile, serve, root, startCollector, readBody, dataAttributes } from './harness.mjs';
+import { launch, eventually, sendFile, serve, root, startCollector, readBody, dataAttributes, person as openPerson } from './harness.mjs';
 
 const received = [];
 let server, base, browser;
@@ -41,17 +41,7 @@ after(async () => {
   server?.close();
 });
 
-/// One person's browser: a context kept across page views (its localStorage is the memory).
-async function person() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.errors = [];
-  page.requests = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('request', (r) => page.requests.push(new URL(r.url()).pathname + new URL(r.url()).search));
-  return page;
-}
+const person = () => openPerson(browser);
 
 /// Opens the page and returns what it requested (paths), after the loader had time to act.
 async function view(page, attrs, query = '') {
@@ -141,10 +131,8 @@ test('a dismissed card and a sampled-out person are quiet too; preview, force an
   await eventually(() => received.some((r) => r.survey_id === 'quiet-dismiss' && r.silent_reason === 'dismissed'));
   await sent(page);
   assert.deepEqual(await view(page, dismissed), ONLY_THE_LOADER, 'within the cooldown');
-  const infos = [];
-  page.on('console', (m) => { if (m.type() === 'info') infos.push(m.text()); });
   assert.ok(loadsWidget(await view(page, { ...dismissed, debug: 'true' })), 'debug loads');
-  assert.ok(infos.some((line) => /^nps-widget: quiet until \d{4}-\d\d-\d\dT/.test(line)), `debug says until when: ${infos}`);
+  assert.ok(page.infos.some((line) => /^nps-widget: quiet until \d{4}-\d\d-\d\dT/.test(line)), `debug says until when: ${page.infos}`);
   await page.context().close();
   const another = await person();
   await view(another, dismissed);

@@ -6,7 +6,7 @@
 // fallback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, eventually, sendFile, serve, readBody, dataAttributes } from './harness.mjs';
+import { launch, eventually, sendFile, serve, readBody, dataAttributes, person as openPerson } from './harness.mjs';
 
 const received = [];
 let server, base, browser;
@@ -58,19 +58,7 @@ after(async () => {
   server?.close();
 });
 
-/// One person's browser (its localStorage is the widget's memory), with what the console said.
-async function person() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.errors = [];
-  page.infos = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') page.errors.push(m.text());
-    if (m.type() === 'info') page.infos.push(m.text());
-  });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  return page;
-}
+const person = () => openPerson(browser);
 
 async function open(page, path, spec) {
   await page.goto(`${base}${path}?spec=${encodeURIComponent(JSON.stringify(spec))}`);
