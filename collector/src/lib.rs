@@ -12,6 +12,8 @@
 //!   themes.
 //! - [`forward`]: the webhook; [`limit`], [`proxy`], [`server`], [`metrics`]: serving in the
 //!   open (rate limit, trusted proxies, connection limits and timeouts, OpenMetrics).
+//! - [`survey`]: the surveys the dashboard manages, their definitions checked by the widget's
+//!   own reader.
 //! - [`team`]: roles and tokens; [`identity`]: the site's signature of who answers.
 //! - [`link`]: signed personal links; [`reach`]: the email block, the hosted page, the alert
 //!   texts; [`notify`]: detractor alerts and the digest in the team's chat.
@@ -40,6 +42,7 @@ pub mod settings;
 pub mod start;
 pub mod stats;
 pub mod store;
+pub mod survey;
 pub mod team;
 pub mod themes;
 

@@ -44,6 +44,15 @@ pub enum ApiError {
     /// 409: a token with this name exists.
     #[error("a token named {0} exists already; revoke it first")]
     TokenExists(String),
+    /// 409: a survey with this id exists.
+    #[error("a survey with the id {0} exists already")]
+    SurveyExists(String),
+    /// 404: no survey with the id in the path (or, for its public definition, a draft).
+    #[error("no survey with this id")]
+    NoSuchSurvey,
+    /// 412: the survey was saved by someone else since the version `If-Match` names.
+    #[error("the survey changed since: it is at version {0} now; reload it and save again")]
+    StaleSurvey(i64),
     /// 403 or 410: a personal link that was changed, or has expired.
     #[error("{0}")]
     LinkRefused(crate::link::Refused),
@@ -86,7 +95,9 @@ impl ApiError {
             ApiError::LinkRefused(crate::link::Refused::Expired) => StatusCode::GONE,
             ApiError::NoChat => StatusCode::CONFLICT,
             ApiError::NoSuchResponse | ApiError::NoSuchToken => StatusCode::NOT_FOUND,
-            ApiError::TokenExists(_) => StatusCode::CONFLICT,
+            ApiError::TokenExists(_) | ApiError::SurveyExists(_) => StatusCode::CONFLICT,
+            ApiError::NoSuchSurvey => StatusCode::NOT_FOUND,
+            ApiError::StaleSurvey(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotStored(_) | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -102,7 +113,10 @@ impl ApiError {
             ApiError::OriginNotAllowed => Some("Origin"),
             ApiError::LinkRefused(_) => Some("token"),
             ApiError::NoChat => Some("--notify"),
-            ApiError::NoSuchResponse => Some("id"),
+            ApiError::NoSuchResponse | ApiError::NoSuchSurvey | ApiError::SurveyExists(_) => {
+                Some("id")
+            }
+            ApiError::StaleSurvey(_) => Some("If-Match"),
             ApiError::NotJson => Some("Content-Type"),
             ApiError::TooManyRequests(_) | ApiError::NotStored(_) | ApiError::Store(_) => None,
         }

@@ -4,11 +4,12 @@
 //!
 //! `ingest` (POST /v1/responses), `responses` (the lists, follow-ups, notes), `reports`
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
-//! `dashboard`, `files` (the static files and their cache rules), `team` (the tokens, the team's names), `links` (personal links, the hosted
+//! `dashboard`, `files` (the static files and their cache rules), `team` (the tokens, the team's names), `surveys` (the surveys the dashboard manages, and the public definition the widget loads), `links` (personal links, the hosted
 //! survey page, the mail merge, the digest); `auth` (the role extractors, the origin
 //! check), `query` (the typed read query), `body` (typed JSON bodies), `error` (`ApiError`).
 //!
-//! CORS is granted on ingest only: it is the one route a page of another site calls.
+//! CORS is granted on ingest (to the allowed origins) and on a survey's public definition (to
+//! any origin, outside the origin check): the routes a page of another site calls.
 
 mod auth;
 mod body;
@@ -21,6 +22,7 @@ mod ops;
 mod query;
 mod reports;
 mod responses;
+mod surveys;
 mod team;
 
 use std::net::{IpAddr, SocketAddr};
@@ -144,6 +146,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         .merge(responses::router())
         .merge(reports::router())
         .merge(team::router())
+        .merge(surveys::router())
         .merge(links::router())
         .merge(dashboard::router())
         .layer(middleware::from_fn_with_state(
@@ -152,6 +155,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(ops::router())
+        .merge(surveys::public_router())
         .with_state(state.clone());
     let files = files::router(&settings.static_dirs);
     let trace = TraceLayer::new_for_http()

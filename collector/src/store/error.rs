@@ -40,6 +40,15 @@ pub enum StoreError {
     /// A token with this name exists already.
     #[error("a token named {0} exists already; revoke it first")]
     TokenExists(String),
+    /// A survey with this id exists already.
+    #[error("a survey with the id {0} exists already")]
+    SurveyExists(String),
+    /// No survey with this id.
+    #[error("no survey with this id")]
+    NoSuchSurvey,
+    /// The survey changed since the version the change started from (the current one).
+    #[error("the survey is at version {0} now")]
+    StaleSurvey(i64),
     /// The system gave no randomness for a new token.
     #[error("{0}")]
     Random(String),

@@ -284,6 +284,30 @@ const MIGRATIONS: &[Step] = &[
     )",
     ),
     Step::Both("INSERT INTO leases (name, holder, until_ms) VALUES ('notify', '', 0)"),
+    // The surveys the dashboard manages: the current version, and every version saved.
+    Step::Both(
+        "CREATE TABLE surveys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        definition TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    )",
+    ),
+    Step::Both(
+        "CREATE TABLE survey_versions (
+        id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    )",
+    ),
 ];
 
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for

@@ -8,7 +8,8 @@
 //! (the lists), `reports` (summary, trend, tallies, comments), `accounts` (the per-account
 //! view, from the running totals the schema keeps), `follow_ups`, `totals` (the accounts'
 //! running totals, kept by the writer), `queue` (the webhook queue and its lease), `reach`
-//! (links, people, alerts and digests), `tokens` (the team's tokens, by digest).
+//! (links, people, alerts and digests), `tokens` (the team's tokens, by digest), `surveys` (the
+//! surveys the dashboard manages, every version kept).
 
 mod accounts;
 mod alerts;
@@ -21,6 +22,7 @@ mod reach;
 mod reports;
 mod responses;
 mod sql;
+mod surveys;
 mod tokens;
 mod totals;
 mod write;
@@ -34,6 +36,7 @@ use tokio::sync::mpsc;
 pub use accounts::{AccountKey, Page};
 pub use error::{Result, StoreError};
 pub use reach::{Alert, Person};
+pub use surveys::{Change as SurveyChange, Survey};
 pub use tokens::TokenInfo;
 
 /// Which database is behind the store.
