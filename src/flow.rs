@@ -49,8 +49,16 @@ impl Survey {
                 shown_at: now,
                 answered_at: None,
                 completed_at: None,
+                survey_version: None,
             },
         }
+    }
+
+    /// The same survey, its responses naming the version of the definition it was shown
+    /// from (`survey_url`).
+    pub fn of_version(mut self, version: Option<u32>) -> Survey {
+        self.response.survey_version = version;
+        self
     }
 
     /// What to render.

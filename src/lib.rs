@@ -61,9 +61,9 @@ mod api {
         } else {
             Source::Object
         };
-        let config =
-            config::parse(&dom::from_js(&config), source).map_err(|e| dom::error(e.message()))?;
-        Handle::start(config, hub).map_err(dom::error)
+        let given = dom::from_js(&config);
+        let config = config::parse(&given, source).map_err(|e| dom::error(e.message()))?;
+        Handle::start(config, (given, source), hub).map_err(dom::error)
     }
 
     /// Shows the card now; `force` skips targeting and throttling (previews).

@@ -164,6 +164,10 @@ pub struct Response {
     /// When the follow-up was submitted or skipped.
     #[serde(default)]
     pub completed_at: Option<String>,
+    /// The version of the survey's definition the person saw, when the card came from one
+    /// (`survey_url`): reports can tell an answer to new wording from one to the old.
+    #[serde(default)]
+    pub survey_version: Option<u32>,
 }
 
 /// A field of a response that breaks the schema's rules, named for the API client.
@@ -238,6 +242,9 @@ impl Response {
         }
         if self.context.url.len() > 2048 {
             return fail("context.url", "is longer than 2048 characters");
+        }
+        if self.survey_version == Some(0) {
+            return fail("survey_version", "must be 1 or more");
         }
         for (field, value) in [
             ("shown_at", Some(&self.shown_at)),
@@ -327,6 +334,7 @@ mod tests {
             shown_at: "2026-11-23T10:00:00.000Z".into(),
             answered_at: Some("2026-11-23T10:00:03.000Z".into()),
             completed_at: Some("2026-11-23T10:00:09.000Z".into()),
+            survey_version: None,
         }
     }
 
@@ -366,6 +374,15 @@ mod tests {
         let mut r = promoter();
         r.score = Some(11);
         assert_eq!(r.validate().unwrap_err().field, "score");
+    }
+
+    #[test]
+    fn a_survey_version_is_one_or_more() {
+        let mut r = promoter();
+        r.survey_version = Some(4);
+        assert_eq!(r.validate(), Ok(()));
+        r.survey_version = Some(0);
+        assert_eq!(r.validate().unwrap_err().field, "survey_version");
     }
 
     #[test]

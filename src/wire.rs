@@ -20,8 +20,8 @@ pub(crate) enum Field<'a> {
     Null,
     /// `true` / `false`.
     Bool(bool),
-    /// A small whole number (`schema`, `score`), written without a fraction.
-    Byte(u8),
+    /// A whole number (`schema`, `score`, `survey_version`), written without a fraction.
+    Whole(u32),
     /// Any other number.
     Number(f64),
     /// Text.
@@ -35,7 +35,7 @@ impl Serialize for Field<'_> {
         match self {
             Field::Null => serializer.serialize_none(),
             Field::Bool(b) => serializer.serialize_bool(*b),
-            Field::Byte(n) => serializer.serialize_u8(*n),
+            Field::Whole(n) => serializer.serialize_u32(*n),
             Field::Number(n) => serializer.serialize_f64(*n),
             Field::Text(t) => serializer.serialize_str(t),
             Field::Object(entries) => serializer.collect_map(entries.iter().map(|(k, v)| (k, v))),
@@ -56,10 +56,13 @@ impl Response {
     /// left out.
     pub(crate) fn fields(&self) -> Field<'_> {
         let mut m = vec![
-            ("schema", Field::Byte(self.schema)),
+            ("schema", Field::Whole(self.schema.into())),
             ("id", Field::Text(&self.id)),
             ("survey_id", Field::Text(&self.survey_id)),
-            ("score", self.score.map_or(Field::Null, Field::Byte)),
+            (
+                "score",
+                self.score.map_or(Field::Null, |s| Field::Whole(s.into())),
+            ),
             ("segment", Field::Text(self.segment.as_str())),
         ];
         if let Some(reason) = self.silent_reason {
@@ -83,6 +86,9 @@ impl Response {
         m.push(("shown_at", Field::Text(&self.shown_at)));
         m.push(("answered_at", text(&self.answered_at)));
         m.push(("completed_at", text(&self.completed_at)));
+        if let Some(version) = self.survey_version {
+            m.push(("survey_version", Field::Whole(version)));
+        }
         Field::Object(m)
     }
 }
@@ -166,6 +172,7 @@ mod tests {
             shown_at: "2026-12-02T10:00:00.000Z".to_owned(),
             answered_at: Some("2026-12-02T10:00:05.000Z".to_owned()),
             completed_at: None,
+            survey_version: Some(3),
         };
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
@@ -176,7 +183,7 @@ mod tests {
                 r#""user":{"id":"u1","account_id":"a1","traits":{"plan":"pro","seats":3.0,"beta":false}},"#,
                 r#""context":{"url":"https://example.com/app","locale":"en"},"#,
                 r#""shown_at":"2026-12-02T10:00:00.000Z","answered_at":"2026-12-02T10:00:05.000Z","#,
-                r#""completed_at":null}"#
+                r#""completed_at":null,"survey_version":3}"#
             )
         );
         let silent = Response {
@@ -185,10 +192,12 @@ mod tests {
             silent_reason: Some(SilentReason::Dismissed),
             referral_clicked: None,
             user: User::default(),
+            survey_version: None,
             ..r
         };
         let text = serde_json::to_string(&silent).unwrap();
         assert!(text.contains(r#""score":null,"segment":"silent","silent_reason":"dismissed","#));
         assert!(text.contains(r#""user":{},"#) && !text.contains("referral_clicked"));
+        assert!(!text.contains("survey_version"));
     }
 }

@@ -221,6 +221,8 @@ pub struct Filter {
     pub account_id: Option<String>,
     /// Only responses whose follow-up this teammate owns.
     pub owner: Option<String>,
+    /// Only responses to this version of their survey's definition.
+    pub survey_version: Option<i64>,
 }
 
 impl Filter {
@@ -232,9 +234,10 @@ impl Filter {
         }
     }
 
-    /// Whether a date bound narrows it (the accounts' running totals cover all time).
+    /// Whether a date bound (or a survey version) narrows it: the accounts' running totals
+    /// cover all time and every version.
     pub fn has_dates(&self) -> bool {
-        self.from.is_some() || self.to.is_some()
+        self.from.is_some() || self.to.is_some() || self.survey_version.is_some()
     }
 }
 

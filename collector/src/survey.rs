@@ -50,17 +50,7 @@ impl Status {
     }
 }
 
-/// The keys only the embedding page may set: where answers go, who answers, how the request
-/// is made, and what only a developer's page asks for.
-pub const PAGE_ONLY: [&str; 7] = [
-    "endpoint",
-    "user",
-    "headers",
-    "credentials",
-    "force",
-    "survey_url",
-    "debug",
-];
+pub use nps_widget::config::PAGE_ONLY;
 
 /// Checks a survey id: a slug of 1 to 64 of `a-z`, `0-9`, `_` and `-`.
 pub fn check_id(id: &str) -> Result<(), &'static str> {

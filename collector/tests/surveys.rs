@@ -23,6 +23,7 @@ on_both!(
     bad_surveys_are_refused_by_name,
     two_editors_at_once_do_not_overwrite_each_other,
     the_public_definition_is_cacheable_and_open_to_any_origin,
+    answers_say_which_version_they_saw,
 );
 
 async fn start(db: Db, name: &str) -> SocketAddr {
@@ -377,4 +378,70 @@ async fn the_public_definition_is_cacheable_and_open_to_any_origin(db: Db) {
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
+}
+
+/// A response as the widget sends it, to version `version` of survey `nps`.
+fn answer(n: u32, score: u8, version: Option<u32>) -> Value {
+    let segment = match score {
+        0..=6 => "detractor",
+        7..=8 => "passive",
+        _ => "promoter",
+    };
+    let mut r = json!({
+        "schema": 1, "id": format!("7d1e3c1a-5f7d-4c2e-9a8b-{n:012}"), "survey_id": "nps",
+        "score": score, "segment": segment, "state": "partial",
+        "context": {"url": "https://example.com/", "locale": "en"},
+        "shown_at": "2026-11-20T10:00:00.000Z", "answered_at": "2026-11-20T10:00:04.000Z",
+    });
+    if let Some(v) = version {
+        r["survey_version"] = json!(v);
+    }
+    r
+}
+
+async fn answers_say_which_version_they_saw(db: Db) {
+    let addr = start(db, "answer-versions").await;
+    for (n, score, version) in [
+        (1, 10, Some(1)),
+        (2, 9, Some(1)),
+        (3, 3, Some(2)),
+        (4, 8, None),
+    ] {
+        let r = client()
+            .post(format!("http://{addr}/v1/responses"))
+            .header("content-type", "application/json")
+            .body(answer(n, score, version).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    let answers = |query: &'static str| async move {
+        let (status, _, body) = call(addr, "GET", query, ADMIN, None).await;
+        assert_eq!(status, 200, "{body}");
+        json(&body)["answers"].as_u64().unwrap()
+    };
+    assert_eq!(answers("/v1/summary").await, 4);
+    assert_eq!(answers("/v1/summary?survey_version=1").await, 2);
+    assert_eq!(answers("/v1/summary?survey_version=2").await, 1);
+    let (status, _, body) = call(addr, "GET", "/v1/responses?survey_version=2", ADMIN, None).await;
+    assert_eq!(status, 200);
+    let list = json(&body);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["survey_version"], 2);
+    let (status, _, body) = call(addr, "GET", "/v1/summary?survey_version=0", ADMIN, None).await;
+    assert_eq!(
+        (status, json(&body)["field"].as_str()),
+        (400, Some("survey_version")),
+        "{body}"
+    );
+    // A version of 0 is not one.
+    let r = client()
+        .post(format!("http://{addr}/v1/responses"))
+        .header("content-type", "application/json")
+        .body(answer(5, 9, Some(0)).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
 }

@@ -186,6 +186,9 @@ pub struct Config {
     pub include_query: bool,
     /// Say on the console why the card is or is not shown (`console.info`); default false.
     pub debug: bool,
+    /// Where the survey's definition is served (`GET /v1/surveys/{id}/definition`): its keys
+    /// override the page's, but for [`PAGE_ONLY`].
+    pub survey_url: Option<String>,
     /// A score already chosen (a personal link's email button): the card opens on that
     /// score's follow-up and delivers the partial as a click would.
     pub score: Option<u8>,
@@ -223,12 +226,13 @@ impl Config {
             include_query: false,
             score: None,
             debug: false,
+            survey_url: None,
         }
     }
 }
 
 /// Every top-level key, for "did you mean".
-pub const KEYS: [&str; 32] = [
+pub const KEYS: [&str; 33] = [
     "endpoint",
     "product",
     "survey_id",
@@ -261,7 +265,43 @@ pub const KEYS: [&str; 32] = [
     "include_query",
     "score",
     "debug",
+    "survey_url",
 ];
+
+/// The keys only the embedding page may set, never a survey's definition (`survey_url`):
+/// where answers go, who answers, how the request is made, and what only a developer's page
+/// asks for. The collector refuses them in a definition; the widget ignores them there.
+pub const PAGE_ONLY: [&str; 7] = [
+    "endpoint",
+    "user",
+    "headers",
+    "credentials",
+    "force",
+    "survey_url",
+    "debug",
+];
+
+/// The page's config with a survey's definition over it: the definition's keys replace the
+/// page's, but for [`PAGE_ONLY`], which come from the page; `survey_id` is the survey's `id`.
+pub fn merge(page: &Value, definition: &Value, id: &str) -> Value {
+    let mut entries = match page {
+        Value::Map(entries) => entries.clone(),
+        _ => Vec::new(),
+    };
+    let mut set = |key: &str, value: &Value| match entries.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value.clone(),
+        None => entries.push((key.to_owned(), value.clone())),
+    };
+    if let Value::Map(keys) = definition {
+        for (key, value) in keys {
+            if !PAGE_ONLY.contains(&key.as_str()) && key != "survey_id" {
+                set(key, value);
+            }
+        }
+    }
+    set("survey_id", &Value::Text(id.to_owned()));
+    Value::Map(entries)
+}
 
 pub(crate) const USER_KEYS: [&str; 5] = ["id", "account_id", "email", "hash", "traits"];
 pub(crate) const REFERRAL_KEYS: [&str; 3] = ["url", "text", "segments"];

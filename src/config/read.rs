@@ -133,6 +133,7 @@ fn parse_boxed(value: &Value, source: Source) -> Result<Config, Failed> {
             "debug" => config.debug = r.boolean(key, value)?,
             "score" => config.score = Some(r.whole(key, value, 0, 10)? as u8),
             "referral" => config.referral = Some(r.referral(key, value)?),
+            "survey_url" => config.survey_url = Some(r.url(key, value)?),
             other => return Err(unknown("", other, &KEYS)),
         }
     }

@@ -589,3 +589,34 @@ fn in_app_targeting_errors_name_the_place() {
         assert_eq!(error(&with_endpoint), want, "{json}");
     }
 }
+
+#[test]
+fn a_definition_goes_over_the_page_but_for_the_page_only_keys() {
+    let page = value(
+        r#"{"endpoint": "/v1/responses", "survey_url": "/v1/surveys/nps/definition",
+            "user": {"id": "u1"}, "strings": {"question": "Page's question"}, "debug": true,
+            "survey_id": "page"}"#,
+    );
+    let definition = value(
+        r#"{"strings": {"question": "What one thing would make it a 10?"},
+            "endpoint": "https://elsewhere.example/", "debug": false, "trigger": "manual",
+            "survey_id": "nope", "headers": {"X-Evil": "1"}}"#,
+    );
+    let merged = parse(&merge(&page, &definition, "nps"), Source::Object).unwrap();
+    assert_eq!(merged.endpoint, "/v1/responses", "the page's endpoint");
+    assert!(
+        merged.debug && merged.headers.is_empty(),
+        "page-only keys stay the page's"
+    );
+    assert_eq!(merged.user.id.as_deref(), Some("u1"));
+    assert_eq!(merged.survey_id, "nps", "the survey's id");
+    assert_eq!(merged.trigger, Trigger::Manual);
+    assert_eq!(merged.strings[0].2, "What one thing would make it a 10?");
+    assert_eq!(
+        merged.survey_url.as_deref(),
+        Some("/v1/surveys/nps/definition")
+    );
+    for key in PAGE_ONLY {
+        assert!(KEYS.contains(&key), "{key} is a config key");
+    }
+}

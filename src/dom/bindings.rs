@@ -16,8 +16,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AbortController, CssStyleSheet, CustomEvent, CustomEventInit, Document, Element, Event,
-    EventTarget, Headers, HtmlElement, Node, RequestCredentials, RequestInit, RequestMode,
-    Response, ShadowRoot, ShadowRootInit, ShadowRootMode, Storage, Window,
+    EventTarget, Headers, HtmlElement, Node, RequestCache, RequestCredentials, RequestInit,
+    RequestMode, Response, ShadowRoot, ShadowRootInit, ShadowRootMode, Storage, Window,
 };
 
 use crate::config::Credentials;
@@ -440,6 +440,47 @@ impl Post {
             },
             _ => Posted::Failed,
         }
+    }
+}
+
+/// How the fetch of a survey's definition ended.
+pub(crate) enum Fetched {
+    /// 2xx: the body (revalidated with the browser's cache: a 304 reads as the cached body).
+    Body(String),
+    /// The collector answered with an error (a draft or a deleted survey: 404).
+    Refused,
+    /// No answer: offline, the collector down, CORS, a timeout.
+    Unreachable,
+}
+
+/// Fetches a survey's definition, revalidating what the browser's HTTP cache holds (its
+/// `ETag`): one conditional request per page view, a 304 when nothing changed.
+pub(crate) async fn fetch_definition(url: &str, timeout_ms: u32) -> Fetched {
+    let Some(window) = window() else {
+        return Fetched::Unreachable;
+    };
+    let init = RequestInit::new();
+    init.set_mode(RequestMode::Cors);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_cache(RequestCache::NoCache);
+    let controller = AbortController::new().ok();
+    if let Some(controller) = &controller {
+        init.set_signal(Some(&controller.signal()));
+    }
+    let _timeout = controller.map(|c| after(timeout_ms, move || c.abort()));
+    let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await else {
+        return Fetched::Unreachable;
+    };
+    let response = response.unchecked_into::<Response>();
+    if !response.ok() {
+        return Fetched::Refused;
+    }
+    let Ok(text) = response.text() else {
+        return Fetched::Unreachable;
+    };
+    match JsFuture::from(text).await.ok().and_then(|t| t.as_string()) {
+        Some(body) => Fetched::Body(body),
+        None => Fetched::Unreachable,
     }
 }
 

@@ -19,14 +19,14 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, EventTarget, MouseEvent};
 
 use super::bindings::{
-    address, after, document, emit, fetch_locale, hidden, is_touch, listen, load, log, now_iso,
-    now_ms, page, performance_now, random, random_bytes, scroll_y, scrolled, store, watch_history,
-    window,
+    address, after, document, emit, fetch_definition, fetch_locale, hidden, is_touch, listen, load,
+    log, now_iso, now_ms, page, performance_now, random, random_bytes, scroll_y, scrolled, store,
+    unstore, watch_history, window, Fetched,
 };
 use super::card::{Act, Card, Frame, Leaving};
-use super::convert::to_js;
+use super::convert::{from_js, to_js};
 use super::delivery::{Attempt, Delivery, Problem, Send};
-use crate::config::{Config, Position, Theme, Trigger};
+use crate::config::{self, Config, Position, Source, Theme, Trigger, Value};
 use crate::flow::{Step, Survey};
 use crate::i18n::{choose_locale, is_rtl, ships_as_file, Strings};
 use crate::response::{uuid_v4, Context, User};
@@ -103,7 +103,19 @@ pub(crate) struct Widget {
     said: String,
     /// The event last tracked, for the `shown` line.
     event: String,
+    /// The page's config as given, kept until a survey's definition (`survey_url`) is merged
+    /// over it.
+    given: Option<Given>,
+    /// The version of the survey's definition the config came from.
+    survey_version: Option<u32>,
+    /// The survey is paused (or its definition could not be had): no card.
+    paused: bool,
+    /// Events tracked while the definition was on its way, counted once it is here.
+    early: Vec<String>,
 }
+
+/// A config as the page gave it, and how it was written.
+pub(crate) type Given = (Value, Source);
 
 /// The handle the JS API holds.
 #[derive(Clone)]
@@ -125,33 +137,23 @@ impl Handle {
     /// Starts a widget for a validated config, with the site's listeners in `hub`; flushes
     /// what earlier pages left in the outbox and arms the trigger. Returns its id, or why it
     /// cannot start.
-    pub(crate) fn start(config: Config, hub: Map) -> Result<u32, &'static str> {
+    pub(crate) fn start(config: Config, given: Given, hub: Map) -> Result<u32, &'static str> {
         if window().is_none() || document().is_none() {
             return Err("create() needs a browser page with a document");
         }
         let id = NEXT_ID.with(|n| n.replace(n.get().wrapping_add(1)));
-        let facts = page();
-        let locale = choose_locale(
-            &[
-                config.locale.as_deref().unwrap_or(""),
-                &facts.html_lang,
-                &facts.browser_lang,
-            ],
-            &config.strings,
-        );
-        let strings = Strings::new(&locale, &config.product, &config.strings, None);
-        let fetch = ships_as_file(&locale);
+        let query = page().query;
         let config_debug = config.debug;
         let shared = Rc::new_cyclic(|this| {
             RefCell::new(Widget {
                 id,
                 this: this.clone(),
                 delivery: Delivery::new(&config),
-                config,
-                strings_ready: !fetch,
+                strings_ready: false,
                 pending_show: None,
-                locale,
-                strings,
+                locale: String::new(),
+                strings: Strings::new("en", &config.product, &config.strings, None),
+                config,
                 survey: None,
                 card: None,
                 leaving: None,
@@ -162,10 +164,14 @@ impl Handle {
                 retry_timer: None,
                 memory: Memory::default(),
                 page: Page::default(),
-                preview: targeting::is_preview(&facts.query),
-                debug: config_debug || targeting::is_debug(&facts.query),
+                preview: targeting::is_preview(&query),
+                debug: config_debug || targeting::is_debug(&query),
                 said: String::new(),
                 event: String::new(),
+                given: None,
+                survey_version: None,
+                paused: false,
+                early: Vec::new(),
             })
         });
         LIVE.with(|live| {
@@ -173,33 +179,17 @@ impl Handle {
                 live.push((id, shared.clone()));
             }
         });
-        Handle(shared).run(|w, _| {
-            if fetch {
-                // A locale that is not built in: `locales/<tag>.json` next to the module.
-                let (weak, locale) = (w.weak(), w.locale.clone());
+        Handle(shared).run(|w, emits| match w.config.survey_url.clone() {
+            // The survey the team manages: its definition first, then the rest.
+            Some(url) => {
+                w.given = Some(given);
+                let (weak, timeout) = (w.weak(), w.config.timeout_ms);
                 spawn_local(async move {
-                    let list = fetch_locale(&locale).await;
-                    weak.run(|w, emits| w.strings_loaded(list, emits));
+                    let fetched = fetch_definition(&url, timeout).await;
+                    weak.run(|w, emits| w.definition_loaded(&url, fetched, emits));
                 });
             }
-            w.recall();
-            w.watch();
-            // What earlier pages left goes out right after this call returns, so listeners
-            // added next (the loader replays queued `on` calls) hear about any problem, and
-            // about `ready`; then the trigger is looked at.
-            w.started = Some(w.after(0, |w, emits| {
-                w.started = None;
-                w.flush(false, true, emits);
-                let detail = to_js(&Field::Object(vec![(
-                    "survey_id",
-                    Field::Text(&w.config.survey_id),
-                )]));
-                emits.push(Emit {
-                    name: "ready",
-                    detail,
-                });
-                w.consider();
-            }));
+            None => w.begin(emits),
         });
         Ok(id)
     }
@@ -275,14 +265,7 @@ impl Handle {
     /// Counts an event of the config's `events` (`trigger: "event"`; other triggers ignore it)
     /// in this person's memory, across page loads, and looks at the trigger again.
     pub(crate) fn track(&self, name: String) {
-        self.run(|w, _| {
-            if matches!(w.config.trigger, Trigger::Event(_)) && w.config.events.contains(&name) {
-                w.memory.events = w.memory.events.saturating_add(1);
-                w.event = name;
-                w.remember();
-                w.consider();
-            }
-        });
+        self.run(|w, _| w.track(name));
     }
 
     /// Reports a problem the way every other problem is reported.
@@ -292,6 +275,21 @@ impl Handle {
 }
 
 impl Widget {
+    /// Counts an event of the config's `events` (`trigger: "event"`); one tracked while the
+    /// survey's definition is on its way is counted when it is here.
+    fn track(&mut self, name: String) {
+        if self.given.is_some() {
+            self.early.push(name);
+        } else if matches!(self.config.trigger, Trigger::Event(_))
+            && self.config.events.contains(&name)
+        {
+            self.memory.events = self.memory.events.saturating_add(1);
+            self.event = name;
+            self.remember();
+            self.consider();
+        }
+    }
+
     /// Sends what a [`Handle::run`] emitted, after releasing the borrow (kept out of `run`,
     /// which is copied for each caller).
     #[inline(never)]
@@ -304,6 +302,115 @@ impl Widget {
         drop(w);
         for Emit { name, detail } in emits {
             emit(&hub, host.as_ref(), name, &detail);
+        }
+    }
+
+    /// Picks the locale and its strings (fetching a locale that ships as a file), remembers
+    /// this page view, listens, and right after this call returns flushes what earlier pages
+    /// left, says `ready` and looks at the trigger.
+    fn begin(&mut self, emits: &mut Emits) {
+        let facts = page();
+        self.locale = choose_locale(
+            &[
+                self.config.locale.as_deref().unwrap_or(""),
+                &facts.html_lang,
+                &facts.browser_lang,
+            ],
+            &self.config.strings,
+        );
+        self.strings = Strings::new(
+            &self.locale,
+            &self.config.product,
+            &self.config.strings,
+            None,
+        );
+        if ships_as_file(&self.locale) {
+            // A locale that is not built in: `locales/<tag>.json` next to the module.
+            let (weak, locale) = (self.weak(), self.locale.clone());
+            spawn_local(async move {
+                let list = fetch_locale(&locale).await;
+                weak.run(|w, emits| w.strings_loaded(list, emits));
+            });
+        } else {
+            self.strings_ready = true;
+            if let Some(force) = self.pending_show.take() {
+                self.show(force, emits);
+            }
+        }
+        self.recall();
+        self.watch();
+        // What earlier pages left goes out right after this call returns, so listeners added
+        // next (the loader replays queued `on` calls) hear about any problem, and about
+        // `ready`; then the trigger is looked at.
+        self.started = Some(self.after(0, |w, emits| {
+            w.started = None;
+            w.flush(false, true, emits);
+            let detail = to_js(&Field::Object(vec![(
+                "survey_id",
+                Field::Text(&w.config.survey_id),
+            )]));
+            emits.push(Emit {
+                name: "ready",
+                detail,
+            });
+            w.consider();
+        }));
+    }
+
+    /// The survey's definition came (or not): merged over the page's config, then the widget
+    /// begins. Kept in localStorage, it stands in when the collector cannot be reached; a
+    /// paused survey shows nothing; without any, no card and one `error` naming the URL.
+    fn definition_loaded(&mut self, url: &str, fetched: Fetched, emits: &mut Emits) {
+        let mut key = String::from("nps-widget:survey:");
+        key.push_str(url);
+        let body = match fetched {
+            Fetched::Body(body) => {
+                store(&key, &body);
+                Some(body)
+            }
+            Fetched::Refused => {
+                unstore(&key);
+                None
+            }
+            Fetched::Unreachable => load(&key),
+        };
+        let read = body
+            .and_then(|b| js_sys::JSON::parse(&b).ok())
+            .map(|v| from_js(&v))
+            .and_then(|v| definition_of(&v));
+        let given = self.given.take();
+        let merged = match (read, given) {
+            (Some((id, version, paused, definition)), Some((page, source))) => {
+                match config::parse(&config::merge(&page, &definition, &id), source) {
+                    Ok(config) => {
+                        self.survey_version = Some(version);
+                        self.paused = paused;
+                        Some(config)
+                    }
+                    Err(e) => {
+                        error(emits, e.message(), None);
+                        None
+                    }
+                }
+            }
+            _ => {
+                let mut m = String::from("could not load the survey definition from \"");
+                m.push_str(url);
+                m.push('"');
+                error(emits, &m, None);
+                None
+            }
+        };
+        match merged {
+            Some(config) => {
+                self.delivery = Delivery::new(&config);
+                self.config = config;
+            }
+            None => self.paused = true,
+        }
+        self.begin(emits);
+        for name in core::mem::take(&mut self.early) {
+            self.track(name);
         }
     }
 
@@ -454,7 +561,16 @@ impl Widget {
     /// Whether targeting and throttling allow a card now, the trigger too with `trigger` (a
     /// preview or `force` config skips them all); with debug on, says which rule did not.
     fn allowed(&mut self, trigger: bool) -> bool {
-        if self.config.force || self.preview {
+        if self.preview {
+            return true;
+        }
+        if self.paused {
+            if self.debug {
+                self.say(String::from("nps-widget: not shown: the survey is paused"));
+            }
+            return false;
+        }
+        if self.config.force {
             return true;
         }
         let (address, path_at) = address();
@@ -538,7 +654,7 @@ impl Widget {
             self.pending_show = Some(force || self.pending_show.unwrap_or(false));
             return;
         }
-        if self.card.is_some() || !(force || self.allowed(false)) {
+        if self.card.is_some() || !(force && !self.paused || self.allowed(false)) {
             return;
         }
         let survey = Survey::new(
@@ -547,7 +663,8 @@ impl Widget {
             self.config.user.clone(),
             page_context(self.config.include_query, &self.locale),
             now_iso(),
-        );
+        )
+        .of_version(self.survey_version);
         if !self.mount(emits) {
             return;
         }
@@ -792,4 +909,25 @@ fn page_context(include_query: bool, locale: &str) -> Context {
         locale: locale.into(),
         referrer: Some(facts.referrer).filter(|r| !r.is_empty()),
     }
+}
+
+/// A survey's public definition read: `{ id, version, status, definition }` as the collector
+/// serves it; its id, version, whether it is paused, and its config keys.
+fn definition_of(value: &Value) -> Option<(String, u32, bool, Value)> {
+    let Value::Map(entries) = value else {
+        return None;
+    };
+    let get = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let (Some(Value::Text(id)), Some(Value::Number(version)), Some(Value::Text(status))) =
+        (get("id"), get("version"), get("status"))
+    else {
+        return None;
+    };
+    let definition = get("definition").filter(|d| matches!(d, Value::Map(_)))?;
+    Some((
+        id.clone(),
+        *version as u32,
+        status == "paused",
+        definition.clone(),
+    ))
 }

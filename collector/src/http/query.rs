@@ -21,6 +21,9 @@ pub(super) const MAX_PAGE: i64 = 1000;
 pub(super) struct ReadQuery {
     /// Only this survey.
     pub(super) survey_id: Option<String>,
+    /// Only answers to this version of the survey's definition.
+    #[serde(deserialize_with = "version")]
+    pub(super) survey_version: Option<i64>,
     /// Only this segment (for `/v1/accounts`, the account's own).
     #[serde(deserialize_with = "choice")]
     pub(super) segment: Option<Segment>,
@@ -90,6 +93,15 @@ fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     }
 }
 
+fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match text(d)? {
+        None => Ok(None),
+        Some(t) => t.parse().ok().filter(|n| *n >= 1).map(Some).ok_or_else(|| {
+            serde::de::Error::custom("survey_version must be a whole number from 1")
+        }),
+    }
+}
+
 fn offset<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match text(d)? {
         None => Ok(None),
@@ -152,6 +164,7 @@ impl Read {
             status: q.status,
             account_id: q.account_id.clone().filter(|s| !s.is_empty()),
             owner: q.owner.clone().filter(|s| !s.is_empty()),
+            survey_version: q.survey_version,
         })
     }
 

@@ -308,6 +308,8 @@ const MIGRATIONS: &[Step] = &[
         PRIMARY KEY (id, version)
     )",
     ),
+    // Which version of its survey's definition each answer saw.
+    Step::Both("ALTER TABLE responses ADD COLUMN survey_version BIGINT"),
 ];
 
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for

@@ -121,6 +121,9 @@ impl Sql {
         if let Some(segment) = filter.segment {
             self.and().push("segment = ").push_bind(segment.as_str());
         }
+        if let Some(version) = filter.survey_version {
+            self.and().push("survey_version = ").push_bind_int(version);
+        }
         if let Some(account) = &filter.account_id {
             self.and().push("account_id = ").push_bind(account.as_str());
         }

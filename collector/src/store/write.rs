@@ -25,7 +25,8 @@ use crate::model::Upsert;
 /// The upsert of responses, before its `VALUES` rows.
 const UPSERT_INTO: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason,
         comment, contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
-        locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day)
+        locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day,
+        survey_version)
      VALUES ";
 
 /// After its rows: a stored response is replaced only by a state at least as far along, of the
@@ -39,7 +40,7 @@ const UPSERT_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET
         account_id = excluded.account_id, email = excluded.email, url = excluded.url,
         locale = excluded.locale, answered_at = excluded.answered_at,
         completed_at = excluded.completed_at, body = excluded.body,
-        updated_at = excluded.updated_at
+        updated_at = excluded.updated_at, survey_version = excluded.survey_version
      WHERE excluded.rank >= responses.rank AND excluded.survey_id = responses.survey_id";
 
 /// Most responses committed in one transaction.
@@ -323,6 +324,8 @@ async fn write_batch(
                 .push_bind(now.as_str())
                 .push(", ")
                 .push_bind(r.shown_at.get(..10).unwrap_or(&r.shown_at))
+                .push(", ")
+                .push_bind_int_opt(r.survey_version.map(i64::from))
                 .push(")");
         }
         sql.push(UPSERT_CONFLICT);
