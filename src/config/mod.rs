@@ -283,23 +283,25 @@ pub const PAGE_ONLY: [&str; 7] = [
 
 /// The page's config with a survey's definition over it: the definition's keys replace the
 /// page's, but for [`PAGE_ONLY`], which come from the page; `survey_id` is the survey's `id`.
-pub fn merge(page: &Value, definition: &Value, id: &str) -> Value {
+pub fn merge(page: Value, definition: Value, id: &str) -> Value {
+    fn set(entries: &mut Vec<(String, Value)>, key: String, value: Value) {
+        match entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => entries.push((key, value)),
+        }
+    }
     let mut entries = match page {
-        Value::Map(entries) => entries.clone(),
+        Value::Map(entries) => entries,
         _ => Vec::new(),
-    };
-    let mut set = |key: &str, value: &Value| match entries.iter_mut().find(|(k, _)| k == key) {
-        Some(entry) => entry.1 = value.clone(),
-        None => entries.push((key.to_owned(), value.clone())),
     };
     if let Value::Map(keys) = definition {
         for (key, value) in keys {
             if !PAGE_ONLY.contains(&key.as_str()) && key != "survey_id" {
-                set(key, value);
+                set(&mut entries, key, value);
             }
         }
     }
-    set("survey_id", &Value::Text(id.to_owned()));
+    set(&mut entries, "survey_id".to_owned(), Value::Text(id.to_owned()));
     Value::Map(entries)
 }
 

@@ -602,7 +602,7 @@ fn a_definition_goes_over_the_page_but_for_the_page_only_keys() {
             "endpoint": "https://elsewhere.example/", "debug": false, "trigger": "manual",
             "survey_id": "nope", "headers": {"X-Evil": "1"}}"#,
     );
-    let merged = parse(&merge(&page, &definition, "nps"), Source::Object).unwrap();
+    let merged = parse(&merge(page, definition, "nps"), Source::Object).unwrap();
     assert_eq!(merged.endpoint, "/v1/responses", "the page's endpoint");
     assert!(
         merged.debug && merged.headers.is_empty(),

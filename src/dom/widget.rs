@@ -377,11 +377,11 @@ impl Widget {
         let read = body
             .and_then(|b| js_sys::JSON::parse(&b).ok())
             .map(|v| from_js(&v))
-            .and_then(|v| definition_of(&v));
+            .and_then(definition_of);
         let given = self.given.take();
         let merged = match (read, given) {
             (Some((id, version, paused, definition)), Some((page, source))) => {
-                match config::parse(&config::merge(&page, &definition, &id), source) {
+                match config::parse(&config::merge(page, definition, &id), source) {
                     Ok(config) => {
                         self.survey_version = Some(version);
                         self.paused = paused;
@@ -913,21 +913,19 @@ fn page_context(include_query: bool, locale: &str) -> Context {
 
 /// A survey's public definition read: `{ id, version, status, definition }` as the collector
 /// serves it; its id, version, whether it is paused, and its config keys.
-fn definition_of(value: &Value) -> Option<(String, u32, bool, Value)> {
+fn definition_of(value: Value) -> Option<(String, u32, bool, Value)> {
     let Value::Map(entries) = value else {
         return None;
     };
-    let get = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    let (Some(Value::Text(id)), Some(Value::Number(version)), Some(Value::Text(status))) =
-        (get("id"), get("version"), get("status"))
-    else {
-        return None;
-    };
-    let definition = get("definition").filter(|d| matches!(d, Value::Map(_)))?;
-    Some((
-        id.clone(),
-        *version as u32,
-        status == "paused",
-        definition.clone(),
-    ))
+    let (mut id, mut version, mut paused, mut definition) = (None, None, false, None);
+    for (key, value) in entries {
+        match (key.as_str(), value) {
+            ("id", Value::Text(t)) => id = Some(t),
+            ("version", Value::Number(n)) => version = Some(n as u32),
+            ("status", Value::Text(t)) => paused = t == "paused",
+            ("definition", d @ Value::Map(_)) => definition = Some(d),
+            _ => {}
+        }
+    }
+    Some((id?, version?, paused, definition?))
 }

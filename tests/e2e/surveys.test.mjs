@@ -1,0 +1,128 @@
+// Surveys the team manages on the collector, in headless Chromium: a site's page embeds one by
+// data-survey-url (another origin than the collector's), shows the definition's text, picks up
+// an edit on the next visit without a deploy, shows nothing while the survey is paused, keeps
+// asking from its last copy while the collector is down, and every answer says which version
+// of the survey it saw.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCollector, launch, eventually, sendFile, serve, dataAttributes, person as openPerson } from './harness.mjs';
+
+let host, collector, browser;
+
+function hostPage(attrs) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head>
+<body><main><h1>Shop</h1></main><script src="/nps-widget.js" ${dataAttributes(attrs)} async></script></body></html>`;
+}
+
+before(async () => {
+  host = await serve(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/page') {
+      return res.writeHead(200, { 'Content-Type': 'text/html' }).end(hostPage(JSON.parse(url.searchParams.get('attrs'))));
+    }
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    await sendFile(res, url.pathname);
+  });
+  collector = await startCollector(['--allow-origin', host.base]);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  host?.server.close();
+});
+
+async function api(c, method, path, body) {
+  const r = await fetch(`${c.url}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${c.token}` },
+    body: body && JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/// A survey made and activated on collector `c`, with this definition.
+async function survey(c, id, definition) {
+  await api(c, 'POST', '/v1/surveys', { id, name: id, definition });
+  return api(c, 'PUT', `/v1/surveys/${id}`, { status: 'active' });
+}
+
+async function visit(page, c, id, user) {
+  const attrs = {
+    endpoint: `${c.url}/v1/responses`,
+    'survey-url': `${c.url}/v1/surveys/${id}/definition`,
+    'user-id': user,
+  };
+  await page.goto(`${host.base}/page?attrs=${encodeURIComponent(JSON.stringify(attrs))}`);
+}
+
+test('a page embedding data-survey-url shows the definition\'s text, and an edit on the next visit', async () => {
+  await survey(collector, 'shop', { strings: { question: 'Would you recommend Acme Shop to a friend?' }, position: 'bottom-left' });
+  const page = await openPerson(browser);
+  await visit(page, collector, 'shop', 'u_shop');
+  await page.getByText('Would you recommend Acme Shop to a friend?').waitFor();
+  assert.equal(await page.locator('nps-widget').getAttribute('data-position'), 'bottom-left');
+  // The team edits the question; the page, unchanged, asks the new one on the next visit.
+  await api(collector, 'PUT', '/v1/surveys/shop', { definition: { strings: { question: 'How likely are you to recommend our shop?' } } });
+  const other = await openPerson(browser);
+  await visit(other, collector, 'shop', 'u_shop_2');
+  await other.getByText('How likely are you to recommend our shop?').waitFor();
+  // The answer says which survey and which version it saw.
+  await other.locator('[data-score="9"]').click();
+  const stored = await eventually(async () => (await collector.responses()).find((r) => r.user?.id === 'u_shop_2'));
+  assert.equal(stored.survey_id, 'shop');
+  assert.equal(stored.survey_version, 3, 'made (1), activated (2), edited (3)');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  await page.context().close();
+  await other.context().close();
+});
+
+test('a paused survey shows nothing, and shows again when resumed', async () => {
+  await survey(collector, 'paused', { strings: { question: 'Paused question?' } });
+  await api(collector, 'PUT', '/v1/surveys/paused', { status: 'paused' });
+  const page = await openPerson(browser);
+  await visit(page, collector, 'paused', 'u_paused');
+  await eventually(() => page.evaluate(() => window.NpsWidget?.instance !== undefined));
+  await page.waitForTimeout(800);
+  assert.equal(await page.locator('nps-widget').count(), 0);
+  assert.deepEqual(page.errors, [], 'silently');
+  await api(collector, 'PUT', '/v1/surveys/paused', { status: 'active' });
+  await visit(page, collector, 'paused', 'u_paused');
+  await page.getByText('Paused question?').waitFor();
+  await page.context().close();
+});
+
+test('with the collector stopped, a visit that had loaded the definition before still shows it', async () => {
+  const own = await startCollector(['--allow-origin', host.base]);
+  await survey(own, 'offline', { strings: { question: 'Asked from the last copy?' } });
+  const page = await openPerson(browser);
+  await visit(page, own, 'offline', 'u_offline');
+  await page.getByText('Asked from the last copy?').waitFor();
+  await page.locator('[data-act=close]').click();
+  await eventually(async () => (await own.responses()).length === 1);
+  const url = own.url;
+  await own.stop();
+  // A new person in the same browser (the close above keeps the first one quiet).
+  await visit(page, { url }, 'offline', 'u_offline_2');
+  await page.getByText('Asked from the last copy?').waitFor();
+  // No copy at all: no card, and one error naming the URL.
+  const fresh = await openPerson(browser);
+  await visit(fresh, { url }, 'offline', 'u_offline_3');
+  const message = `nps-widget: could not load the survey definition from "${url}/v1/surveys/offline/definition"`;
+  await eventually(() => fresh.errors.includes(message));
+  assert.equal(await fresh.locator('nps-widget').count(), 0);
+  await page.context().close();
+  await fresh.context().close();
+});
+
+test('a draft is not served: no card, one error', async () => {
+  await api(collector, 'POST', '/v1/surveys', { id: 'draft', name: 'draft', definition: {} });
+  const page = await openPerson(browser);
+  await visit(page, collector, 'draft', 'u_draft');
+  await eventually(() => page.errors.some((e) => e.includes('could not load the survey definition')));
+  assert.equal(await page.locator('nps-widget').count(), 0);
+  await page.context().close();
+});
