@@ -102,6 +102,8 @@ export interface NpsConfig {
   include_query?: boolean;
   /** A score already chosen, 0–10 (a personal link's email button): the card opens on its follow-up and delivers the partial. */
   score?: number;
+  /** Where the survey the team manages is served (`/v1/surveys/<id>/definition`): its keys override these but for endpoint, user, headers, credentials, force, survey_url and debug. */
+  survey_url?: string;
   /** Say on the console (`console.info`) which rule held the card back, or what showed it (also `?nps_debug=1`); the script-tag loader then loads even when it could keep quiet. Default false. */
   debug?: boolean;
 }
@@ -150,6 +152,8 @@ export interface NpsResponse {
   shown_at: string;
   answered_at: string | null;
   completed_at: string | null;
+  /** The version of the survey's definition the card was shown from (`survey_url`). */
+  survey_version?: number;
 }
 
 /** Event names and what their listeners receive. */

@@ -301,7 +301,11 @@ pub fn merge(page: Value, definition: Value, id: &str) -> Value {
             }
         }
     }
-    set(&mut entries, "survey_id".to_owned(), Value::Text(id.to_owned()));
+    set(
+        &mut entries,
+        "survey_id".to_owned(),
+        Value::Text(id.to_owned()),
+    );
     Value::Map(entries)
 }
 

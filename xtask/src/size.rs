@@ -7,13 +7,15 @@ use crate::dist::{plain_dist, Built};
 /// The size budget for everything a page with WebAssembly downloads for the widget: the
 /// measured total, rounded up to the next 256 B, so that any growth fails. It was 47,360 B (the
 /// widget on its own stack, 47,285 B) until the in-app targeting rules of issue 22 (pages,
-/// events, audience, the waits, debug's lines), which measured 51,738 B after every design cut
-/// found (docs/PERFORMANCE.md, "In-app targeting": what each rule costs, what paid, what did not).
-pub(crate) const BUDGET_GZIP: u64 = 51_968;
+/// events, audience, the waits, debug's lines: 51,738 B after every design cut found), then
+/// the surveys managed in the dashboard of issue 23 (`survey_url`: 54,075 B); what each costs,
+/// what paid and what did not: docs/PERFORMANCE.md.
+pub(crate) const BUDGET_GZIP: u64 = 54_272;
 
 /// The budget of the plain stable build (no build-std), which `dist` ships where the size step
-/// fails: its measured total (55,905 B with the targeting rules), rounded up the same way.
-pub(crate) const PLAIN_BUDGET_GZIP: u64 = 56_064;
+/// fails: its measured total (58,238 B with the targeting rules and `survey_url`), rounded up
+/// the same way.
+pub(crate) const PLAIN_BUDGET_GZIP: u64 = 58_368;
 
 pub(crate) fn gzip_len(bytes: &[u8]) -> u64 {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
