@@ -76,6 +76,19 @@ pub fn trend_svg(summary: &Summary) -> String {
             path.join(" ")
         ));
     }
+    // The periods where the survey's text changed: a dashed line before the period's point.
+    for (i, p) in summary.trend.iter().enumerate() {
+        if let Some(version) = p.new_wording {
+            let lx = x(i) - step / 2.0;
+            out.push_str(&format!(
+                "<line class=\"wording\" x1=\"{lx:.1}\" x2=\"{lx:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" \
+                 stroke=\"#b45309\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"><title>new wording \
+                 from {}: version {version}</title></line>",
+                H - BOTTOM,
+                p.period
+            ));
+        }
+    }
     let label_every = n.div_ceil(8);
     for (i, p) in summary.trend.iter().enumerate() {
         if let Some(v) = p.figures.nps {
@@ -137,5 +150,39 @@ mod tests {
         assert!(svg.contains("<polygon"), "the margin-of-error band");
         assert!(svg.contains(">2026-12</text>"));
         assert!(svg.ends_with("</svg>"));
+        assert!(
+            !svg.contains("wording"),
+            "one survey's versions only mark its own trend"
+        );
+    }
+
+    #[test]
+    fn the_periods_where_the_wording_changed_are_marked() {
+        use crate::report::mark_wording;
+        use serde_json::json;
+        let periods = vec![
+            counts("2026-10", 5, 1, 1, 0),
+            counts("2026-11", 1, 1, 5, 0),
+            counts("2026-12", 1, 1, 5, 0),
+        ];
+        let mut summary = summarize(periods, Interval::Month);
+        let text = |q: &str| json!({"strings": {"question": q}});
+        mark_wording(
+            &mut summary,
+            vec![
+                (3, "2026-11-05T10:00:00.000Z".into(), text("New?")),
+                (1, "2026-09-01T10:00:00.000Z".into(), text("Old?")),
+                // Activated: the same text, no mark.
+                (2, "2026-10-02T10:00:00.000Z".into(), text("Old?")),
+                // Paused in December: the same text again.
+                (4, "2026-12-09T10:00:00.000Z".into(), text("New?")),
+            ],
+            Interval::Month,
+        );
+        let marks: Vec<Option<i64>> = summary.trend.iter().map(|p| p.new_wording).collect();
+        assert_eq!(marks, [None, Some(3), None]);
+        let svg = trend_svg(&summary);
+        assert_eq!(svg.matches("class=\"wording\"").count(), 1);
+        assert!(svg.contains("new wording from 2026-11: version 3"));
     }
 }

@@ -55,6 +55,11 @@ pub struct Period {
     pub figures: Figures,
     /// Fewer than 30 answers: the score moves a lot by chance.
     pub small_sample: bool,
+    /// The survey's text changed in this period: the version whose wording began here (the
+    /// trend of one survey, `?survey_id=`), so a jump that coincides with new wording shows
+    /// as such.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_wording: Option<i64>,
 }
 
 /// `GET /v1/summary`.
@@ -69,6 +74,29 @@ pub struct Summary {
     pub interval: &'static str,
     /// Oldest period first.
     pub trend: Vec<Period>,
+}
+
+/// Marks the periods of `summary` in which a version with new wording (a definition unlike the
+/// one before it; a change of name or status alone is not one) was saved: `versions` as
+/// (version, changed_at, definition), in any order.
+pub fn mark_wording(
+    summary: &mut Summary,
+    mut versions: Vec<(i64, String, serde_json::Value)>,
+    interval: Interval,
+) {
+    versions.sort_by_key(|v| v.0);
+    for pair in versions.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        if before.2 == after.2 {
+            continue;
+        }
+        let Some(period) = crate::clock::period_of(&after.1, interval) else {
+            continue;
+        };
+        if let Some(p) = summary.trend.iter_mut().find(|p| p.period == period) {
+            p.new_wording = Some(after.0);
+        }
+    }
 }
 
 /// The summary of the periods the database counted: the totals are their sum.
@@ -90,6 +118,7 @@ pub fn summarize(periods: Vec<PeriodCounts>, interval: Interval) -> Summary {
             .map(|p| Period {
                 period: p.period,
                 small_sample: p.tally.answers() < stats::SMALL_SAMPLE,
+                new_wording: None,
                 figures: p.tally.into(),
             })
             .collect(),

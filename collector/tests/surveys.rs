@@ -444,4 +444,45 @@ async fn answers_say_which_version_they_saw(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
+
+    // The trend of the survey marks the week its wording changed.
+    call(
+        addr,
+        "POST",
+        "/v1/surveys",
+        ADMIN,
+        Some(json!({"id": "nps", "name": "NPS"})),
+    )
+    .await;
+    put(
+        addr,
+        "nps",
+        None,
+        json!({"definition": {"strings": {"question": "New?"}}}),
+    )
+    .await;
+    let mut now = answer(6, 9, Some(2));
+    now["shown_at"] = json!(nps_collector::clock::now_rfc3339());
+    now["answered_at"] = json!(nps_collector::clock::now_rfc3339());
+    let r = client()
+        .post(format!("http://{addr}/v1/responses"))
+        .header("content-type", "application/json")
+        .body(now.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let (_, _, body) = call(addr, "GET", "/v1/summary?survey_id=nps", ADMIN, None).await;
+    let trend = json(&body)["trend"].as_array().unwrap().clone();
+    assert_eq!(trend.last().unwrap()["new_wording"], 2, "{body}");
+    assert!(trend[..trend.len() - 1]
+        .iter()
+        .all(|p| p.get("new_wording").is_none()));
+    let (_, _, svg) = call(addr, "GET", "/v1/trend.svg?survey_id=nps", ADMIN, None).await;
+    assert_eq!(svg.matches("class=\"wording\"").count(), 1, "{svg}");
+    let (_, _, svg) = call(addr, "GET", "/v1/trend.svg", ADMIN, None).await;
+    assert!(
+        !svg.contains("wording"),
+        "all surveys: no one survey's wording"
+    );
 }

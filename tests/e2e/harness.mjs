@@ -44,6 +44,22 @@ export function assertSchemaV1(body) {
 /// The admin token the tests' collectors start with, unless a test gives `--token` itself.
 export const E2E_TOKEN = 'e2e-admin-token-0123456789';
 
+/// Makes and activates the demo page's survey (www/demo-survey.json) on `collector`, as
+/// `cargo xtask demo` does.
+export async function seedDemoSurvey(collector) {
+  const survey = JSON.parse(readFileSync(join(root, 'www/demo-survey.json'), 'utf8'));
+  const call = async (method, path, body) => {
+    const r = await fetch(`${collector.url}${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${collector.token}` },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  };
+  await call('POST', '/v1/surveys', survey);
+  await call('PUT', `/v1/surveys/${survey.id}`, { status: 'active' });
+}
+
 export async function startCollector(extraArgs = []) {
   const bin = process.env.NPS_COLLECTOR || join(root, 'target/release/nps-collector');
   const dir = mkdtempSync(join(tmpdir(), 'nps-e2e-'));

@@ -2,11 +2,12 @@
 // with SQLite, headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch, openPage, eventually, assertSchemaV1, screenshot } from './harness.mjs';
+import { startCollector, seedDemoSurvey, launch, openPage, eventually, assertSchemaV1, screenshot } from './harness.mjs';
 
 let collector, browser;
 before(async () => {
   collector = await startCollector();
+  await seedDemoSurvey(collector);
   browser = await launch();
 });
 after(async () => {

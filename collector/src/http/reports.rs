@@ -40,7 +40,16 @@ async fn summary_of(state: &Shared, read: &Read) -> Result<report::Summary, ApiE
     let f = read.filter(1)?;
     let interval = read.query.interval.unwrap_or(Interval::Week);
     let periods = state.store.period_counts(&f, interval).await?;
-    Ok(report::summarize(periods, interval))
+    let mut summary = report::summarize(periods, interval);
+    if let Some(id) = &f.survey_id {
+        let versions = state.store.survey_versions(id).await?;
+        let versions = versions
+            .into_iter()
+            .map(|v| (v.version, v.changed_at, v.definition))
+            .collect();
+        report::mark_wording(&mut summary, versions, interval);
+    }
+    Ok(summary)
 }
 
 async fn summary(
