@@ -9,7 +9,7 @@ export default [
   },
   js.configs.recommended,
   {
-    files: ['collector/src/dashboard/dashboard.js'],
+    files: ['collector/src/dashboard/dashboard.js', 'collector/src/dashboard/surveys.js'],
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
   {

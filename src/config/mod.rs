@@ -328,7 +328,8 @@ macro_rules! choices {
     ($(#[$doc:meta])* $table:ident, $names:ident, $expected:ident: $ty:ty = [$($key:literal => $value:expr),+ $(,)?]) => {
         $(#[$doc])*
         pub(crate) const $table: &[(&str, $ty)] = &[$(($key, $value)),+];
-        pub(crate) const $names: &[&str] = &[$($key),+];
+        /// The names alone, in the table's order.
+        pub const $names: &[&str] = &[$($key),+];
         pub(crate) const $expected: &str = one_of!($($key),+);
     };
 }

@@ -5,7 +5,7 @@
 // of the survey it saw.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launch, eventually, sendFile, serve, dataAttributes, person as openPerson } from './harness.mjs';
+import { startCollector, launch, eventually, sendFile, serve, dataAttributes, person as openPerson, axe, screenshot } from './harness.mjs';
 
 let host, collector, browser;
 
@@ -124,5 +124,72 @@ test('a draft is not served: no card, one error', async () => {
   await visit(page, collector, 'draft', 'u_draft');
   await eventually(() => page.errors.some((e) => e.includes('could not load the survey definition')));
   assert.equal(await page.locator('nps-widget').count(), 0);
+  await page.context().close();
+});
+
+test('the team edits a survey in the dashboard: the preview redraws as a field changes, errors sit by their field, save, activate, history and revert', async () => {
+  const page = await openPerson(browser);
+  await page.setViewportSize({ width: 1200, height: 1000 });
+  await page.goto(`${collector.url}/dashboard#token=${collector.token}`);
+  await page.locator('#surveys-view').waitFor();
+  // A new survey from the form opens in the editor, the preview beside it.
+  await page.locator('#new-survey [name=id]').fill('quarterly');
+  await page.locator('#new-survey [name=name]').fill('Quarterly NPS');
+  await page.getByRole('button', { name: 'Make a survey' }).click();
+  await page.locator('#editor-h', { hasText: 'Survey quarterly' }).waitFor();
+  const preview = page.locator('#survey-preview nps-widget');
+  await preview.getByText('How likely are you to recommend us to a friend or colleague?').waitFor();
+  // Each field's placeholder is the built-in text it replaces.
+  const question = page.locator('[name="text:question"]');
+  assert.equal(await question.getAttribute('placeholder'), 'How likely are you to recommend {product} to a friend or colleague?');
+  // Typing redraws the preview: the real widget.
+  await question.fill('Would you recommend Acme to a colleague?');
+  await preview.getByText('Would you recommend Acme to a colleague?').waitFor();
+  await page.locator('[name=sample_rate]').fill('2');
+  const error = page.locator('[data-for=sample_rate]');
+  await error.getByText('"sample_rate" must be a number from 0 to 1, got 2').waitFor();
+  await page.locator('[name=sample_rate]').fill('0.5');
+  await eventually(async () => (await error.textContent()) === '');
+  // Per language: the French text, with the built-in French as its placeholder.
+  await page.locator('#survey-locale').selectOption('fr');
+  const frQuestion = page.locator('[name="text:question"]');
+  assert.match(await frQuestion.getAttribute('placeholder'), /recommandiez/);
+  await frQuestion.fill('Recommanderiez-vous Acme ?');
+  await preview.getByText('Recommanderiez-vous Acme ?').waitFor();
+  await page.locator('#survey-locale').selectOption('');
+  assert.equal(await question.inputValue(), 'Would you recommend Acme to a colleague?', 'every language keeps its own text');
+  assert.deepEqual(await axe(page), [], 'axe on the editor');
+  await screenshot(page, 'survey-editor.png');
+
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#survey-state', { hasText: 'draft, version 2' }).waitFor();
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.locator('#survey-state', { hasText: 'active, version 3' }).waitFor();
+  const saved = await api(collector, 'GET', '/v1/surveys/quarterly');
+  assert.deepEqual(saved.definition, {
+    strings: { question: 'Would you recommend Acme to a colleague?', fr: { question: 'Recommanderiez-vous Acme ?' } },
+    sample_rate: 0.5,
+  });
+  // The history says what changed; a revert saves the old definition as a new version.
+  const rows = page.locator('#survey-versions tbody tr');
+  await eventually(async () => (await rows.count()) === 3);
+  assert.deepEqual(await rows.nth(1).locator('td').nth(4).textContent(), 'sample_rate, strings');
+  assert.deepEqual(await rows.nth(0).locator('td').nth(4).textContent(), 'status → active');
+  await page.getByRole('button', { name: 'Revert to version 1' }).click();
+  await page.locator('#survey-state', { hasText: 'active, version 4' }).waitFor();
+  assert.deepEqual((await api(collector, 'GET', '/v1/surveys/quarterly')).definition, {});
+  await preview.getByText('How likely are you to recommend us to a friend or colleague?').waitFor();
+  // A bad definition from the collector: its sentence beside the field.
+  await page.locator('[name=events]').fill('report_exported');
+  await page.locator('[name=trigger]').selectOption('event');
+  await page.locator('[name=audience]').fill('[{"trait": "plan", "equals": "pro"}]');
+  await page.locator('[data-for=audience]').getByText('audience[0]: unknown operator "equals", did you mean "is"?').waitFor();
+  // Two editors at once: the one who saved second is told, nothing is overwritten.
+  await api(collector, 'PUT', '/v1/surveys/quarterly', { name: 'Renamed elsewhere' });
+  await page.locator('[name=audience]').fill('');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#survey-error', { hasText: 'the survey changed since: it is at version 5 now' }).waitFor();
+  assert.equal((await api(collector, 'GET', '/v1/surveys/quarterly')).name, 'Renamed elsewhere');
+  assert.deepEqual(await axe(page), [], 'axe with the errors shown');
   await page.context().close();
 });

@@ -239,6 +239,8 @@ async function load() {
   try {
     await loadChoices();
     await loadTeam();
+    // The surveys' view and editor (dashboard-surveys.js).
+    await window.loadSurveys?.();
     const queue = queueFilter();
     const [summary, accounts, silentAccounts, trend] = await Promise.all([
       api('/v1/summary').then((r) => r.json()),

@@ -1,4 +1,4 @@
-//! The dashboard's three files, compiled in. The page asks for the token itself and calls the
+//! The dashboard's files (the page, its styles, its script and the surveys' editor), compiled in. The page asks for the token itself and calls the
 //! read API with it; its CSP allows only its own script and styles.
 
 use axum::http::header;
@@ -18,6 +18,7 @@ pub(super) fn router() -> Router<Shared> {
     Router::new()
         .route("/dashboard", get(page))
         .route("/dashboard.js", get(script))
+        .route("/dashboard-surveys.js", get(surveys_script))
         .route("/dashboard.css", get(styles))
 }
 
@@ -37,6 +38,13 @@ async fn styles() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../dashboard/dashboard.css"),
+    )
+}
+
+async fn surveys_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../dashboard/surveys.js"),
     )
 }
 

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use nps_widget::segment::Segment;
+use nps_widget::{config, i18n};
 use serde_json::json;
 
 use super::auth::AsViewer;
@@ -192,5 +193,33 @@ async fn choices(_: AsViewer) -> Json<serde_json::Value> {
         "status_filters": StatusFilter::names(),
         "intervals": Interval::names(),
         "formats": Format::names(),
+        "survey_statuses": crate::survey::Status::names(),
+        "triggers": config::TRIGGER_NAMES,
+        "positions": config::POSITION_NAMES,
+        "themes": config::THEME_NAMES,
+        "operators": config::OPERATOR_NAMES,
+        "texts": built_in_texts(),
     }))
+}
+
+/// Every text the card shows, per built-in locale (`{"en": {"question": …}}`): the placeholders
+/// of the survey editor, which shows what a field left empty will say.
+fn built_in_texts() -> serde_json::Value {
+    let mut all = serde_json::Map::new();
+    for locale in i18n::LOCALES {
+        let Some(table) = i18n::table(locale) else {
+            continue;
+        };
+        let texts: serde_json::Map<String, serde_json::Value> = i18n::Text::KEYS
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                // The per-segment placeholders fall back to the one placeholder.
+                let text = table.get(i).or(table.get(7)).copied().unwrap_or_default();
+                ((*key).to_owned(), json!(text))
+            })
+            .collect();
+        all.insert(locale.to_owned(), serde_json::Value::Object(texts));
+    }
+    serde_json::Value::Object(all)
 }
