@@ -159,6 +159,8 @@ test('the team edits a survey in the dashboard: the preview redraws as a field c
   await page.locator('#survey-locale').selectOption('');
   assert.equal(await question.inputValue(), 'Would you recommend Acme to a colleague?', 'every language keeps its own text');
   assert.deepEqual(await axe(page), [], 'axe on the editor');
+  await page.locator('#survey-editor').evaluate((e) => e.scrollIntoView());
+  await preview.evaluate((host) => Promise.all(host.shadowRoot.getAnimations().map((a) => a.finished)));
   await screenshot(page, 'survey-editor.png');
 
   await page.getByRole('button', { name: 'Save' }).click();

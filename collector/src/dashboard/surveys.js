@@ -16,7 +16,7 @@
   let redraw = 0;
   const form = $('survey-form');
   // The keys of the card's texts, in the order the card shows them.
-  const textKeys = () => Object.keys(choices.texts.en);
+  const textKeys = () => choices.text_keys;
 
   async function call(method, path, body, headers = {}) {
     const r = await fetch(path, {

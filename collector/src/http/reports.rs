@@ -198,6 +198,7 @@ async fn choices(_: AsViewer) -> Json<serde_json::Value> {
         "positions": config::POSITION_NAMES,
         "themes": config::THEME_NAMES,
         "operators": config::OPERATOR_NAMES,
+        "text_keys": i18n::Text::KEYS,
         "texts": built_in_texts(),
     }))
 }
