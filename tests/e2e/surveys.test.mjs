@@ -49,13 +49,13 @@ async function survey(c, id, definition) {
   return api(c, 'PUT', `/v1/surveys/${id}`, { status: 'active' });
 }
 
-async function visit(page, c, id, user) {
+async function visit(page, c, id, user, query = '') {
   const attrs = {
     endpoint: `${c.url}/v1/responses`,
     'survey-url': `${c.url}/v1/surveys/${id}/definition`,
     'user-id': user,
   };
-  await page.goto(`${host.base}/page?attrs=${encodeURIComponent(JSON.stringify(attrs))}`);
+  await page.goto(`${host.base}/page?attrs=${encodeURIComponent(JSON.stringify(attrs))}${query}`);
 }
 
 test('a page embedding data-survey-url shows the definition\'s text, and an edit on the next visit', async () => {
@@ -172,6 +172,12 @@ test('the team edits a survey in the dashboard: the preview redraws as a field c
     strings: { question: 'Would you recommend Acme to a colleague?', fr: { question: 'Recommanderiez-vous Acme ?' } },
     sample_rate: 0.5,
   });
+  // A site's page that embeds it asks what was just saved in the dashboard (previewed: the
+  // survey now samples half of the people).
+  const visitor = await openPerson(browser);
+  await visit(visitor, collector, 'quarterly', 'u_quarterly', '&nps_preview=1');
+  await visitor.getByText('Would you recommend Acme to a colleague?').waitFor();
+  await visitor.context().close();
   // The history says what changed; a revert saves the old definition as a new version.
   const rows = page.locator('#survey-versions tbody tr');
   await eventually(async () => (await rows.count()) === 3);

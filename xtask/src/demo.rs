@@ -83,7 +83,7 @@ fn seed_survey(base: &str, token: &str) -> Result {
                 return Err(format!("PUT /v1/surveys/{id}: {}", active.status()));
             }
             println!(
-                "demo: the survey \"{id}\" is made and active; change what it asks with\n      curl -X PUT {base}/v1/surveys/{id} -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n        -d '{{\"definition\": {{\"product\": \"Acme Analytics\", \"strings\": {{\"passive_prompt\": \"What one thing would make it a 10?\"}}}}}}'\n      and reload the page"
+                "demo: the survey \"{id}\" is made and active; change what it asks in the dashboard's Surveys\n      view and reload the demo page, or with\n      curl -X PUT {base}/v1/surveys/{id} -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n        -d '{{\"definition\": {{\"product\": \"Acme Analytics\", \"strings\": {{\"passive_prompt\": \"What one thing would make it a 10?\"}}}}}}'\n      and reload the page"
             );
             Ok(())
         }
