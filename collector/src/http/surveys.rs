@@ -28,7 +28,10 @@ pub(super) fn router() -> Router<Shared> {
         .route("/v1/surveys/{id}", get(one).put(change))
         .route("/v1/surveys/{id}/versions", get(versions))
         // Where the editor's preview posts what is clicked in it: answered and forgotten.
-        .route("/v1/preview", axum::routing::post(|| async { StatusCode::NO_CONTENT }))
+        .route(
+            "/v1/preview",
+            axum::routing::post(|| async { StatusCode::NO_CONTENT }),
+        )
 }
 
 /// The public definition: outside the origin check (every site that embeds the survey asks
