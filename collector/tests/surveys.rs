@@ -41,6 +41,12 @@ fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// `POST /v1/surveys` as the admin: the status and the answer.
+async fn create(addr: SocketAddr, survey: Value) -> (u16, Value) {
+    let (status, _, body) = call(addr, "POST", "/v1/surveys", ADMIN, Some(survey)).await;
+    (status, json(&body))
+}
+
 async fn put(addr: SocketAddr, id: &str, if_match: Option<&str>, body: Value) -> (u16, Value) {
     let mut request = client()
         .put(format!("http://{addr}/v1/surveys/{id}"))
@@ -58,14 +64,8 @@ async fn put(addr: SocketAddr, id: &str, if_match: Option<&str>, body: Value) ->
 async fn surveys_are_made_edited_and_versioned(db: Db) {
     let addr = start(db, "versions").await;
     let definition = json!({"strings": {"passive_prompt": "What one thing would make it a 10?"}});
-    let (status, headers, body) = call(
-        addr,
-        "POST",
-        "/v1/surveys",
-        ADMIN,
-        Some(json!({"id": "in-app", "name": "In-app NPS", "definition": definition})),
-    )
-    .await;
+    let made = json!({"id": "in-app", "name": "In-app NPS", "definition": definition});
+    let (status, headers, body) = call(addr, "POST", "/v1/surveys", ADMIN, Some(made)).await;
     assert_eq!(status, 201, "{body}");
     let made = json(&body);
     assert_eq!(
@@ -80,18 +80,11 @@ async fn surveys_are_made_edited_and_versioned(db: Db) {
     assert_eq!(headers["etag"], "\"1\"");
 
     // The id is taken.
-    let (status, _, body) = call(
-        addr,
-        "POST",
-        "/v1/surveys",
-        ADMIN,
-        Some(json!({"id": "in-app", "name": "Again"})),
-    )
-    .await;
+    let (status, taken) = create(addr, json!({"id": "in-app", "name": "Again"})).await;
     assert_eq!(
-        (status, json(&body)["field"].as_str()),
+        (status, taken["field"].as_str()),
         (409, Some("id")),
-        "{body}"
+        "{taken}"
     );
 
     // Each change is one more version; what a change leaves out stays.
@@ -253,14 +246,7 @@ async fn bad_surveys_are_refused_by_name(db: Db) {
 
 async fn two_editors_at_once_do_not_overwrite_each_other(db: Db) {
     let addr = start(db, "stale").await;
-    let (status, _, _) = call(
-        addr,
-        "POST",
-        "/v1/surveys",
-        ADMIN,
-        Some(json!({"id": "nps", "name": "NPS"})),
-    )
-    .await;
+    let (status, _) = create(addr, json!({"id": "nps", "name": "NPS"})).await;
     assert_eq!(status, 201);
     // Both loaded version 1; the first to save wins, the second is told.
     let (status, first) = put(
@@ -314,12 +300,9 @@ async fn the_public_definition_is_cacheable_and_open_to_any_origin(db: Db) {
     let addr = start(db, "public").await;
     let definition =
         json!({"strings": {"question": "Would you recommend Acme?"}, "trigger": "load"});
-    call(
+    create(
         addr,
-        "POST",
-        "/v1/surveys",
-        ADMIN,
-        Some(json!({"id": "site", "name": "Site", "definition": definition})),
+        json!({"id": "site", "name": "Site", "definition": definition}),
     )
     .await;
     let get = |tag: Option<&'static str>| async move {
@@ -446,14 +429,7 @@ async fn answers_say_which_version_they_saw(db: Db) {
     assert_eq!(r.status().as_u16(), 400);
 
     // The trend of the survey marks the week its wording changed.
-    call(
-        addr,
-        "POST",
-        "/v1/surveys",
-        ADMIN,
-        Some(json!({"id": "nps", "name": "NPS"})),
-    )
-    .await;
+    create(addr, json!({"id": "nps", "name": "NPS"})).await;
     put(
         addr,
         "nps",
