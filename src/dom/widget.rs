@@ -253,7 +253,8 @@ impl Handle {
         self.run(|w, _| {
             let same_person = w.config.user.id == user.id;
             w.config.user = user.clone();
-            if !same_person {
+            // (While a survey's definition is on its way, `begin` recalls, under its id.)
+            if !same_person && w.given.is_none() {
                 w.recall();
             }
             if let Some(s) = w.survey.as_mut() {
@@ -309,6 +310,10 @@ impl Widget {
     /// this page view, listens, and right after this call returns flushes what earlier pages
     /// left, says `ready` and looks at the trigger.
     fn begin(&mut self, emits: &mut Emits) {
+        // Memory first: a show() the page asked for while the definition was on its way is
+        // judged by what this person did.
+        self.recall();
+        self.watch();
         let facts = page();
         self.locale = choose_locale(
             &[
@@ -337,8 +342,6 @@ impl Widget {
                 self.show(force, emits);
             }
         }
-        self.recall();
-        self.watch();
         // What earlier pages left goes out right after this call returns, so listeners added
         // next (the loader replays queued `on` calls) hear about any problem, and about
         // `ready`; then the trigger is looked at.
@@ -402,7 +405,9 @@ impl Widget {
             }
         };
         match merged {
-            Some(config) => {
+            Some(mut config) => {
+                // Who answers is the page's (user is page-only), as identify() may have set it.
+                config.user = core::mem::take(&mut self.config.user);
                 self.delivery = Delivery::new(&config);
                 self.config = config;
             }

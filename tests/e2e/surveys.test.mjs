@@ -9,16 +9,16 @@ import { startCollector, launch, eventually, sendFile, serve, dataAttributes, pe
 
 let host, collector, browser;
 
-function hostPage(attrs) {
+function hostPage(attrs, pre = '') {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head>
-<body><main><h1>Shop</h1></main><script src="/nps-widget.js" ${dataAttributes(attrs)} async></script></body></html>`;
+<body><main><h1>Shop</h1></main><script>${pre}</script><script src="/nps-widget.js" ${dataAttributes(attrs)} async></script></body></html>`;
 }
 
 before(async () => {
   host = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/page') {
-      return res.writeHead(200, { 'Content-Type': 'text/html' }).end(hostPage(JSON.parse(url.searchParams.get('attrs'))));
+      return res.writeHead(200, { 'Content-Type': 'text/html' }).end(hostPage(JSON.parse(url.searchParams.get('attrs')), url.searchParams.get('pre') || ''));
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
     await sendFile(res, url.pathname);
@@ -78,6 +78,18 @@ test('a page embedding data-survey-url shows the definition\'s text, and an edit
   assert.deepEqual(other.errors, []);
   await page.context().close();
   await other.context().close();
+});
+
+test('who answers, set by identify() while the definition is on its way, is who the answer names', async () => {
+  await survey(collector, 'early', { strings: { question: 'Asked after identify?' } });
+  const page = await openPerson(browser);
+  const pre = "window.NpsWidget = { q: [['identify', [{ id: 'u_identified', account_id: 'acct_9' }]]] };";
+  await visit(page, collector, 'early', 'u_page', `&pre=${encodeURIComponent(pre)}`);
+  await page.getByText('Asked after identify?').waitFor();
+  await page.locator('[data-score="10"]').click();
+  const stored = await eventually(async () => (await collector.responses()).find((r) => r.survey_id === 'early'));
+  assert.deepEqual(stored.user, { id: 'u_identified', account_id: 'acct_9' });
+  await page.context().close();
 });
 
 test('a paused survey shows nothing, and shows again when resumed', async () => {
