@@ -31,7 +31,10 @@ export function quietUntil(config) {
     return 0;
   }
   try {
-    const survey = own(config, 'survey_id') ?? 'default';
+    // A survey the team manages (`survey_url`, the collector's /v1/surveys/<id>/definition):
+    // the widget remembers it under that id.
+    const managed = /\/surveys\/([a-z0-9_-]+)\/definition/.exec(own(config, 'survey_url'))?.[1];
+    const survey = managed ?? own(config, 'survey_id') ?? 'default';
     const user = own(own(config, 'user'), 'id') ?? '-';
     const memory = localStorage.getItem('nps-widget:memory:' + survey + ':' + user);
     const until = +/;q=(\d+)/.exec(memory)?.[1] || 0;

@@ -92,6 +92,23 @@ test('who answers, set by identify() while the definition is on its way, is who 
   await page.context().close();
 });
 
+test('after an answer, the next page view of a managed survey requests only the loader', async () => {
+  await survey(collector, 'quiet-managed', { strings: { question: 'Asked once?' } });
+  const page = await openPerson(browser);
+  await visit(page, collector, 'quiet-managed', 'u_quiet_managed');
+  await page.getByText('Asked once?').waitFor();
+  await page.locator('[data-score="9"]').click();
+  await page.locator('[data-act=skip]').click();
+  await eventually(async () => (await collector.responses()).some((r) => r.survey_id === 'quiet-managed' && r.state === 'complete'));
+  await eventually(() => page.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('nps-widget:outbox:'))));
+  page.requests.length = 0;
+  await visit(page, collector, 'quiet-managed', 'u_quiet_managed');
+  await page.waitForTimeout(800);
+  const paths = page.requests.map((r) => r.replace(/\?.*$/, '')).filter((p) => p !== '/favicon.ico');
+  assert.deepEqual(paths, ['/page', '/nps-widget.js'], 'no module, no wasm, no definition');
+  await page.context().close();
+});
+
 test('a paused survey shows nothing, and shows again when resumed', async () => {
   await survey(collector, 'paused', { strings: { question: 'Paused question?' } });
   await api(collector, 'PUT', '/v1/surveys/paused', { status: 'paused' });
