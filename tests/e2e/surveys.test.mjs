@@ -132,6 +132,12 @@ test('with the collector stopped, a visit that had loaded the definition before 
   await page.getByText('Asked from the last copy?').waitFor();
   await page.locator('[data-act=close]').click();
   await eventually(async () => (await own.responses()).length === 1);
+  // The next view asks again (revalidated by the browser with the ETag it has) and shows it.
+  const asked = [];
+  page.on('request', (r) => { if (r.url().endsWith('/v1/surveys/offline/definition')) asked.push(r.method()); });
+  await visit(page, own, 'offline', 'u_offline_1');
+  await page.getByText('Asked from the last copy?').waitFor();
+  assert.deepEqual(asked, ['GET'], 'one request per view');
   const url = own.url;
   await own.stop();
   // A new person in the same browser (the close above keeps the first one quiet).
