@@ -58,17 +58,7 @@ async fn start(db: Db, name: &str, settings: Settings) -> SocketAddr {
 
 /// The member token of a collector: made through the admin API.
 async fn member(addr: SocketAddr) -> String {
-    let (status, _, body) = call(
-        addr,
-        "POST",
-        "/v1/tokens",
-        ADMIN,
-        Some(json!({"name": "mia", "role": "member"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
-    v["token"].as_str().unwrap().to_owned()
+    pg::http::make_token(addr, ADMIN, "mia", "member").await
 }
 
 fn stamp(at: OffsetDateTime) -> String {
@@ -179,21 +169,8 @@ async fn links_are_signed_and_refused_when_changed_or_expired(db: Db) {
     }
     let (status, _) = new_link(addr, "", json!({"user": {"id": "u"}})).await;
     assert_eq!(status, 401);
-    let (_, _, made) = call(
-        addr,
-        "POST",
-        "/v1/tokens",
-        ADMIN,
-        Some(json!({"name": "vic", "role": "viewer"})),
-    )
-    .await;
-    let viewer: Value = serde_json::from_str(&made).unwrap();
-    let (status, e) = new_link(
-        addr,
-        viewer["token"].as_str().unwrap(),
-        json!({"user": {"id": "u"}}),
-    )
-    .await;
+    let viewer = pg::http::make_token(addr, ADMIN, "vic", "viewer").await;
+    let (status, e) = new_link(addr, &viewer, json!({"user": {"id": "u"}})).await;
     assert_eq!(status, 403, "a viewer may not make links: {e}");
 
     // The page: served with its CSP, never framed, never cached.

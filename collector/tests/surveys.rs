@@ -210,15 +210,7 @@ async fn bad_surveys_are_refused_by_name(db: Db) {
     let (status, _) = post(good.clone(), "a-token-nobody-made").await;
     assert_eq!(status, 401);
     // A viewer reads and does not change.
-    let (_, _, body) = call(
-        addr,
-        "POST",
-        "/v1/tokens",
-        ADMIN,
-        Some(json!({"name": "vic", "role": "viewer"})),
-    )
-    .await;
-    let viewer = json(&body)["token"].as_str().unwrap().to_owned();
+    let viewer = pg::http::make_token(addr, ADMIN, "vic", "viewer").await;
     let (status, _, _) = call(addr, "POST", "/v1/surveys", &viewer, Some(good.clone())).await;
     assert_eq!(status, 403);
     let (status, _, _) = call(addr, "GET", "/v1/surveys", &viewer, None).await;

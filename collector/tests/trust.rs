@@ -94,20 +94,9 @@ async fn json_of(addr: SocketAddr, path: &str, token: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
-/// Makes a token through the API; the token.
+/// Makes a token through the API, as the admin; the token.
 async fn make_token(addr: SocketAddr, name: &str, role: &str) -> String {
-    let (status, _, body) = call(
-        addr,
-        "POST",
-        "/v1/tokens",
-        ADMIN,
-        Some(json!({"name": name, "role": role})),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let made: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(made["role"], role);
-    made["token"].as_str().unwrap().to_owned()
+    pg::http::make_token(addr, ADMIN, name, role).await
 }
 
 async fn identity_is_checked_and_never_kept(db: Db) {

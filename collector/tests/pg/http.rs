@@ -85,3 +85,20 @@ pub async fn serve(settings: Settings) -> SocketAddr {
     });
     addr
 }
+
+/// Makes a token for `name` with `role` through the API, as the admin holding `admin`; the
+/// token.
+pub async fn make_token(addr: SocketAddr, admin: &str, name: &str, role: &str) -> String {
+    let (status, _, body) = call(
+        addr,
+        "POST",
+        "/v1/tokens",
+        admin,
+        Some(serde_json::json!({"name": name, "role": role})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let made: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(made["role"], role);
+    made["token"].as_str().unwrap().to_owned()
+}
