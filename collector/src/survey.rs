@@ -33,20 +33,10 @@ impl Choice for Status {
 impl Status {
     /// The name stored and shown.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Active => "active",
-            Status::Paused => "paused",
-        }
-    }
-
-    /// The stored name read back (a name written by this code; anything else reads as a
-    /// draft, which is never served).
-    pub fn parse(text: &str) -> Status {
-        Self::ALL
+        Status::ALL
             .iter()
-            .find(|(name, _)| *name == text)
-            .map_or(Status::Draft, |(_, s)| *s)
+            .find(|(_, s)| *s == self)
+            .map_or("draft", |(n, _)| n)
     }
 }
 

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::{Result, Store, StoreError};
 use crate::clock;
+use crate::model::Choice;
 use crate::survey::Status;
 
 /// One version of a survey.
@@ -46,7 +47,8 @@ fn survey(row: &sqlx::any::AnyRow) -> Result<Survey> {
     Ok(Survey {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
-        status: Status::parse(&row.try_get::<String, _>(2)?),
+        // A name this code wrote; anything else reads as a draft, which is never served.
+        status: Status::parse(&row.try_get::<String, _>(2)?).unwrap_or(Status::Draft),
         version: row.try_get(3)?,
         definition: serde_json::from_str(&definition).unwrap_or(serde_json::Value::Null),
         changed_by: row.try_get(5)?,
