@@ -112,6 +112,8 @@ pub(crate) struct Widget {
     paused: bool,
     /// Events tracked while the definition was on its way, counted once it is here.
     early: Vec<String>,
+    /// When another survey of this site last asked this person (read by `recall`).
+    other_asked_ms: Option<f64>,
 }
 
 /// A config as the page gave it, and how it was written.
@@ -172,6 +174,7 @@ impl Handle {
                 survey_version: None,
                 paused: false,
                 early: Vec::new(),
+                other_asked_ms: None,
             })
         });
         LIVE.with(|live| {
@@ -462,17 +465,15 @@ impl Widget {
         key
     }
 
-    /// When another survey of this site last asked this person.
-    fn other_asked(&self) -> Option<f64> {
-        targeting::other_asked(&load(&self.asked_key())?, &self.config.survey_id)
-    }
-
     /// Loads what we remember (for the current user), counts this page view, decides sampling
     /// once, and stores it back.
     fn recall(&mut self) {
         self.memory = Memory::decode(&load(&self.memory_key()).unwrap_or_default());
         self.memory.page_views = self.memory.page_views.saturating_add(1);
         self.memory.first_seen_ms.get_or_insert_with(now_ms);
+        // Read once a view: within a page, one card at most is shown anyway.
+        self.other_asked_ms = load(&self.asked_key())
+            .and_then(|record| targeting::other_asked(&record, &self.config.survey_id));
         targeting::sample(&mut self.memory, &Rules::of(&self.config), random());
         self.remember();
     }
@@ -485,7 +486,7 @@ impl Widget {
             &self.memory,
             &Rules::of(&self.config),
             now_ms(),
-            self.other_asked(),
+            self.other_asked_ms,
         );
         store(&self.memory_key(), &self.memory.encode());
     }
@@ -586,7 +587,7 @@ impl Widget {
             &Facts {
                 now_ms: now_ms(),
                 shown_on_page: SHOWN_ON_PAGE.with(Cell::get),
-                other_asked_ms: self.other_asked(),
+                other_asked_ms: self.other_asked_ms,
                 path,
                 address: &address,
                 page: self.page,
@@ -690,6 +691,7 @@ impl Widget {
                 &self.asked_key(),
                 &targeting::asked_record(now_ms(), &self.config.survey_id),
             );
+            self.other_asked_ms = None;
             self.memory.events = 0;
             self.remember();
         }
