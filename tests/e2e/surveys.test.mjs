@@ -193,9 +193,17 @@ test('the team edits a survey in the dashboard: the preview redraws as a field c
   await preview.getByText('Recommanderiez-vous Acme ?').waitFor();
   await page.locator('#survey-locale').selectOption('');
   assert.equal(await question.inputValue(), 'Would you recommend Acme to a colleague?', 'every language keeps its own text');
+  // (The preview is redrawn 150 ms after the last change and its card fades in: axe and the
+  // screenshot read it once the redraw is done and drawn.)
+  const drawn = async () => {
+    await page.waitForTimeout(400);
+    await page.evaluate(() => Promise.all([...document.querySelectorAll('#survey-preview nps-widget')]
+      .map((host) => Promise.all(host.shadowRoot.getAnimations().map((a) => a.finished)))));
+  };
+  await drawn();
   assert.deepEqual(await axe(page), [], 'axe on the editor');
   await page.locator('#survey-editor').evaluate((e) => e.scrollIntoView());
-  await preview.evaluate((host) => Promise.all(host.shadowRoot.getAnimations().map((a) => a.finished)));
+  await drawn();
   await screenshot(page, 'survey-editor.png');
 
   await page.getByRole('button', { name: 'Save' }).click();
@@ -233,6 +241,7 @@ test('the team edits a survey in the dashboard: the preview redraws as a field c
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#survey-error', { hasText: 'the survey changed since: it is at version 5 now' }).waitFor();
   assert.equal((await api(collector, 'GET', '/v1/surveys/quarterly')).name, 'Renamed elsewhere');
+  await drawn();
   assert.deepEqual(await axe(page), [], 'axe with the errors shown');
   await page.context().close();
 });
