@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::ApiError;
 use crate::clock;
-use crate::model::{choice, Bound, Filter, Format, Interval, StatusFilter};
+use crate::model::{
+    choice, AccountSort, Bound, Filter, Format, Interval, Opportunity, StatusFilter,
+};
 
 /// Most list entries one page holds.
 pub(super) const MAX_PAGE: i64 = 1000;
@@ -54,6 +56,17 @@ pub(super) struct ReadQuery {
     pub(super) account_id: Option<String>,
     /// `/v1/responses`: only the follow-ups this teammate owns ("Only mine").
     pub(super) owner: Option<String>,
+    /// `/v1/accounts`: only accounts on this plan.
+    pub(super) plan: Option<String>,
+    /// `/v1/accounts`: only accounts renewing before this day.
+    #[serde(deserialize_with = "day")]
+    pub(super) renewal_before: Option<String>,
+    /// `/v1/accounts`: `nps` (the default), `arr` or `renewal_on`.
+    #[serde(deserialize_with = "choice")]
+    pub(super) sort: Option<AccountSort>,
+    /// `/v1/accounts`: `upsell`.
+    #[serde(deserialize_with = "choice")]
+    pub(super) opportunity: Option<Opportunity>,
     /// `/v1/compare`: the two periods.
     #[serde(deserialize_with = "bound")]
     pub(super) a_from: Option<Bound>,
@@ -78,6 +91,17 @@ fn bound<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bound>, D::Error> {
         Some(t) => clock::parse_bound(&t).map(Some).ok_or_else(|| {
             serde::de::Error::custom("must be a date (YYYY-MM-DD) or an RFC 3339 time")
         }),
+    }
+}
+
+/// A whole day, `YYYY-MM-DD`, as stored.
+fn day<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match text(d)? {
+        None => Ok(None),
+        Some(t) => match clock::parse_bound(&t) {
+            Some(Bound::Day(date)) => Ok(Some(clock::day(date))),
+            _ => Err(serde::de::Error::custom("must be a date (YYYY-MM-DD)")),
+        },
     }
 }
 
