@@ -389,6 +389,89 @@ pub struct AccountPerson {
     pub reference: bool,
 }
 
+/// A referral followed from the ask to the deal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Referral {
+    /// Its number.
+    pub id: i64,
+    /// The response of the person who referred.
+    pub response_id: String,
+    /// That response's survey.
+    pub survey_id: String,
+    /// Their account.
+    pub account_id: Option<String>,
+    /// `promoter` or `passive`.
+    pub referrer_segment: String,
+    /// Their user id.
+    pub referrer_user_id: Option<String>,
+    /// Their email.
+    pub referrer_email: Option<String>,
+    /// Who was referred.
+    pub name: String,
+    /// Their company.
+    pub company: Option<String>,
+    /// Their email.
+    pub email: Option<String>,
+    /// Anything else.
+    pub note: Option<String>,
+    /// Where it stands.
+    pub status: ReferralStatus,
+    /// The won deal's value, in the collector's currency.
+    pub value: Option<f64>,
+    /// The deal in the CRM.
+    pub crm_url: Option<String>,
+    /// When it was recorded, and by whom.
+    pub created_at: String,
+    /// The teammate who recorded it.
+    pub created_by: String,
+    /// When it last changed.
+    pub updated_at: String,
+    /// The teammate who changed it last.
+    pub updated_by: String,
+}
+
+/// One segment's referral funnel, counted by the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FunnelCounts {
+    /// Follow-ups that reached `referral_asked` (or `referred`).
+    pub asked: u64,
+    /// Responses whose referral link was clicked.
+    pub clicked: u64,
+    /// Referrals recorded.
+    pub referrals: u64,
+    /// Those that became an opportunity (or went further).
+    pub opportunities: u64,
+    /// Those won.
+    pub won: u64,
+    /// Their value, in cents.
+    pub won_value_cents: i64,
+    /// The people of the segment in the period.
+    pub people: u64,
+}
+
+/// A note on the trend: a day or a range, for everything or one survey or account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Annotation {
+    /// Its number.
+    pub id: i64,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The last day of a range.
+    pub end_date: Option<String>,
+    /// What happened.
+    pub text: String,
+    /// Only this survey's trend (`null`: every survey).
+    pub survey_id: Option<String>,
+    /// Only this account (`null`: every account).
+    pub account_id: Option<String>,
+    /// The teammate who wrote it.
+    pub author: String,
+    /// When.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
 /// How the accounts list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccountSort {

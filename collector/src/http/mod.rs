@@ -13,6 +13,7 @@
 //! any origin, outside the origin check): the routes a page of another site calls.
 
 mod accounts;
+mod annotations;
 mod auth;
 mod body;
 mod dashboard;
@@ -22,6 +23,7 @@ mod ingest;
 mod links;
 mod ops;
 mod query;
+mod referrals;
 mod reports;
 mod responses;
 mod surveys;
@@ -150,6 +152,8 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         .merge(responses::router())
         .merge(reports::router())
         .merge(accounts::router())
+        .merge(referrals::router())
+        .merge(annotations::router())
         .merge(team::router())
         .merge(surveys::router())
         .merge(links::router())

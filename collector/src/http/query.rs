@@ -85,7 +85,7 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d)
 }
 
-fn bound<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bound>, D::Error> {
+pub(super) fn bound<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bound>, D::Error> {
     match text(d)? {
         None => Ok(None),
         Some(t) => clock::parse_bound(&t).map(Some).ok_or_else(|| {
@@ -105,7 +105,7 @@ fn day<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     }
 }
 
-fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match text(d)? {
         None => Ok(None),
         Some(t) => t
@@ -199,7 +199,14 @@ impl Read {
 
     /// A `Link: <…>; rel="next"` header for the same query with `name` set to `value`.
     pub(super) fn next_link(&self, path: &str, name: &str, value: &str) -> Option<HeaderValue> {
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(self.raw.as_bytes())
+        next_link(&self.raw, path, name, value)
+    }
+}
+
+/// A `Link: <…>; rel="next"` header for query `raw` with `name` set to `value`.
+pub(super) fn next_link(raw: &str, path: &str, name: &str, value: &str) -> Option<HeaderValue> {
+    {
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
             .into_owned()
             .filter(|(k, _)| k != name)
             .collect();

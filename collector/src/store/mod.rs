@@ -15,6 +15,7 @@
 
 mod accounts;
 mod alerts;
+mod annotations;
 mod error;
 mod flush;
 mod follow_ups;
@@ -23,6 +24,7 @@ mod people;
 mod queue;
 mod reach;
 mod records;
+mod referrals;
 mod reports;
 mod responses;
 mod revenue;
@@ -39,9 +41,11 @@ use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::mpsc;
 
 pub use accounts::{AccountKey, Page};
+pub use annotations::{AnnotationChange, AnnotationFilter};
 pub use error::{Result, StoreError};
 pub use reach::{Alert, Person};
 pub use records::{Imported, RecordChange};
+pub use referrals::NewReferral;
 pub use surveys::{Change as SurveyChange, Survey};
 pub use tokens::TokenInfo;
 
