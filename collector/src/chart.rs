@@ -2,11 +2,35 @@
 //! library and its CSP stays strict. Only our own numbers and period names go in, never
 //! respondent text.
 
+use crate::model::{Annotation, Interval};
 use crate::report::Summary;
 
-/// The trend as an SVG line chart: NPS from −100 to 100 per period, with the number of
-/// answers under each point. Only our own numbers and period names go in, never respondent text.
+/// Text of the team's own (an annotation) made safe inside SVG markup.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The trend with no annotations.
 pub fn trend_svg(summary: &Summary) -> String {
+    trend_svg_with(summary, &[])
+}
+
+/// The trend as an SVG line chart: NPS from −100 to 100 per period, with the number of
+/// answers under each point, and the team's annotations (a mark with its text for a day, a
+/// band for a range) on the periods they fall in. Only our own numbers, period names and the
+/// team's annotations (escaped) go in, never respondent text.
+pub fn trend_svg_with(summary: &Summary, annotations: &[Annotation]) -> String {
     const W: f64 = 640.0;
     const H: f64 = 240.0;
     const LEFT: f64 = 44.0;
@@ -87,6 +111,66 @@ pub fn trend_svg(summary: &Summary) -> String {
                 H - BOTTOM,
                 p.period
             ));
+        }
+    }
+    // The team's notes: the period each falls in (or the next one with answers).
+    let interval = if summary.interval == "month" {
+        Interval::Month
+    } else {
+        Interval::Week
+    };
+    let period_of = |day: &str| crate::clock::period_of(&format!("{day}T00:00:00.000Z"), interval);
+    for a in annotations {
+        let Some(start) = period_of(&a.date) else {
+            continue;
+        };
+        let Some(first) = summary.trend.iter().position(|p| p.period >= start) else {
+            continue;
+        };
+        let text = escape(&a.text);
+        let short: String = a.text.chars().take(24).collect();
+        let label = escape(&if a.text.chars().count() > 24 {
+            format!("{short}…")
+        } else {
+            short
+        });
+        match a.end_date.as_deref().and_then(period_of) {
+            Some(end) => {
+                let last = summary
+                    .trend
+                    .iter()
+                    .rposition(|p| p.period <= end)
+                    .unwrap_or(first)
+                    .max(first);
+                let bx = x(first) - step / 2.0;
+                let bw = step * (last - first + 1) as f64;
+                out.push_str(&format!(
+                    "<rect class=\"annotation-band\" x=\"{bx:.1}\" y=\"{TOP}\" width=\"{bw:.1}\" \
+                     height=\"{:.1}\" fill=\"#fde68a\" fill-opacity=\"0.35\"><title>{} to {}: {text}</title></rect>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#92400e\">{label}</text>",
+                    H - BOTTOM - TOP,
+                    a.date,
+                    a.end_date.as_deref().unwrap_or_default(),
+                    bx + 2.0,
+                    TOP + 10.0
+                ));
+            }
+            None => {
+                let mx = if summary.trend[first].period == start {
+                    x(first)
+                } else {
+                    x(first) - step / 2.0
+                };
+                out.push_str(&format!(
+                    "<line class=\"annotation\" x1=\"{mx:.1}\" x2=\"{mx:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" \
+                     stroke=\"#92400e\" stroke-width=\"1.5\"><title>{}: {text}</title></line>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#92400e\">{label}</text>",
+                    H - BOTTOM,
+                    a.date,
+                    mx + 3.0,
+                    TOP + 22.0
+                ));
+            }
         }
     }
     let label_every = n.div_ceil(8);

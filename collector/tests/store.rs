@@ -136,7 +136,10 @@ async fn upserts_never_go_backwards(db: Db) {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].state, "complete");
     assert_eq!(rows[0].comment.as_deref(), Some("slow"));
-    let accounts = store.account_counts(&all(10), 0, None).await.unwrap();
+    let accounts = store
+        .account_counts(&all(10), 0, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(
         accounts[0].tally.detractors, 1,
         "a response updated twice counts once"
@@ -214,9 +217,12 @@ async fn running_totals_agree_with_the_responses(db: Db) {
             survey_id: survey.map(str::to_owned),
             ..all(100)
         };
-        let fast = store.account_counts(&filter, 0, None).await.unwrap();
+        let fast = store
+            .account_counts(&filter, 0, &Default::default())
+            .await
+            .unwrap();
         let slow = store
-            .account_counts(&counted(&filter), 0, None)
+            .account_counts(&counted(&filter), 0, &Default::default())
             .await
             .unwrap();
         assert_eq!(fast, slow, "survey {survey:?}: running totals = counted");
@@ -227,20 +233,40 @@ async fn running_totals_agree_with_the_responses(db: Db) {
             Segment::Silent,
         ] {
             let fast = store
-                .account_counts(&filter, 0, Some(segment))
+                .account_counts(
+                    &filter,
+                    0,
+                    &nps_collector::model::AccountQuery {
+                        segment: Some(segment),
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap();
             let slow = store
-                .account_counts(&counted(&filter), 0, Some(segment))
+                .account_counts(
+                    &counted(&filter),
+                    0,
+                    &nps_collector::model::AccountQuery {
+                        segment: Some(segment),
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap();
             assert_eq!(fast, slow, "survey {survey:?}, {segment:?} accounts");
         }
     }
-    let everyone = store.account_counts(&all(100), 0, None).await.unwrap();
+    let everyone = store
+        .account_counts(&all(100), 0, &Default::default())
+        .await
+        .unwrap();
     store.rebuild_account_totals().await.unwrap();
     assert_eq!(
-        store.account_counts(&all(100), 0, None).await.unwrap(),
+        store
+            .account_counts(&all(100), 0, &Default::default())
+            .await
+            .unwrap(),
         everyone,
         "totals rebuilt from the rows = totals the writer kept"
     );
@@ -298,7 +324,14 @@ async fn accounts_of_one_segment_come_from_their_peoples_latest_scores(db: Db) {
         let store = store.clone();
         async move {
             store
-                .account_counts(&all(100), 0, Some(segment))
+                .account_counts(
+                    &all(100),
+                    0,
+                    &nps_collector::model::AccountQuery {
+                        segment: Some(segment),
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap()
                 .into_iter()
@@ -359,7 +392,10 @@ async fn follow_ups_and_notes_are_kept_apart_from_re_deliveries(db: Db) {
         .await
         .unwrap();
     assert!(store.rows(&open).await.unwrap().is_empty());
-    let accounts = store.account_counts(&all(10), 0, None).await.unwrap();
+    let accounts = store
+        .account_counts(&all(10), 0, &Default::default())
+        .await
+        .unwrap();
     assert_eq!(accounts[0].open_follow_ups, 0, "resolved is closed");
     // The response, the change, the note, the re-delivery, the second change.
     assert_eq!(store.queued_forwards().await.unwrap(), 5);

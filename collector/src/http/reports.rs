@@ -63,9 +63,30 @@ async fn trend(
     read: Read,
 ) -> Result<HttpResponse, ApiError> {
     let s = summary_of(&state, &read).await?;
+    let f = read.filter(1)?;
+    let day = |b: Option<crate::model::Bound>| {
+        b.map(|b| match b {
+            crate::model::Bound::Day(d) => crate::clock::day(d),
+            crate::model::Bound::Instant(at) => crate::clock::day(at.date()),
+        })
+    };
+    let notes = state
+        .store
+        .annotations(&crate::store::AnnotationFilter {
+            survey_id: f.survey_id.clone(),
+            account_id: None,
+            from: day(f.from),
+            to: day(f.to),
+        })
+        .await?;
+    // The notes for everything and for this survey; an account's own notes belong on its page.
+    let notes: Vec<_> = notes
+        .into_iter()
+        .filter(|a| a.account_id.is_none())
+        .collect();
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
-        chart::trend_svg(&s),
+        chart::trend_svg_with(&s, &notes),
     )
         .into_response())
 }

@@ -88,7 +88,8 @@ pub enum Page<'k> {
 }
 
 /// The medians of ARR per plan (cents), over every account record on a plan with an ARR.
-const MEDIANS: &str = "medians AS MATERIALIZED (SELECT plan, AVG(arr_cents * 1.0) AS median
+const MEDIANS: &str = "medians AS MATERIALIZED (SELECT plan,
+    CAST(AVG(CAST(arr_cents AS DOUBLE PRECISION)) AS DOUBLE PRECISION) AS median
     FROM (SELECT plan, arr_cents,
             ROW_NUMBER() OVER (PARTITION BY plan ORDER BY arr_cents) AS n,
             COUNT(*) OVER (PARTITION BY plan) AS c

@@ -1,0 +1,652 @@
+//! What each account is worth, over real HTTP on both databases: account records (PUT/GET,
+//! every row of the list, filters, sorts, the upsell list), the revenue report on a
+//! hand-computed case, the people behind an account by role with silent people and
+//! references, referrals followed to the won deal and their funnel, and notes on the trend.
+
+#[macro_use]
+mod pg;
+
+use pg::http::call;
+use pg::Db;
+
+use std::net::SocketAddr;
+
+use nps_collector::Settings;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "admin-token-for-the-account-tests";
+
+on_both!(
+    records_merge_and_every_account_row_carries_them,
+    revenue_is_exact_on_a_hand_computed_base,
+    accounts_sort_filter_and_show_the_upsell,
+    people_are_grouped_by_role_with_silent_ones_and_references,
+    referrals_are_followed_to_the_won_deal,
+    annotations_are_noted_edited_and_deleted_softly,
+);
+
+async fn start(db: Db, name: &str) -> SocketAddr {
+    let url = pg::http::database(db, "accounts", name).await;
+    pg::http::serve(Settings {
+        db: url,
+        rate_limit: 0,
+        token: Some(ADMIN.into()),
+        ..Settings::default()
+    })
+    .await
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Value {
+    let (status, _, body) = call(addr, "GET", path, ADMIN, None).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    json(&body)
+}
+
+async fn send(addr: SocketAddr, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let (status, _, text) = call(addr, method, path, ADMIN, Some(body)).await;
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        json(&text)
+    };
+    (status, value)
+}
+
+/// A response's id: `n` in a UUID.
+fn id(n: u32) -> String {
+    format!("acc00000-0000-4000-8000-{n:012}")
+}
+
+/// Posts response `n` of `user` in `account` (score `None`: silent), with a role trait.
+async fn answer(
+    addr: SocketAddr,
+    n: u32,
+    user: &str,
+    account: &str,
+    score: Option<i64>,
+    role: Option<&str>,
+    clicked: bool,
+) {
+    let segment = match score {
+        None => "silent",
+        Some(0..=6) => "detractor",
+        Some(7..=8) => "passive",
+        Some(_) => "promoter",
+    };
+    let at = format!("2026-11-{:02}T09:00:00.000Z", 1 + n % 28);
+    let mut user_json =
+        json!({"id": user, "account_id": account, "email": format!("{user}@{account}.example")});
+    if let Some(role) = role {
+        user_json["traits"] = json!({"role": role});
+    }
+    let mut body = json!({
+        "schema": 1, "id": id(n), "survey_id": "s", "score": score, "segment": segment,
+        "state": "complete", "user": user_json,
+        "context": {"url": "https://app.example/", "locale": "en"},
+        "shown_at": at,
+    });
+    if score.is_some() {
+        body["answered_at"] = json!(at);
+        body["completed_at"] = json!(at);
+    } else {
+        body["silent_reason"] = json!("dismissed");
+        body["state"] = json!("partial");
+    }
+    if clicked {
+        body["referral_clicked"] = json!(true);
+    }
+    let (status, _, text) = call(addr, "POST", "/v1/responses", "", Some(body)).await;
+    assert!(
+        status == 200 || status == 201 || status == 202,
+        "{status}: {text}"
+    );
+}
+
+/// The hand-computed base: five records, five accounts that answered (one without a
+/// record), one silent.
+async fn seed(addr: SocketAddr) {
+    for (account, arr, plan, owner, renewal) in [
+        (
+            "acme",
+            json!(100000),
+            "pro",
+            Some("Ann"),
+            Some("2027-01-15"),
+        ),
+        (
+            "globex",
+            json!(50000),
+            "pro",
+            Some("Bo"),
+            Some("2027-03-01"),
+        ),
+        ("initech", json!(30000), "pro", Some("Ann"), None),
+        ("hooli", json!(20000.5), "team", Some("Bo"), None),
+        ("umbrella", json!(10000), "team", None, None),
+    ] {
+        let (status, row) = send(
+            addr,
+            "PUT",
+            &format!("/v1/accounts/{account}"),
+            json!({"name": account.to_uppercase(), "arr": arr, "plan": plan, "owner": owner,
+                   "renewal_on": renewal, "crm_url": format!("https://crm.example/{account}")}),
+        )
+        .await;
+        assert_eq!(status, 200, "{row}");
+    }
+    answer(
+        addr,
+        1,
+        "u1",
+        "acme",
+        Some(10),
+        Some("decision maker"),
+        false,
+    )
+    .await;
+    answer(addr, 2, "u2", "acme", Some(9), Some("user"), true).await;
+    answer(addr, 3, "u3", "acme", Some(8), Some("user"), false).await;
+    answer(addr, 9, "u9", "acme", None, Some("influencer"), false).await;
+    answer(addr, 4, "u4", "globex", Some(3), None, false).await;
+    answer(addr, 5, "u5", "globex", Some(7), None, false).await;
+    answer(addr, 6, "u6", "initech", Some(8), None, false).await;
+    answer(addr, 7, "u7", "hooli", None, None, false).await;
+    answer(addr, 8, "u8", "stark", Some(10), None, false).await;
+}
+
+async fn records_merge_and_every_account_row_carries_them(db: Db) {
+    let addr = start(db, "records").await;
+    answer(addr, 1, "u1", "acme", Some(10), None, false).await;
+    // Before a record: listed as today, the record's fields empty.
+    let list = get(addr, "/v1/accounts").await;
+    assert_eq!(list[0]["account_id"], "acme");
+    assert_eq!(list[0]["arr"], Value::Null);
+    assert_eq!(list[0]["name"], Value::Null);
+    let (status, row) = send(
+        addr,
+        "PUT",
+        "/v1/accounts/acme",
+        json!({"name": "Acme Inc", "arr": 12000.5, "plan": "pro", "traits": {"industry": "Software", "seats": 40}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row["arr"], 12000.5);
+    assert_eq!(row["promoters"], 1, "the figures come with the record");
+    // Keys merge; null clears one; a trait set to null goes.
+    let (_, row) = send(
+        addr,
+        "PUT",
+        "/v1/accounts/acme",
+        json!({"owner": "Ann", "plan": null, "traits": {"seats": null, "region": "EU"}}),
+    )
+    .await;
+    assert_eq!(row["name"], "Acme Inc");
+    assert_eq!(row["owner"], "Ann");
+    assert_eq!(row["plan"], Value::Null);
+    assert_eq!(
+        row["traits"],
+        json!({"industry": "Software", "region": "EU"})
+    );
+    let one = get(addr, "/v1/accounts/acme").await;
+    assert_eq!(one, row);
+    let list = get(addr, "/v1/accounts").await;
+    assert_eq!(list[0]["owner"], "Ann");
+    // A record without responses is an account too; an unknown one is 404.
+    send(addr, "PUT", "/v1/accounts/new-co", json!({"arr": 5})).await;
+    assert_eq!(get(addr, "/v1/accounts/new-co").await["arr"], 5.0);
+    let (status, _, body) = call(addr, "GET", "/v1/accounts/nobody", ADMIN, None).await;
+    assert_eq!(status, 404, "{body}");
+    // Bad values are named.
+    for (bad, field) in [
+        (json!({"arr": -1}), "arr"),
+        (json!({"renewal_on": "2027-02-30"}), "renewal_on"),
+        (json!({"crm_url": "javascript:alert(1)"}), "crm_url"),
+        (json!({"colour": "red"}), "colour"),
+    ] {
+        let (status, answer) = send(addr, "PUT", "/v1/accounts/acme", bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+        assert!(
+            answer["field"].as_str().unwrap().contains(field),
+            "{bad}: {answer}"
+        );
+    }
+    // A viewer may read, not write.
+    let viewer = pg::http::make_token(addr, ADMIN, "vic", "viewer").await;
+    let (status, _, _) = call(
+        addr,
+        "PUT",
+        "/v1/accounts/acme",
+        &viewer,
+        Some(json!({"arr": 1})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // The CSV carries the record's columns.
+    let (status, _, csv) = call(addr, "GET", "/v1/accounts?format=csv", ADMIN, None).await;
+    assert_eq!(status, 200);
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with("name,arr,plan,owner,renewal_on,crm_url,gap"),
+        "{header}"
+    );
+    assert!(csv.contains("Acme Inc,12000.5,,Ann"), "{csv}");
+}
+
+async fn revenue_is_exact_on_a_hand_computed_base(db: Db) {
+    let addr = start(db, "revenue").await;
+    seed(addr).await;
+    let r = get(addr, "/v1/revenue").await;
+    assert_eq!(r["currency"], "USD");
+    assert_eq!(r["accounts"], 5, "accounts with a record");
+    assert_eq!(r["total_arr"], 210000.5);
+    assert_eq!(r["answered_arr"], 180000.0);
+    // 180,000 ÷ 210,000.50 = 0.85714…
+    assert_eq!(r["coverage"], 0.857);
+    assert_eq!(r["coverage_target"], 0.8);
+    assert_eq!(
+        r["at_risk_arr"], 70000.5,
+        "globex (detractor) and hooli (silent)"
+    );
+    // (100,000 × 66.67 + 50,000 × −50 + 30,000 × 0) ÷ 180,000 = 23.15
+    assert_eq!(r["weighted_nps"], 23.1);
+    assert_eq!(
+        r["by_segment"]["promoter"],
+        json!({"accounts": 2, "arr": 100000.0})
+    );
+    assert_eq!(
+        r["by_segment"]["passive"],
+        json!({"accounts": 1, "arr": 30000.0})
+    );
+    assert_eq!(
+        r["by_segment"]["detractor"],
+        json!({"accounts": 1, "arr": 50000.0})
+    );
+    assert_eq!(
+        r["by_segment"]["silent"],
+        json!({"accounts": 1, "arr": 20000.5})
+    );
+    // The same over a date range (counted from the responses) and for one survey.
+    let ranged = get(
+        addr,
+        "/v1/revenue?from=2026-11-01&to=2026-12-01&survey_id=s",
+    )
+    .await;
+    assert_eq!(ranged, r);
+    // A range without answers: nothing answered, coverage 0.
+    let empty = get(addr, "/v1/revenue?from=2025-01-01&to=2025-02-01").await;
+    assert_eq!(empty["answered_arr"], 0.0);
+    assert_eq!(empty["coverage"], 0.0);
+    assert_eq!(empty["weighted_nps"], Value::Null);
+}
+
+async fn accounts_sort_filter_and_show_the_upsell(db: Db) {
+    let addr = start(db, "sorts").await;
+    seed(addr).await;
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for dates in ["", "&from=2026-11-01&to=2026-12-01"] {
+        let by_arr = get(addr, &format!("/v1/accounts?sort=arr{dates}")).await;
+        assert_eq!(
+            ids(&by_arr),
+            ["acme", "globex", "initech", "hooli", "umbrella", "stark"],
+            "{dates}"
+        );
+        let by_renewal = get(addr, &format!("/v1/accounts?sort=renewal_on{dates}")).await;
+        assert_eq!(
+            ids(&by_renewal),
+            ["acme", "globex", "hooli", "initech", "stark", "umbrella"]
+        );
+        let by_nps = get(addr, &format!("/v1/accounts?limit=100{dates}")).await;
+        assert_eq!(
+            ids(&by_nps),
+            ["globex", "initech", "acme", "stark", "hooli", "umbrella"],
+            "lowest NPS first, then those without answers"
+        );
+        let anns = get(addr, &format!("/v1/accounts?owner=Ann&sort=arr{dates}")).await;
+        assert_eq!(ids(&anns), ["acme", "initech"]);
+        let soon = get(
+            addr,
+            &format!("/v1/accounts?renewal_before=2027-02-01{dates}"),
+        )
+        .await;
+        assert_eq!(ids(&soon), ["acme"]);
+        let team = get(addr, &format!("/v1/accounts?plan=team&sort=arr{dates}")).await;
+        assert_eq!(ids(&team), ["hooli", "umbrella"]);
+        // Pro's median is 50,000: initech (a passive account at 30,000) is 20,000 below.
+        let upsell = get(addr, &format!("/v1/accounts?opportunity=upsell{dates}")).await;
+        assert_eq!(ids(&upsell), ["initech"]);
+        assert_eq!(upsell[0]["gap"], 20000.0);
+        let silent = get(addr, &format!("/v1/accounts?segment=silent{dates}")).await;
+        assert_eq!(ids(&silent), ["hooli"]);
+    }
+    // Pages by offset keep the order.
+    let (_, headers, body) = call(addr, "GET", "/v1/accounts?sort=arr&limit=4", ADMIN, None).await;
+    assert_eq!(ids(&json(&body)), ["acme", "globex", "initech", "hooli"]);
+    let link = headers["link"].to_str().unwrap();
+    assert!(link.contains("offset=4"), "{link}");
+    let rest = get(addr, "/v1/accounts?sort=arr&limit=4&offset=4").await;
+    assert_eq!(ids(&rest), ["umbrella", "stark"]);
+    let (_, _, csv) = call(
+        addr,
+        "GET",
+        "/v1/accounts?format=csv&opportunity=upsell",
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let (status, _, body) = call(addr, "GET", "/v1/accounts?sort=size", ADMIN, None).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("sort must be nps, arr or renewal_on"),
+        "{body}"
+    );
+}
+
+async fn people_are_grouped_by_role_with_silent_ones_and_references(db: Db) {
+    let addr = start(db, "people").await;
+    seed(addr).await;
+    let people = get(addr, "/v1/accounts/acme/people").await;
+    let people = people.as_array().unwrap();
+    let who: Vec<(&str, &str, bool, bool)> = people
+        .iter()
+        .map(|p| {
+            (
+                p["user_id"].as_str().unwrap(),
+                p["role"].as_str().unwrap_or("-"),
+                p["silent"].as_bool().unwrap(),
+                p["reference"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [
+            ("u1", "decision maker", false, true),
+            ("u2", "user", false, true),
+            ("u9", "influencer", true, false),
+            ("u3", "user", false, false),
+        ],
+        "references first, then by role"
+    );
+    assert_eq!(people[2]["segment"], "silent");
+    assert_eq!(people[2]["score"], Value::Null);
+    assert_eq!(people[3]["score"], 8);
+    assert_eq!(people[0]["email"], "u1@acme.example");
+    assert!(people[0]["last_answered_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11"));
+    assert_eq!(get(addr, "/v1/accounts/nobody/people").await, json!([]));
+}
+
+async fn referrals_are_followed_to_the_won_deal(db: Db) {
+    let addr = start(db, "referrals").await;
+    seed(addr).await;
+    let (status, zed) = send(
+        addr,
+        "POST",
+        &format!("/v1/responses/{}/referrals", id(1)),
+        json!({"name": "Zed Zee", "company": "Zeta", "email": "zed@zeta.example", "note": "<b>CTO</b>"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{zed}");
+    assert_eq!(zed["status"], "referred");
+    assert_eq!(zed["referrer_segment"], "promoter");
+    assert_eq!(zed["account_id"], "acme");
+    assert_eq!(zed["note"], "<b>CTO</b>", "kept as text");
+    assert_eq!(zed["created_by"], "admin");
+    // The response's follow-up became `referred`.
+    let list = get(addr, "/v1/responses?segment=promoter&account_id=acme").await;
+    let first = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id(1))
+        .unwrap();
+    assert_eq!(first["follow_up"]["status"], "referred");
+    // Detractors are not asked for referrals.
+    let (status, err) = send(
+        addr,
+        "POST",
+        &format!("/v1/responses/{}/referrals", id(4)),
+        json!({"name": "X"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    let (status, _) = send(
+        addr,
+        "POST",
+        "/v1/responses/nope/referrals",
+        json!({"name": "X"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, err) = send(
+        addr,
+        "POST",
+        &format!("/v1/responses/{}/referrals", id(1)),
+        json!({"name": " "}),
+    )
+    .await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("name")));
+    // Through opportunity to won, with its value.
+    let path = format!("/v1/referrals/{}", zed["id"]);
+    let (status, r) = send(addr, "PATCH", &path, json!({"status": "opportunity"})).await;
+    assert_eq!((status, r["status"].as_str()), (200, Some("opportunity")));
+    let (status, err) = send(addr, "PATCH", &path, json!({"status": "won"})).await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("value")));
+    let (status, r) = send(
+        addr,
+        "PATCH",
+        &path,
+        json!({"status": "won", "value": 24000, "crm_url": "https://crm.example/deal/9"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["status"].as_str(), r["value"].as_f64()),
+        (Some("won"), Some(24000.0))
+    );
+    let (status, _) = send(addr, "PATCH", &path, json!({"status": "signed"})).await;
+    assert_eq!(status, 400);
+    // A passive's referral that got to an opportunity and was lost.
+    let (_, ann) = send(
+        addr,
+        "POST",
+        &format!("/v1/responses/{}/referrals", id(6)),
+        json!({"name": "Ann Other"}),
+    )
+    .await;
+    let path = format!("/v1/referrals/{}", ann["id"]);
+    send(addr, "PATCH", &path, json!({"status": "opportunity"})).await;
+    let (_, lost) = send(addr, "PATCH", &path, json!({"status": "lost"})).await;
+    assert_eq!(lost["status"], "lost");
+    // A passive asked for a referral who has not given one yet.
+    send(
+        addr,
+        "PATCH",
+        &format!("/v1/responses/{}/follow-up", id(3)),
+        json!({"status": "referral_asked"}),
+    )
+    .await;
+
+    let s = get(addr, "/v1/referrals/summary").await;
+    let p = &s["by_segment"]["promoter"];
+    assert_eq!(
+        (
+            p["asked"].as_u64(),
+            p["clicked"].as_u64(),
+            p["referrals"].as_u64(),
+            p["opportunities"].as_u64(),
+            p["won"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1), Some(1)),
+        "{s}"
+    );
+    assert_eq!(p["won_value"], 24000.0);
+    // Three promoters in accounts (u1, u2, u8): one referral each third.
+    assert_eq!(p["rate"], 0.333);
+    let pa = &s["by_segment"]["passive"];
+    assert_eq!(
+        (
+            pa["asked"].as_u64(),
+            pa["referrals"].as_u64(),
+            pa["opportunities"].as_u64(),
+            pa["won"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(pa["rate"], 0.333, "u3, u5, u6");
+    let ranged = get(addr, "/v1/referrals/summary?from=2026-11-01&to=2026-12-01").await;
+    assert_eq!(ranged["by_segment"]["promoter"]["rate"], 0.333);
+    // The list, newest first, by status, in pages and as CSV.
+    let all = get(addr, "/v1/referrals").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert_eq!(all[0]["name"], "Ann Other");
+    let won = get(addr, "/v1/referrals?status=won").await;
+    assert_eq!(won.as_array().unwrap().len(), 1);
+    let (_, headers, body) = call(addr, "GET", "/v1/referrals?limit=1", ADMIN, None).await;
+    assert_eq!(json(&body)[0]["name"], "Ann Other");
+    let link = headers["link"].to_str().unwrap().to_owned();
+    let next = link.trim_start_matches('<').split('>').next().unwrap();
+    assert_eq!(get(addr, next).await[0]["name"], "Zed Zee");
+    let (_, _, csv) = call(addr, "GET", "/v1/referrals?format=csv", ADMIN, None).await;
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains("won,24000,Zed Zee,Zeta"), "{csv}");
+}
+
+async fn annotations_are_noted_edited_and_deleted_softly(db: Db) {
+    let addr = start(db, "annotations").await;
+    for n in [2, 3, 4, 9, 10, 11] {
+        answer(addr, n, &format!("u{n}"), "acme", Some(9), None, false).await;
+    }
+    let member = pg::http::make_token(addr, ADMIN, "mia", "member").await;
+    let (status, _, body) = call(
+        addr,
+        "POST",
+        "/v1/annotations",
+        &member,
+        Some(json!({"date": "2026-11-10", "text": "Pricing change"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let pricing = json(&body);
+    assert_eq!(pricing["author"], "mia");
+    assert_eq!(pricing["survey_id"], Value::Null);
+    let (status, outage) = send(
+        addr,
+        "POST",
+        "/v1/annotations",
+        json!({"date": "2026-11-03", "end_date": "2026-11-05", "text": "Outage", "survey_id": "s"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{outage}");
+    let (_, acme) = send(
+        addr,
+        "POST",
+        "/v1/annotations",
+        json!({"date": "2026-11-20", "text": "Acme's new CTO", "account_id": "acme"}),
+    )
+    .await;
+    for (bad, field) in [
+        (json!({"text": "no date"}), "date"),
+        (json!({"date": "2026-11-31", "text": "x"}), "date"),
+        (
+            json!({"date": "2026-11-10", "end_date": "2026-11-01", "text": "x"}),
+            "end_date",
+        ),
+        (
+            json!({"date": "2026-11-10", "text": "x".repeat(401)}),
+            "text",
+        ),
+        (json!({"date": "2026-11-10"}), "text"),
+    ] {
+        let (status, err) = send(addr, "POST", "/v1/annotations", bad.clone()).await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some(field)),
+            "{bad}: {err}"
+        );
+    }
+    let viewer = pg::http::make_token(addr, ADMIN, "vic", "viewer").await;
+    let (status, _, _) = call(
+        addr,
+        "POST",
+        "/v1/annotations",
+        &viewer,
+        Some(json!({"date": "2026-11-10", "text": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // By date; a survey's list includes the notes for everything; an account's only its own.
+    let texts = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        texts(&get(addr, "/v1/annotations").await),
+        ["Outage", "Pricing change", "Acme's new CTO"]
+    );
+    assert_eq!(
+        texts(&get(addr, "/v1/annotations?survey_id=other").await),
+        ["Pricing change", "Acme's new CTO"]
+    );
+    assert_eq!(
+        texts(&get(addr, "/v1/annotations?account_id=acme").await),
+        ["Acme's new CTO"]
+    );
+    assert_eq!(
+        texts(&get(addr, "/v1/annotations?from=2026-11-05&to=2026-11-15").await),
+        ["Outage", "Pricing change"]
+    );
+    let (status, changed) = send(
+        addr,
+        "PATCH",
+        &format!("/v1/annotations/{}", pricing["id"]),
+        json!({"text": "Pricing change (Pro +10 %)"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["date"], "2026-11-10");
+    let (status, _, _) = call(
+        addr,
+        "DELETE",
+        &format!("/v1/annotations/{}", acme["id"]),
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _, _) = call(
+        addr,
+        "DELETE",
+        &format!("/v1/annotations/{}", acme["id"]),
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "deleted once");
+    assert_eq!(
+        texts(&get(addr, "/v1/annotations").await),
+        ["Outage", "Pricing change (Pro +10 %)"]
+    );
+    // Drawn on the trend: a mark with its text, a range as a band.
+    let (status, _, svg) = call(addr, "GET", "/v1/trend.svg?interval=week", ADMIN, None).await;
+    assert_eq!(status, 200);
+    assert!(svg.contains("Pricing change (Pro +10 %)"), "{svg}");
+    assert!(svg.contains("class=\"annotation-band\""), "{svg}");
+}
