@@ -152,6 +152,22 @@ pub enum Field {
     CrmUrl,
 }
 
+impl Record {
+    /// The record as the store keeps it, with its id.
+    pub fn into_record(self) -> (String, crate::model::AccountRecord) {
+        let record = crate::model::AccountRecord {
+            name: self.name,
+            arr_cents: self.arr_cents,
+            plan: self.plan,
+            owner: self.owner,
+            renewal_on: self.renewal_on,
+            crm_url: self.crm_url,
+            traits: (!self.traits.is_empty()).then_some(serde_json::Value::Object(self.traits)),
+        };
+        (self.id, record)
+    }
+}
+
 impl Field {
     /// Every field, in the order errors and docs list them.
     pub const ALL: [Field; 7] = [

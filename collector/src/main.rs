@@ -130,6 +130,60 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// The accounts' records (ARR, plan, owner, renewal), in the database of --db.
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsAction {
+    /// Upserts the accounts of FILE, a CSV as HubSpot or Salesforce export companies or
+    /// accounts; says what it created, updated and left, and each bad row by line and column.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Which column is which of our fields: `id:Record ID,arr:ARR (EUR)`.
+        #[arg(long, default_value = "")]
+        map: String,
+    },
+}
+
+/// `nps-collector accounts import FILE`.
+async fn accounts(db: &str, action: AccountsAction) -> Result<(), String> {
+    let AccountsAction::Import { file, map } = action;
+    let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let map = nps_collector::import::parse_map(&map).map_err(|e| format!("--map: {e}"))?;
+    let read = nps_collector::import::read(&bytes, &map)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let records: Vec<_> = read
+        .records
+        .into_iter()
+        .map(nps_collector::import::Record::into_record)
+        .collect();
+    let store = Store::open(db).await.map_err(|e| e.to_string())?;
+    let done = store
+        .import_account_records(&records, "import")
+        .await
+        .map_err(|e| e.to_string())?;
+    for e in &read.errors {
+        eprintln!(
+            "{}: line {}, column {:?}: {}",
+            file.display(),
+            e.line,
+            e.column,
+            e.error
+        );
+    }
+    println!(
+        "{} created, {} updated, {} unchanged, {} rows left out",
+        done.created,
+        done.updated,
+        done.unchanged,
+        read.errors.len()
+    );
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +320,7 @@ async fn main() -> ExitCode {
         .init();
     let done = match command {
         Some(Command::Token { action }) => token(&cli.db, action).await,
+        Some(Command::Accounts { action }) => accounts(&cli.db, action).await,
         None => nps_collector::serve(cli.settings()).await,
     };
     match done {

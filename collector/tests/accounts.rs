@@ -23,6 +23,7 @@ on_both!(
     people_are_grouped_by_role_with_silent_ones_and_references,
     referrals_are_followed_to_the_won_deal,
     annotations_are_noted_edited_and_deleted_softly,
+    crm_exports_import_with_bad_rows_named,
 );
 
 async fn start(db: Db, name: &str) -> SocketAddr {
@@ -649,4 +650,155 @@ async fn annotations_are_noted_edited_and_deleted_softly(db: Db) {
     assert_eq!(status, 200);
     assert!(svg.contains("Pricing change (Pro +10 %)"), "{svg}");
     assert!(svg.contains("class=\"annotation-band\""), "{svg}");
+}
+
+/// `POST /v1/accounts/import` with `csv` as the admin: status and answer.
+async fn import(addr: SocketAddr, query: &str, csv: &str) -> (u16, Value) {
+    let r = pg::http::client()
+        .post(format!("http://{addr}/v1/accounts/import{query}"))
+        .bearer_auth(ADMIN)
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, json(&r.text().await.unwrap()))
+}
+
+async fn crm_exports_import_with_bad_rows_named(db: Db) {
+    let addr = start(db, "import").await;
+    let hubspot =
+        "Record ID,Company name,Company owner,Annual Revenue,Create Date,Industry,Renewal Date\r\n\
+        101,Acme,Ann Lee,\"$12,000.00\",2024-01-02,Software,2027-01-31\r\n\
+        102,Globex,Bo Chen,50000,2024-02-03,Energy,\r\n\
+        103,Initech,Ann Lee,lots,2024-03-04,Software,\r\n\
+        104,Hooli,,9000,2024-03-04,,2027-02-30\r\n\
+        ,Nameless,,1,,,\r\n";
+    let (status, done) = import(addr, "", hubspot).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (
+            done["created"].as_u64(),
+            done["updated"].as_u64(),
+            done["unchanged"].as_u64()
+        ),
+        (Some(2), Some(0), Some(0)),
+        "{done}"
+    );
+    let errors = done["errors"].as_array().unwrap();
+    let named: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        named,
+        [(4, "Annual Revenue"), (5, "Renewal Date"), (6, "Record ID")],
+        "{done}"
+    );
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("lots"),
+        "{done}"
+    );
+    let acme = get(addr, "/v1/accounts/101").await;
+    assert_eq!(
+        (
+            acme["name"].as_str(),
+            acme["arr"].as_f64(),
+            acme["owner"].as_str()
+        ),
+        (Some("Acme"), Some(12000.0), Some("Ann Lee"))
+    );
+    assert_eq!(acme["renewal_on"], "2027-01-31");
+    assert_eq!(acme["traits"]["Industry"], "Software");
+    // The same file again changes nothing; a changed row updates.
+    let (_, again) = import(addr, "", hubspot).await;
+    assert_eq!(
+        (
+            again["created"].as_u64(),
+            again["updated"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(2))
+    );
+    let (_, changed) = import(
+        addr,
+        "",
+        "Record ID,Company name,Annual Revenue\n102,Globex,60000\n",
+    )
+    .await;
+    assert_eq!(changed["updated"], 1, "{changed}");
+    assert_eq!(get(addr, "/v1/accounts/102").await["arr"], 60000.0);
+
+    let salesforce = "\u{feff}Account ID,Account Name,Account Owner,Type,Annual Revenue,Billing Country,Contract End Date\n\
+        001A,\"Umbrella, Corp\",Cy,Enterprise,\"1,250,000\",\"US\nEast\",03/31/2027\n\
+        001B,Stark,Di,Pro,-5,US,\n\
+        001C,Wayne,Ed,Pro,7500.5,US,12/01/2026\n";
+    let (status, done) = import(addr, "", salesforce).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["created"], 2, "{done}");
+    assert_eq!(
+        done["errors"][0]["line"], 4,
+        "the quoted newline is inside line 2's record: {done}"
+    );
+    assert_eq!(done["errors"][0]["column"], "Annual Revenue");
+    let umbrella = get(addr, "/v1/accounts/001A").await;
+    assert_eq!(
+        (
+            umbrella["name"].as_str(),
+            umbrella["arr"].as_f64(),
+            umbrella["plan"].as_str()
+        ),
+        (Some("Umbrella, Corp"), Some(1250000.0), Some("Enterprise"))
+    );
+    assert_eq!(umbrella["renewal_on"], "2027-03-31");
+    // ?map names a column the built-in names do not know.
+    let (_, mapped) = import(
+        addr,
+        "?map=id:Customer,arr:ARR%20(EUR)",
+        "Customer,ARR (EUR),Segment\nc-1,\"4,000\",SMB\n",
+    )
+    .await;
+    assert_eq!(mapped["created"], 1, "{mapped}");
+    assert_eq!(get(addr, "/v1/accounts/c-1").await["arr"], 4000.0);
+    // A file with no id column, a bad map, the wrong type, a non-admin: refused whole.
+    let (status, err) = import(addr, "", "Company name,Annual Revenue\nAcme,1\n").await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error"].as_str().unwrap().starts_with("no id column"),
+        "{err}"
+    );
+    let (status, err) = import(addr, "?map=colour:Red", "Record ID\n1\n").await;
+    assert_eq!((status, err["field"].as_str()), (400, Some("map")), "{err}");
+    let (status, _, _) = call(
+        addr,
+        "POST",
+        "/v1/accounts/import",
+        ADMIN,
+        Some(json!({"id": 1})),
+    )
+    .await;
+    assert_eq!(status, 400, "JSON is not a CSV");
+    let member = pg::http::make_token(addr, ADMIN, "mo", "member").await;
+    let (status, _, _) = call(addr, "POST", "/v1/accounts/import", &member, None).await;
+    assert_eq!(status, 403);
+
+    // 100,000 accounts in one file, through HTTP.
+    let mut big = String::from("Record ID,Company name,Annual Revenue,Plan\n");
+    for n in 0..100_000 {
+        big.push_str(&format!("big-{n},Company {n},{}.50,p{}\n", 1000 + n, n % 7));
+    }
+    let started = std::time::Instant::now();
+    let (status, done) = import(addr, "", &big).await;
+    eprintln!(
+        "imported 100,000 accounts over HTTP in {:.2} s ({db:?})",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(status, 200);
+    assert_eq!(done["created"], 100_000, "{}", done["errors"]);
+    let r = get(addr, "/v1/revenue").await;
+    // Σ (1000 + n + 0.5) for n < 100,000, plus the records above.
+    let big_sum = 100_000.0 * 1000.5 + (99_999.0 * 100_000.0) / 2.0;
+    let small = 12000.0 + 60000.0 + 1250000.0 + 7500.5 + 4000.0;
+    assert_eq!(r["total_arr"], big_sum + small, "{r}");
 }

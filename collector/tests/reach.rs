@@ -624,6 +624,22 @@ async fn the_digest_says_what_changed(db: Db) {
     )
     .await;
 
+    // A note on the day of this week's answers, and one long before.
+    let day = |ago: i64| {
+        let d = (time::OffsetDateTime::now_utc() - time::Duration::days(ago)).date();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    for (date, text) in [(day(2), "Pricing <change>"), (day(400), "Long ago")] {
+        let (status, _, body) = call(
+            addr,
+            "POST",
+            "/v1/annotations",
+            ADMIN,
+            Some(json!({"date": date, "text": text})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
     let (status, _, body) = call(addr, "POST", "/v1/digest", MEMBER, None).await;
     assert_eq!(status, 401, "an unknown token: {body}");
     let token = member(addr).await;
@@ -661,6 +677,11 @@ async fn the_digest_says_what_changed(db: Db) {
     );
     assert!(text.contains("Open follow-ups: 4"), "{text}");
     assert!(text.contains("New silent accounts: 1 (acct_n)"), "{text}");
+    assert!(
+        text.contains(&format!("Note, {}: Pricing &lt;change&gt;", day(2))),
+        "{text}"
+    );
+    assert!(!text.contains("Long ago"), "{text}");
 
     // Without a chat URL there is nowhere to send it.
     let quiet = start(db, "digest-quiet", Settings::default()).await;

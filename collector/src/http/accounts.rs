@@ -16,7 +16,7 @@ use super::query::{Read, MAX_PAGE};
 use super::responses::csv_download;
 use super::{body, Shared};
 use crate::import;
-use crate::model::{AccountQuery, AccountRecord, AccountSort, Filter, Format};
+use crate::model::{AccountQuery, AccountSort, Filter, Format};
 use crate::store::{AccountKey, Page, RecordChange};
 use crate::{export, report};
 
@@ -354,18 +354,7 @@ pub(super) async fn import_file(
     let records: Vec<_> = read
         .records
         .into_iter()
-        .map(|r| {
-            let record = AccountRecord {
-                name: r.name,
-                arr_cents: r.arr_cents,
-                plan: r.plan,
-                owner: r.owner,
-                renewal_on: r.renewal_on,
-                crm_url: r.crm_url,
-                traits: (!r.traits.is_empty()).then_some(serde_json::Value::Object(r.traits)),
-            };
-            (r.id, record)
-        })
+        .map(import::Record::into_record)
         .collect();
     let done = state.store.import_account_records(&records, by).await?;
     Ok(serde_json::json!({

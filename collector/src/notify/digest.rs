@@ -195,6 +195,21 @@ pub async fn digest(
             )
         }
     ));
+    // The team's notes that fall in the period: what happened beside the score.
+    let notes = store
+        .annotations(&crate::store::AnnotationFilter {
+            from: Some(day(start)),
+            to: Some(day(end)),
+            ..Default::default()
+        })
+        .await?;
+    for note in notes.iter().take(5) {
+        let when = match &note.end_date {
+            Some(end) => format!("{} to {end}", note.date),
+            None => note.date.clone(),
+        };
+        text.push_str(&format!("Note, {when}: {}\n", chat(&note.text)));
+    }
     text.push_str(&format!(
         "<{}/dashboard|Open the dashboard>",
         public_url.trim_end_matches('/')
