@@ -11,9 +11,11 @@
 //!    comments are given to groups, and never names a group (it is not among its `terms`).
 //! 1. Candidates are the terms of at least two comments, most comments first (on a tie the
 //!    longer term, so "dark mode" comes before "dark").
-//! 2. Each candidate joins the group whose comments hold at least half of its own comments
-//!    (a word that only ever appears inside one suggestion's comments, such as the tool an
-//!    invoice is sent to, joins that suggestion), or starts a group of its own. A word that
+//! 2. Each candidate joins the group whose comments hold at least half of its own comments,
+//!    and at least two (a word that only ever appears inside one suggestion's comments, such
+//!    as the tool an invoice is sent to, joins that suggestion; one shared comment would let
+//!    any two-comment word chain a stranger in: "comments", from "the export misses the
+//!    comments column", would bring "No comment"), or starts a group of its own. A word that
 //!    `shared` tested and found to be one topic's, and that two groups each hold half of,
 //!    joins them into one: "integration", in the comments of "Slack" and of "Microsoft Teams".
 //! 3. Each comment belongs to the group its terms weigh most in (a term weighs the number of

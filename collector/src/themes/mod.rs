@@ -4,11 +4,12 @@
 //! theme, its strongest, so the counts add up: the themes' counts plus `other` (comments with
 //! text that joined no theme) are the comments read. A word two topics share ("teams": the
 //! chat tool, and "small teams") joins neither (`shared`). A theme is labelled by its defining
-//! term, the one most specific to it, as people wrote it, and carries who said it (`people`, `accounts`) and what fixing it is
-//! worth: `nps_gain`, the points the NPS would gain if its passives became promoters and its
-//! detractors passives, against every answer of the same survey and dates; `arr`, the ARR of
-//! the accounts behind it; and, for passives, the referrals they would bring as promoters
-//! (`referrals`, `referral_value`), at the rate this period's promoters referred.
+//! term, the one most specific to it, as people wrote it, and carries who said it (`people`,
+//! `accounts`) and what fixing it is worth: `nps_gain`, the points the NPS would gain if its
+//! passives became promoters and its detractors passives, against every answer of the same
+//! survey and dates; `arr`, the ARR of the accounts behind it; and, for passives, the
+//! referrals they would bring as promoters (`referrals`, `referral_value`), at the rate this
+//! period's promoters referred.
 
 mod group;
 mod shared;

@@ -9,8 +9,8 @@
 //!
 //! A term is common when the other terms of its comments (its companions) fall into two or
 //! more sets that no two comments link, and each set is a topic of its own: at least two
-//! words, together in at least two of the term's comments, and also said without the term (in at least
-//! two comments, and a quarter as many as with it). For "teams": {integration, slack,
+//! words, together in at least two of the term's comments, and also said without the term
+//! (in at least two comments, and a quarter as many as with it). For "teams": {integration, slack,
 //! microsoft, …} and {price, plan, small, …}, both said without "teams" too, and never
 //! together. Not common: "invoice", whose aspects (the PDF, QuickBooks) are only ever said
 //! with it; "slack", whose companions ("integration", "channel", "alerts") are linked to each
