@@ -131,7 +131,12 @@ async fn themes(
     let f = read.filter(1)?;
     let comments = state.store.comments(&f, THEME_COMMENTS).await?;
     let everyone = state.store.tally(&f.without_segment()).await?;
-    Ok(Json(themes::themes(&comments, 20, everyone.answers())))
+    Ok(Json(themes::themes(
+        &comments,
+        20,
+        everyone.answers(),
+        &themes::Worth::default(),
+    )))
 }
 
 /// `GET /v1/choices`: every enumerated parameter's allowed values, from the same tables the

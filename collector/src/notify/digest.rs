@@ -102,7 +102,7 @@ pub async fn digest(
         ..this.clone()
     };
     let comments = store.comments(&passives, THEME_COMMENTS).await?;
-    let found = themes::themes(&comments, 3, now.answers());
+    let found = themes::themes(&comments, 3, now.answers(), &themes::Worth::default());
     let open = store.open_follow_ups(&this).await?;
     let silent = crate::model::AccountQuery {
         segment: Some(nps_widget::segment::Segment::Silent),

@@ -3,18 +3,30 @@
 //! phrases of one text; what a team needs is the suggestions many comments share, each comment
 //! counted once).
 //!
+//! 0. A word common to two topics (`shared`: "teams", the chat tool and "small teams") is
+//!    replaced, in each of its comments, by its sense there: one term per topic it is used
+//!    for. A word joins a group by the comments it shares with it, so a word that two
+//!    suggestions share would join one of them and then pull in the other's words, through
+//!    its comments, as one theme. A sense holds its own topic together, weighs for it when
+//!    comments are given to groups, and never names a group (it is not among its `terms`).
 //! 1. Candidates are the terms of at least two comments, most comments first (on a tie the
 //!    longer term, so "dark mode" comes before "dark").
-//! 2. Each candidate joins the group whose comments hold at least half of its own comments
-//!    (a word that only ever appears inside one suggestion's comments, such as the tool an
-//!    invoice is sent to, joins that suggestion), or starts a group of its own.
+//! 2. Each candidate joins the group whose comments hold at least half of its own comments,
+//!    and at least two (a word that only ever appears inside one suggestion's comments, such
+//!    as the tool an invoice is sent to, joins that suggestion; one shared comment would let
+//!    any two-comment word chain a stranger in: "comments", from "the export misses the
+//!    comments column", would bring "No comment"), or starts a group of its own. A word that
+//!    `shared` tested and found to be one topic's, and that two groups each hold half of,
+//!    joins them into one: "integration", in the comments of "Slack" and of "Microsoft Teams".
 //! 3. Each comment belongs to the group its terms weigh most in (a term weighs the number of
 //!    comments it is in), so a comment that names two suggestions counts for its stronger one,
 //!    and the counts add up.
-//! 4. Groups left with fewer than two comments are dissolved and their comments go to their
-//!    next group, or to `other`.
+//! 4. Groups left with fewer than two comments, or made of senses only, are dissolved and
+//!    their comments go to their next group, or to `other`.
 
 use std::collections::{HashMap, HashSet};
+
+use super::shared;
 
 /// Most groups formed before the rest of the candidates are only matched against them.
 const MAX_GROUPS: usize = 200;
@@ -22,7 +34,7 @@ const MAX_GROUPS: usize = 200;
 /// A group's terms (indexes into the caller's term table) and the comments it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Group {
-    /// Its terms, strongest first.
+    /// Its own terms, strongest first: not the words it shares with other groups.
     pub(super) terms: Vec<usize>,
     /// The comments that belong to it, in input order.
     pub(super) comments: Vec<usize>,
@@ -35,22 +47,32 @@ pub(super) fn group(
     term_count: usize,
     lengths: &[usize],
 ) -> (Vec<Group>, usize) {
-    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); term_count];
-    for (d, terms) in docs.iter().enumerate() {
-        for &t in terms {
-            postings[t].push(d);
-        }
-    }
-    let mut candidates: Vec<usize> = (0..term_count)
-        .filter(|&t| postings[t].len() >= 2)
+    let postings = postings_of(docs, term_count);
+    let candidates = candidates_of(&postings, lengths);
+
+    // 0. Split the words common to two topics into their senses: sense `k` of the `i`th
+    // common word is term `term_count + offset[i] + k`, as long as the word it stands for.
+    let common = shared::common(docs, &postings, &candidates);
+    let one_topic: HashSet<usize> = shared::tested(&postings, &candidates)
+        .filter(|t| !common.iter().any(|c| c.term == *t))
         .collect();
-    candidates.sort_by(|&a, &b| {
-        postings[b]
-            .len()
-            .cmp(&postings[a].len())
-            .then(lengths.get(b).cmp(&lengths.get(a)))
-            .then(a.cmp(&b))
-    });
+    let mut docs = docs.to_vec();
+    let mut lengths = lengths.to_vec();
+    lengths.resize(term_count, 0);
+    let mut senses = 0;
+    for c in &common {
+        for (&d, sense) in postings[c.term].iter().zip(&c.senses) {
+            docs[d].retain(|&t| t != c.term);
+            if let Some(k) = sense {
+                docs[d].push(term_count + senses + k);
+            }
+        }
+        lengths.extend(std::iter::repeat_n(lengths[c.term], c.topics));
+        senses += c.topics;
+    }
+    let own = |t: usize| t < term_count;
+    let postings = postings_of(&docs, term_count + senses);
+    let candidates = candidates_of(&postings, &lengths);
 
     // 2. Form the groups.
     let mut group_terms: Vec<Vec<usize>> = Vec::new();
@@ -58,17 +80,34 @@ pub(super) fn group(
     let mut group_of: HashMap<usize, usize> = HashMap::new();
     for &t in &candidates {
         let mut best: Option<(usize, usize)> = None;
+        let mut holding = Vec::new();
         for (g, docs) in group_docs.iter().enumerate() {
             let overlap = postings[t].iter().filter(|d| docs.contains(d)).count();
             if best.is_none_or(|(_, o)| overlap > o) {
                 best = Some((g, overlap));
             }
+            if overlap >= 2 && overlap * 2 >= postings[t].len() {
+                holding.push(g);
+            }
         }
         match best {
-            Some((g, overlap)) if overlap * 2 >= postings[t].len() => {
+            Some((g, overlap)) if overlap >= 2 && overlap * 2 >= postings[t].len() => {
                 group_terms[g].push(t);
                 group_docs[g].extend(postings[t].iter().copied());
                 group_of.insert(t, g);
+                // A word found to be one topic's links the groups that each hold half its
+                // comments: "integration" the Slack and the Microsoft Teams comments.
+                if one_topic.contains(&t) {
+                    for h in holding.into_iter().filter(|&h| h != g) {
+                        let terms = std::mem::take(&mut group_terms[h]);
+                        let docs = std::mem::take(&mut group_docs[h]);
+                        for &u in &terms {
+                            group_of.insert(u, g);
+                        }
+                        group_terms[g].extend(terms);
+                        group_docs[g].extend(docs);
+                    }
+                }
             }
             _ if group_terms.len() < MAX_GROUPS => {
                 group_of.insert(t, group_terms.len());
@@ -103,7 +142,9 @@ pub(super) fn group(
             }
         }
         let small: Vec<usize> = (0..members.len())
-            .filter(|&g| alive[g] && members[g].len() < 2)
+            .filter(|&g| {
+                alive[g] && (members[g].len() < 2 || !group_terms[g].iter().any(|&t| own(t)))
+            })
             .collect();
         if small.is_empty() {
             let mut groups: Vec<Group> = members
@@ -111,7 +152,7 @@ pub(super) fn group(
                 .enumerate()
                 .filter(|(g, m)| alive[*g] && !m.is_empty())
                 .map(|(g, comments)| Group {
-                    terms: group_terms[g].clone(),
+                    terms: group_terms[g].iter().copied().filter(|&t| own(t)).collect(),
                     comments,
                 })
                 .collect();
@@ -122,6 +163,32 @@ pub(super) fn group(
             alive[g] = false;
         }
     }
+}
+
+/// Each term's comments, in input order.
+fn postings_of(docs: &[Vec<usize>], term_count: usize) -> Vec<Vec<usize>> {
+    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); term_count];
+    for (d, terms) in docs.iter().enumerate() {
+        for &t in terms {
+            postings[t].push(d);
+        }
+    }
+    postings
+}
+
+/// The terms of at least two comments, most comments first, then the longer, then the first.
+fn candidates_of(postings: &[Vec<usize>], lengths: &[usize]) -> Vec<usize> {
+    let mut candidates: Vec<usize> = (0..postings.len())
+        .filter(|&t| postings[t].len() >= 2)
+        .collect();
+    candidates.sort_by(|&a, &b| {
+        postings[b]
+            .len()
+            .cmp(&postings[a].len())
+            .then(lengths.get(b).cmp(&lengths.get(a)))
+            .then(a.cmp(&b))
+    });
+    candidates
 }
 
 #[cfg(test)]

@@ -2,15 +2,20 @@
 //! comment is cut into terms in its own language (`words`), terms that keep appearing in the
 //! same comments are grouped into one theme (`group`), and each comment counts for at most one
 //! theme, its strongest, so the counts add up: the themes' counts plus `other` (comments with
-//! text that joined no theme) are the comments read. A theme is labelled by its most common
-//! term as people wrote it, and carries who said it (`people`, `accounts`) and what fixing it is
-//! worth: `nps_gain`, the points the NPS would gain if its passives became promoters and its
-//! detractors passives, against every answer of the same survey and dates.
+//! text that joined no theme) are the comments read. A word two topics share ("teams": the
+//! chat tool, and "small teams") joins neither (`shared`). A theme is labelled by its defining
+//! term, the one most specific to it, as people wrote it, and carries who said it (`people`,
+//! `accounts`) and what fixing it is worth: `nps_gain`, the points the NPS would gain if its
+//! passives became promoters and its detractors passives, against every answer of the same
+//! survey and dates; `arr`, the ARR of the accounts behind it; and, for passives, the
+//! referrals they would bring as promoters (`referrals`, `referral_value`), at the rate this
+//! period's promoters referred.
 
 mod group;
+mod shared;
 mod words;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -33,10 +38,21 @@ pub struct Comment {
     pub account: Option<String>,
 }
 
+/// What the accounts and referrals are worth, for the themes' money figures.
+#[derive(Debug, Clone, Default)]
+pub struct Worth {
+    /// Each account's ARR (accounts without a record are absent: worth 0).
+    pub arr: HashMap<String, f64>,
+    /// Referrals per promoter measured in the period (referrals ÷ promoters), if any promoters.
+    pub referral_rate: Option<f64>,
+    /// `--referral-value`: the average won value of one referral; None when not set.
+    pub referral_value: Option<f64>,
+}
+
 /// One theme of `GET /v1/themes`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Theme {
-    /// Its most common term as written ("invoice", "dark mode").
+    /// Its defining term as written ("invoice", "dark mode"): the most specific to it.
     pub theme: String,
     /// Comments that belong to it (each comment to one theme only).
     pub count: usize,
@@ -46,6 +62,15 @@ pub struct Theme {
     pub accounts: usize,
     /// NPS points gained if its passives became promoters and its detractors passives.
     pub nps_gain: f64,
+    /// The ARR of the distinct accounts behind its comments (an account without a record
+    /// counts 0), so a theme's accounts are counted once however many of their people said it.
+    pub arr: f64,
+    /// The referrals its passives would bring as promoters: its distinct passive people times
+    /// the period's referrals per promoter. `None` when it holds no passive's comment (a
+    /// detractor becoming a passive refers no one) or no promoter was measured.
+    pub referrals: Option<f64>,
+    /// `referrals` times the average won value of one referral; `None` when either is unknown.
+    pub referral_value: Option<f64>,
     /// Up to five of its responses' ids, newest first.
     pub examples: Vec<String>,
 }
@@ -63,8 +88,8 @@ pub struct Themes {
 
 /// The themes of `comments` (newest first), at most `max` (the rest count as `other`);
 /// `answers` is the number of answers (promoters, passives, detractors) the NPS is computed
-/// over, for `nps_gain`.
-pub fn themes(comments: &[Comment], max: usize, answers: u64) -> Themes {
+/// over, for `nps_gain`; `worth` prices the accounts and referrals behind each theme.
+pub fn themes(comments: &[Comment], max: usize, answers: u64, worth: &Worth) -> Themes {
     let mut reader = Reader::default();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut forms: Vec<BTreeMap<String, usize>> = Vec::new();
@@ -95,7 +120,7 @@ pub fn themes(comments: &[Comment], max: usize, answers: u64) -> Themes {
             other += g.comments.len();
             continue;
         }
-        found.push(theme(&g, comments, &docs, &forms, answers));
+        found.push(theme(&g, comments, &docs, &forms, answers, worth));
     }
     Themes {
         themes: found,
@@ -111,10 +136,15 @@ fn theme(
     docs: &[Vec<usize>],
     forms: &[BTreeMap<String, usize>],
     answers: u64,
+    worth: &Worth,
 ) -> Theme {
-    // The label: the group's term in most of its comments, or the most used longer term that
-    // contains it when that is in at least half as many: "dark mode" rather than "dark" (which
-    // "dark theme" also has), 請求書 rather than its bigram 求書.
+    // The label: the group's defining term, the one most specific to it: its comments in the
+    // group times the share of all its comments that are in the group (uses² ÷ comments), so
+    // a word the group holds only some of ("responses", in exports and in slowness) loses to
+    // the group's own ("export"). Then the most specific longer term that contains it, when
+    // that is in at least half as many: "dark mode" rather than "dark" (which "dark theme"
+    // also has), 請求書 rather than its bigram 求書. Words common to two groups are not among
+    // its terms (`group`), so never label it.
     let mut uses: HashMap<usize, usize> = HashMap::new();
     for &d in &g.comments {
         for t in &docs[d] {
@@ -124,8 +154,14 @@ fn theme(
         }
     }
     let used = |t: &usize| uses.get(t).copied().unwrap_or(0);
+    // Each comment holds a term once, so its forms' counts sum to its comments.
+    let everywhere = |t: &usize| forms[*t].values().sum::<usize>().max(1) as u128;
+    let specific = |a: &usize, b: &usize| {
+        let (ua, ub) = (used(a) as u128, used(b) as u128);
+        (ua * ua * everywhere(b)).cmp(&(ub * ub * everywhere(a)))
+    };
     let longest = |a: &&usize, b: &&usize| {
-        used(a).cmp(&used(b)).then(
+        specific(a, b).then(
             most_used(&forms[**a])
                 .chars()
                 .count()
@@ -143,7 +179,9 @@ fn theme(
         .filter(|p| used(p) * 2 >= used(&top));
     let label_term = phrase.unwrap_or(top);
     let mut people = HashSet::new();
-    let mut accounts = HashSet::new();
+    let mut passives = HashSet::new();
+    // Ordered, so the ARR is summed in the same order on every run.
+    let mut accounts = BTreeSet::new();
     let mut moved = 0u64;
     for &d in &g.comments {
         let c = &comments[d];
@@ -154,7 +192,19 @@ fn theme(
         if c.segment == "passive" || c.segment == "detractor" {
             moved += 1;
         }
+        if c.segment == "passive" {
+            passives.insert(c.person.as_str());
+        }
     }
+    let arr = accounts
+        .iter()
+        .filter_map(|a| worth.arr.get(*a))
+        .sum::<f64>();
+    let referrals = worth
+        .referral_rate
+        .filter(|_| !passives.is_empty())
+        .map(|rate| passives.len() as f64 * rate);
+    let referral_value = referrals.zip(worth.referral_value).map(|(r, v)| r * v);
     let nps_gain = if answers == 0 {
         0.0
     } else {
@@ -166,6 +216,9 @@ fn theme(
         people: people.len(),
         accounts: accounts.len(),
         nps_gain,
+        arr,
+        referrals,
+        referral_value,
         examples: g
             .comments
             .iter()

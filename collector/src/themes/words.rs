@@ -112,11 +112,12 @@ impl std::fmt::Debug for Reader {
     }
 }
 
-/// Folds English stems whose adjective and adverb differ: `easili` → `easi` (easy), then a final
-/// `i` of a longer stem (`simpli` → `simpl`, simple), the same for every form.
+/// Folds English stems whose adjective and adverb differ: `easili` → `easi` (easy), `slowli` →
+/// `slow` (Snowball strips `-li` only after c, d, e, g, h, k, m, n, r, t), then a final `i` of a
+/// longer stem (`simpli` → `simpl`, simple), the same for every form.
 fn fold_english(stem: &str) -> String {
     let mut s = stem;
-    if s.ends_with("ili") {
+    if s.ends_with("ili") || s.ends_with("wli") {
         s = &s[..s.len() - 2];
     }
     if s.len() >= 5 && s.ends_with('i') {
@@ -276,6 +277,7 @@ mod tests {
         for (a, b) in [
             ("quick", "quickly"),
             ("easy", "easily"),
+            ("slow", "slowly"),
             ("simple", "simply"),
             ("sync", "syncing"),
             ("invoice", "invoicing"),
