@@ -24,6 +24,7 @@ on_both!(
     referrals_are_followed_to_the_won_deal,
     annotations_are_noted_edited_and_deleted_softly,
     crm_exports_import_with_bad_rows_named,
+    themes_carry_their_worth_in_money,
 );
 
 async fn start(db: Db, name: &str) -> SocketAddr {
@@ -60,6 +61,20 @@ async fn send(addr: SocketAddr, method: &str, path: &str, body: Value) -> (u16, 
 /// A response's id: `n` in a UUID.
 fn id(n: u32) -> String {
     format!("acc00000-0000-4000-8000-{n:012}")
+}
+
+/// Posts a passive's comment `n` in `account`.
+async fn comment(addr: SocketAddr, n: u32, account: &str, text: &str) {
+    let at = format!("2026-11-{:02}T10:00:00.000Z", 1 + n % 28);
+    let body = json!({
+        "schema": 1, "id": id(n), "survey_id": "s", "score": 8, "segment": "passive",
+        "state": "complete", "comment": text,
+        "user": {"id": format!("p{n}"), "account_id": account},
+        "context": {"url": "https://app.example/", "locale": "en"},
+        "shown_at": at, "answered_at": at, "completed_at": at,
+    });
+    let (status, _, text) = call(addr, "POST", "/v1/responses", "", Some(body)).await;
+    assert!(status < 300, "{status}: {text}");
 }
 
 /// Posts response `n` of `user` in `account` (score `None`: silent), with a role trait.
@@ -801,4 +816,46 @@ async fn crm_exports_import_with_bad_rows_named(db: Db) {
     let big_sum = 100_000.0 * 1000.5 + (99_999.0 * 100_000.0) / 2.0;
     let small = 12000.0 + 60000.0 + 1250000.0 + 7500.5 + 4000.0;
     assert_eq!(r["total_arr"], big_sum + small, "{r}");
+}
+
+async fn themes_carry_their_worth_in_money(db: Db) {
+    let url = pg::http::database(db, "accounts", "themes").await;
+    let mut settings = Settings {
+        db: url,
+        rate_limit: 0,
+        token: Some(ADMIN.into()),
+        ..Settings::default()
+    };
+    settings.money.referral_value = Some(12000.0);
+    settings.money.currency = "EUR".into();
+    let addr = pg::http::serve(settings).await;
+    send(addr, "PUT", "/v1/accounts/acme", json!({"arr": 50000})).await;
+    send(addr, "PUT", "/v1/accounts/globex", json!({"arr": 34000})).await;
+    for (n, account, text) in [
+        (101, "acme", "Please add a Slack integration"),
+        (102, "acme", "A Slack integration would help us"),
+        (103, "globex", "We need the Slack integration for alerts"),
+        (104, "globex", "Slack integration, please"),
+    ] {
+        comment(addr, n, account, text).await;
+    }
+    // Two promoters, one of whom referred someone: a rate of one half.
+    answer(addr, 1, "u1", "acme", Some(10), None, false).await;
+    answer(addr, 2, "u2", "acme", Some(9), None, false).await;
+    let (status, r) = send(
+        addr,
+        "POST",
+        &format!("/v1/responses/{}/referrals", id(1)),
+        json!({"name": "Zed"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let t = get(addr, "/v1/themes?segment=passive").await;
+    assert_eq!(t["currency"], "EUR");
+    let theme = &t["themes"][0];
+    assert_eq!(theme["count"], 4, "{t}");
+    assert_eq!(theme["arr"], 84000.0, "acme and globex, each once: {t}");
+    // Four passives × 0.5 referrals per promoter × 12,000.
+    assert_eq!(theme["referrals"], 2.0, "{t}");
+    assert_eq!(theme["referral_value"], 24000.0, "{t}");
 }

@@ -127,16 +127,33 @@ async fn themes(
     State(state): State<Shared>,
     _: AsViewer,
     read: Read,
-) -> Result<Json<themes::Themes>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let f = read.filter(1)?;
     let comments = state.store.comments(&f, THEME_COMMENTS).await?;
     let everyone = state.store.tally(&f.without_segment()).await?;
-    Ok(Json(themes::themes(
-        &comments,
-        20,
-        everyone.answers(),
-        &themes::Worth::default(),
-    )))
+    // What the themes are worth: the ARR of their accounts, and for passives' themes the
+    // referrals they would bring as promoters at the promoters' measured rate.
+    let mut accounts: Vec<&str> = comments
+        .iter()
+        .filter_map(|c| c.account.as_deref())
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let arr = state.store.account_arr(&accounts).await?;
+    let [promoters, _] = state.store.referral_funnel(&f.without_segment()).await?;
+    let worth = themes::Worth {
+        arr,
+        referral_rate: (promoters.people > 0)
+            .then(|| promoters.referrals as f64 / promoters.people as f64),
+        referral_value: state.money.referral_value,
+    };
+    let found = themes::themes(&comments, 20, everyone.answers(), &worth);
+    let mut answer =
+        serde_json::to_value(found).map_err(|e| ApiError::bad(e.to_string(), "body"))?;
+    if let Some(object) = answer.as_object_mut() {
+        object.insert("currency".into(), json!(state.money.currency));
+    }
+    Ok(Json(answer))
 }
 
 /// `GET /v1/choices`: every enumerated parameter's allowed values, from the same tables the

@@ -92,6 +92,27 @@ impl Store {
         })
     }
 
+    /// The ARR (in the currency) of each of `ids` that has one.
+    pub async fn account_arr(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, f64>> {
+        let mut arr = std::collections::HashMap::new();
+        for chunk in pieces(ids) {
+            let mut sql = Sql::new(
+                self.backend,
+                "SELECT account_id, arr_cents FROM account_records
+                 WHERE arr_cents IS NOT NULL AND account_id ",
+            );
+            sql.push_in(chunk.iter().copied());
+            for row in sql.build().fetch_all(&self.pool).await? {
+                let cents: i64 = row.try_get(1)?;
+                arr.insert(row.try_get(0)?, cents as f64 / 100.0);
+            }
+        }
+        Ok(arr)
+    }
+
     /// Applies `change` to account `id`'s record (made if it has none), as teammate `by`, in
     /// one transaction; the record after it.
     pub async fn change_account_record(
