@@ -48,3 +48,10 @@ export const SEGMENT_TITLES = {
   silent: 'Silent: chase the people who never answer',
 };
 export const SEGMENTS = Object.keys(SEGMENT_TITLES);
+/// A list's name (its view's heading and its tab).
+export const LIST_NAMES = {
+  promoter: 'Promoters',
+  passive: 'Passives',
+  detractor: 'Detractors',
+  silent: 'Silent people',
+};

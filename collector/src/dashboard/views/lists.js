@@ -4,7 +4,7 @@
 // a form to record the referral they gave. Viewers read the follow-ups, members change them.
 import { getJson, get, write, postForBlob, filterBody } from '../api.js';
 import { $, el, button, fillSelect, announce, save } from '../dom.js';
-import { shortTime, label, SEGMENT_TITLES } from '../format.js';
+import { shortTime, label, SEGMENT_TITLES, LIST_NAMES } from '../format.js';
 import { session, canWrite } from '../session.js';
 import { refresh } from '../router.js';
 
@@ -52,7 +52,7 @@ export async function show(segment, visit) {
   if (!visit.current()) {
     return null;
   }
-  $('list-h').textContent = `${label(segment).replace(/^./, (c) => c.toUpperCase())}s to act on`;
+  $('list-h').textContent = `${LIST_NAMES[segment]} to act on`;
   for (const tab of document.querySelectorAll('#lists-view [data-segment]')) {
     if (tab.dataset.segment === segment) {
       tab.setAttribute('aria-current', 'page');
