@@ -27,7 +27,7 @@ pub const RESPONSE_COLUMNS: [&str; 13] = [
 ];
 
 /// The columns of the accounts' export.
-pub const ACCOUNT_COLUMNS: [&str; 13] = [
+pub const ACCOUNT_COLUMNS: [&str; 20] = [
     "account_id",
     "segment",
     "nps",
@@ -41,6 +41,13 @@ pub const ACCOUNT_COLUMNS: [&str; 13] = [
     "open_follow_ups",
     "last_answer_at",
     "latest_comment",
+    "name",
+    "arr",
+    "plan",
+    "owner",
+    "renewal_on",
+    "crm_url",
+    "gap",
 ];
 
 /// A writer of CRLF-terminated records into memory.
@@ -134,6 +141,61 @@ pub fn accounts(accounts: &[Account], header: bool) -> Vec<u8> {
                 number(Some(a.open_follow_ups)),
                 optional(&a.last_answer_at),
                 optional(&a.latest_comment),
+                optional(&a.name),
+                number(a.arr),
+                optional(&a.plan),
+                optional(&a.owner),
+                optional(&a.renewal_on),
+                optional(&a.crm_url),
+                number(a.gap),
+            ],
+        );
+    }
+    finish(out)
+}
+
+/// The columns of the referrals' export.
+pub const REFERRAL_COLUMNS: [&str; 15] = [
+    "id",
+    "status",
+    "value",
+    "name",
+    "company",
+    "email",
+    "note",
+    "referrer_segment",
+    "referrer_email",
+    "account_id",
+    "response_id",
+    "crm_url",
+    "created_at",
+    "created_by",
+    "updated_at",
+];
+
+/// Referrals as CSV, with the header.
+pub fn referrals(referrals: &[crate::model::Referral]) -> Vec<u8> {
+    let mut out = writer();
+    write(&mut out, &REFERRAL_COLUMNS.map(Cow::Borrowed));
+    for r in referrals {
+        write(
+            &mut out,
+            &[
+                number(Some(r.id)),
+                Cow::Borrowed(r.status.as_str()),
+                number(r.value),
+                text(&r.name),
+                optional(&r.company),
+                optional(&r.email),
+                optional(&r.note),
+                text(&r.referrer_segment),
+                optional(&r.referrer_email),
+                optional(&r.account_id),
+                text(&r.response_id),
+                optional(&r.crm_url),
+                text(&r.created_at),
+                text(&r.created_by),
+                text(&r.updated_at),
             ],
         );
     }

@@ -29,6 +29,7 @@ pub mod export;
 pub mod forward;
 pub mod http;
 pub mod identity;
+pub mod import;
 pub mod limit;
 pub mod link;
 pub mod metrics;

@@ -104,6 +104,18 @@ struct Cli {
     /// Send a digest to the --notify URLs: daily or weekly (Monday, midnight UTC).
     #[arg(long, env = "NPS_DIGEST", value_parser = parse_digest)]
     digest: Option<nps_collector::notify::Every>,
+    /// The currency account ARR is kept and reported in (ISO 4217).
+    #[arg(long, env = "NPS_CURRENCY", default_value = "USD")]
+    currency: String,
+    /// The share of the revenue base (ARR) that should answer each period, 0 to 1.
+    #[arg(long, env = "NPS_COVERAGE_TARGET", default_value_t = 0.8)]
+    coverage_target: f64,
+    /// The average won value of one referral, in --currency: puts a price on passive themes.
+    #[arg(long, env = "NPS_REFERRAL_VALUE")]
+    referral_value: Option<f64>,
+    /// The user trait that names a person's role in their account (decision maker, user…).
+    #[arg(long, env = "NPS_ROLE_TRAIT", default_value = "role")]
+    role_trait: String,
     /// Log level: error, warn, info, debug (every request) or trace.
     #[arg(long, env = "NPS_LOG", default_value = "info")]
     log: tracing::Level,
@@ -233,6 +245,12 @@ impl Cli {
             notify: self.notify.into_iter().filter(|u| !u.is_empty()).collect(),
             notify_delay: Duration::from_secs(self.notify_delay),
             digest: self.digest,
+            money: nps_collector::settings::Money {
+                currency: self.currency,
+                coverage_target: self.coverage_target,
+                referral_value: self.referral_value,
+                role_trait: self.role_trait,
+            },
         }
     }
 }

@@ -340,6 +340,254 @@ pub struct AccountCounts {
     pub people: u64,
     /// Its responses whose follow-up is open (not resolved, not referred).
     pub open_follow_ups: u64,
+    /// Its record, when it has one.
+    pub record: Option<AccountRecord>,
+    /// In the upsell list: how far its ARR is below its plan's median, in cents.
+    pub gap_cents: Option<f64>,
+}
+
+/// An account's record: what it is worth and who looks after it, imported from the CRM or
+/// edited in the dashboard. ARR is kept in cents so sums of it are exact.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccountRecord {
+    /// The name the team knows it by.
+    pub name: Option<String>,
+    /// Annual recurring revenue, in cents of the collector's currency.
+    pub arr_cents: Option<i64>,
+    /// Its plan (the upsell list compares accounts on the same one).
+    pub plan: Option<String>,
+    /// The teammate (or anyone) who owns it.
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub renewal_on: Option<String>,
+    /// Its record in the CRM (http or https).
+    pub crm_url: Option<String>,
+    /// Anything else, as a JSON object.
+    pub traits: Option<serde_json::Value>,
+}
+
+/// One person of an account, in `GET /v1/accounts/{id}/people`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountPerson {
+    /// The site's user id (`null` for an anonymous response, counted as its own person).
+    pub user_id: Option<String>,
+    /// Their email, if the site said.
+    pub email: Option<String>,
+    /// Their role (the `--role-trait` user trait), if the site said.
+    pub role: Option<String>,
+    /// Their latest score; `null` when they never answered.
+    pub score: Option<i64>,
+    /// The segment of that score, or `silent`.
+    pub segment: String,
+    /// When they were last shown the card.
+    pub last_asked_at: String,
+    /// When they last scored.
+    pub last_answered_at: Option<String>,
+    /// Asked and never answered.
+    pub silent: bool,
+    /// A promoter who answered in the last 180 days: someone to ask for a reference.
+    pub reference: bool,
+}
+
+/// A referral followed from the ask to the deal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Referral {
+    /// Its number.
+    pub id: i64,
+    /// The response of the person who referred.
+    pub response_id: String,
+    /// That response's survey.
+    pub survey_id: String,
+    /// Their account.
+    pub account_id: Option<String>,
+    /// `promoter` or `passive`.
+    pub referrer_segment: String,
+    /// Their user id.
+    pub referrer_user_id: Option<String>,
+    /// Their email.
+    pub referrer_email: Option<String>,
+    /// Who was referred.
+    pub name: String,
+    /// Their company.
+    pub company: Option<String>,
+    /// Their email.
+    pub email: Option<String>,
+    /// Anything else.
+    pub note: Option<String>,
+    /// Where it stands.
+    pub status: ReferralStatus,
+    /// The won deal's value, in the collector's currency.
+    pub value: Option<f64>,
+    /// The deal in the CRM.
+    pub crm_url: Option<String>,
+    /// When it was recorded, and by whom.
+    pub created_at: String,
+    /// The teammate who recorded it.
+    pub created_by: String,
+    /// When it last changed.
+    pub updated_at: String,
+    /// The teammate who changed it last.
+    pub updated_by: String,
+}
+
+/// One segment's referral funnel, counted by the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FunnelCounts {
+    /// Follow-ups that reached `referral_asked` (or `referred`).
+    pub asked: u64,
+    /// Responses whose referral link was clicked.
+    pub clicked: u64,
+    /// Referrals recorded.
+    pub referrals: u64,
+    /// Those that became an opportunity (or went further).
+    pub opportunities: u64,
+    /// Those won.
+    pub won: u64,
+    /// Their value, in cents.
+    pub won_value_cents: i64,
+    /// The people of the segment in the period.
+    pub people: u64,
+}
+
+/// A note on the trend: a day or a range, for everything or one survey or account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Annotation {
+    /// Its number.
+    pub id: i64,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The last day of a range.
+    pub end_date: Option<String>,
+    /// What happened.
+    pub text: String,
+    /// Only this survey's trend (`null`: every survey).
+    pub survey_id: Option<String>,
+    /// Only this account (`null`: every account).
+    pub account_id: Option<String>,
+    /// The teammate who wrote it.
+    pub author: String,
+    /// When.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// How the accounts list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountSort {
+    /// Lowest NPS first (the default: who needs help).
+    #[default]
+    Nps,
+    /// Largest ARR first.
+    Arr,
+    /// Soonest renewal first.
+    RenewalOn,
+}
+
+impl Choice for AccountSort {
+    const NAME: &'static str = "sort";
+    const ALL: &'static [(&'static str, AccountSort)] = &[
+        ("nps", AccountSort::Nps),
+        ("arr", AccountSort::Arr),
+        ("renewal_on", AccountSort::RenewalOn),
+    ];
+}
+
+/// A list of accounts worth a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opportunity {
+    /// Promoter and passive accounts paying less than the median of their plan.
+    Upsell,
+}
+
+impl Choice for Opportunity {
+    const NAME: &'static str = "opportunity";
+    const ALL: &'static [(&'static str, Opportunity)] = &[("upsell", Opportunity::Upsell)];
+}
+
+/// What narrows and orders the accounts list besides the responses' [`Filter`].
+#[derive(Debug, Clone, Default)]
+pub struct AccountQuery {
+    /// Only the accounts in this segment (the account's own).
+    pub segment: Option<Segment>,
+    /// Only the accounts this person owns.
+    pub owner: Option<String>,
+    /// Only the accounts on this plan.
+    pub plan: Option<String>,
+    /// Only the accounts renewing before this day (`YYYY-MM-DD`).
+    pub renewal_before: Option<String>,
+    /// The order.
+    pub sort: AccountSort,
+    /// The upsell list instead (its own order: the largest gap first).
+    pub opportunity: Option<Opportunity>,
+}
+
+/// Where a referral stands, from the ask to the deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralStatus {
+    /// Someone was named.
+    Referred,
+    /// It became an opportunity in the pipeline.
+    Opportunity,
+    /// The deal was won (with its value).
+    Won,
+    /// The deal was lost.
+    Lost,
+}
+
+impl Choice for ReferralStatus {
+    const NAME: &'static str = "status";
+    const ALL: &'static [(&'static str, ReferralStatus)] = &[
+        ("referred", ReferralStatus::Referred),
+        ("opportunity", ReferralStatus::Opportunity),
+        ("won", ReferralStatus::Won),
+        ("lost", ReferralStatus::Lost),
+    ];
+}
+
+impl ReferralStatus {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("referred", |(n, _)| n)
+    }
+
+    /// How far along the funnel this state is (a lost deal keeps the stage it reached).
+    pub fn stage(self) -> Option<i64> {
+        match self {
+            ReferralStatus::Referred => Some(1),
+            ReferralStatus::Opportunity => Some(2),
+            ReferralStatus::Won => Some(3),
+            ReferralStatus::Lost => None,
+        }
+    }
+}
+
+/// One segment's accounts and their ARR (cents).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentMoney {
+    /// Accounts whose segment is this one.
+    pub accounts: u64,
+    /// Their ARR, in cents (accounts without a record count 0).
+    pub arr_cents: i64,
+}
+
+/// What the revenue report is made of, counted by the database.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RevenueCounts {
+    /// Accounts with a record.
+    pub accounts: u64,
+    /// Their ARR, in cents.
+    pub total_arr_cents: i64,
+    /// Promoters, passives, detractors, silent: each segment's accounts and ARR.
+    pub by_segment: [SegmentMoney; 4],
+    /// Σ ARR × account NPS over the accounts that answered and have an ARR (cents × points).
+    pub weighted_sum: f64,
+    /// Σ ARR of those accounts, in cents.
+    pub weighted_arr_cents: i64,
 }
 
 /// A stored change waiting to be forwarded.

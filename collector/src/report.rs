@@ -6,7 +6,7 @@
 use nps_widget::segment::Tally;
 use serde::Serialize;
 
-use crate::model::{AccountCounts, Interval, PeriodCounts};
+use crate::model::{AccountCounts, Interval, PeriodCounts, RevenueCounts};
 use crate::stats::{self, round1};
 
 /// NPS and counts for a set of responses.
@@ -146,6 +146,93 @@ pub struct Account {
     pub people: u64,
     /// Responses whose follow-up is open (not resolved, not referred).
     pub open_follow_ups: u64,
+    /// Its record's name (`null` without a record, as every field below).
+    pub name: Option<String>,
+    /// Annual recurring revenue, in the collector's currency.
+    pub arr: Option<f64>,
+    /// Its plan.
+    pub plan: Option<String>,
+    /// Who owns it.
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub renewal_on: Option<String>,
+    /// Its record in the CRM.
+    pub crm_url: Option<String>,
+    /// Anything else the record says.
+    pub traits: Option<serde_json::Value>,
+    /// In the upsell list: how far its ARR is below its plan's median.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<f64>,
+}
+
+/// Cents as an amount of the currency.
+pub fn money(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+/// One segment's accounts and ARR in `GET /v1/revenue`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SegmentRevenue {
+    /// Accounts in the segment.
+    pub accounts: u64,
+    /// Their ARR.
+    pub arr: f64,
+}
+
+/// `GET /v1/revenue`: the money beside the score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revenue {
+    /// ISO 4217.
+    pub currency: String,
+    /// Accounts with a record.
+    pub accounts: u64,
+    /// Their ARR.
+    pub total_arr: f64,
+    /// The ARR of the accounts that answered in the period.
+    pub answered_arr: f64,
+    /// `answered_arr ÷ total_arr` (0–1, three decimals); `null` without ARR.
+    pub coverage: Option<f64>,
+    /// The share that should answer (`--coverage-target`).
+    pub coverage_target: f64,
+    /// The ARR of detractor and silent accounts.
+    pub at_risk_arr: f64,
+    /// Σ(ARR × account NPS) ÷ Σ ARR over the accounts that answered; one decimal.
+    pub weighted_nps: Option<f64>,
+    /// Each segment's accounts and ARR, by the account's segment.
+    pub by_segment: std::collections::BTreeMap<&'static str, SegmentRevenue>,
+}
+
+/// The revenue report of the database's counts.
+pub fn revenue(counts: &RevenueCounts, currency: &str, coverage_target: f64) -> Revenue {
+    let names = ["promoter", "passive", "detractor", "silent"];
+    let by_segment = names
+        .iter()
+        .zip(counts.by_segment.iter())
+        .map(|(name, m)| {
+            (
+                *name,
+                SegmentRevenue {
+                    accounts: m.accounts,
+                    arr: money(m.arr_cents),
+                },
+            )
+        })
+        .collect();
+    let [promoter, passive, detractor, silent] = counts.by_segment;
+    let answered = promoter.arr_cents + passive.arr_cents + detractor.arr_cents;
+    Revenue {
+        currency: currency.to_owned(),
+        accounts: counts.accounts,
+        total_arr: money(counts.total_arr_cents),
+        answered_arr: money(answered),
+        coverage: (counts.total_arr_cents > 0)
+            .then(|| (answered as f64 / counts.total_arr_cents as f64 * 1000.0).round() / 1000.0),
+        coverage_target,
+        at_risk_arr: money(detractor.arr_cents + silent.arr_cents),
+        weighted_nps: (counts.weighted_arr_cents > 0)
+            .then(|| round1(counts.weighted_sum / counts.weighted_arr_cents as f64)),
+        by_segment,
+    }
 }
 
 /// An account's segment from the mean of its people's latest scores.
@@ -160,6 +247,7 @@ pub fn account_segment(mean_score: Option<f64>) -> &'static str {
 
 impl From<AccountCounts> for Account {
     fn from(a: AccountCounts) -> Account {
+        let record = a.record.unwrap_or_default();
         Account {
             account_id: a.account_id,
             figures: a.tally.into(),
@@ -169,6 +257,14 @@ impl From<AccountCounts> for Account {
             mean_score: a.mean_score.map(round1),
             people: a.people,
             open_follow_ups: a.open_follow_ups,
+            gap: a.gap_cents.map(|g| g.round() / 100.0),
+            name: record.name,
+            arr: record.arr_cents.map(money),
+            plan: record.plan,
+            owner: record.owner,
+            renewal_on: record.renewal_on,
+            crm_url: record.crm_url,
+            traits: record.traits,
         }
     }
 }

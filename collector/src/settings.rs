@@ -59,6 +59,33 @@ pub struct Settings {
     pub notify_delay: Duration,
     /// The digest sent to the chat URLs, daily or weekly.
     pub digest: Option<crate::notify::Every>,
+    /// What the money on the reports is counted in, and what it is measured against.
+    pub money: Money,
+}
+
+/// The money settings: the currency ARR is kept in, the share of the revenue base that should
+/// answer each period, what one won referral is worth, the user trait that names a role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Money {
+    /// ISO 4217 (`USD`).
+    pub currency: String,
+    /// 0–1 (the practice's 0.8).
+    pub coverage_target: f64,
+    /// The average won value of one referral, in the currency; `None`: not known.
+    pub referral_value: Option<f64>,
+    /// The user trait read as a person's role (`role`).
+    pub role_trait: String,
+}
+
+impl Default for Money {
+    fn default() -> Money {
+        Money {
+            currency: "USD".into(),
+            coverage_target: 0.8,
+            referral_value: None,
+            role_trait: "role".into(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -86,6 +113,7 @@ impl Default for Settings {
             notify: Vec::new(),
             notify_delay: Duration::from_secs(600),
             digest: None,
+            money: Money::default(),
         }
     }
 }
@@ -128,6 +156,27 @@ impl Settings {
                      reach this collector"
                 ));
             }
+        }
+        let m = &self.money;
+        if !(m.currency.len() == 3 && m.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(format!(
+                "--currency {}: expected an ISO 4217 code of three capital letters, like USD or EUR",
+                m.currency
+            ));
+        }
+        if !(0.0..=1.0).contains(&m.coverage_target) {
+            return Err(format!(
+                "--coverage-target {}: expected a share from 0 to 1, like 0.8",
+                m.coverage_target
+            ));
+        }
+        if m.referral_value
+            .is_some_and(|v| !(v.is_finite() && v >= 0.0))
+        {
+            return Err("--referral-value: expected an amount of 0 or more".into());
+        }
+        if m.role_trait.trim().is_empty() {
+            return Err("--role-trait: expected the name of a user trait, like role".into());
         }
         if self.digest.is_some() && self.notify.is_empty() {
             return Err("--digest needs a --notify URL to send the digest to".into());

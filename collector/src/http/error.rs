@@ -62,6 +62,15 @@ pub enum ApiError {
     /// 404: no response with the id in the path.
     #[error("no response with this id")]
     NoSuchResponse,
+    /// 404: no account with the id in the path (neither a record nor a response).
+    #[error("no account with this id")]
+    NoSuchAccount,
+    /// 404: no referral with the id in the path.
+    #[error("no referral with this id")]
+    NoSuchReferral,
+    /// 404: no annotation with the id in the path (or a deleted one).
+    #[error("no annotation with this id")]
+    NoSuchAnnotation,
     /// 415: ingest takes JSON only.
     #[error("Content-Type must be application/json")]
     NotJson,
@@ -94,7 +103,11 @@ impl ApiError {
             ApiError::LinkRefused(crate::link::Refused::Invalid) => StatusCode::FORBIDDEN,
             ApiError::LinkRefused(crate::link::Refused::Expired) => StatusCode::GONE,
             ApiError::NoChat => StatusCode::CONFLICT,
-            ApiError::NoSuchResponse | ApiError::NoSuchToken => StatusCode::NOT_FOUND,
+            ApiError::NoSuchResponse
+            | ApiError::NoSuchToken
+            | ApiError::NoSuchAccount
+            | ApiError::NoSuchReferral
+            | ApiError::NoSuchAnnotation => StatusCode::NOT_FOUND,
             ApiError::TokenExists(_) | ApiError::SurveyExists(_) => StatusCode::CONFLICT,
             ApiError::NoSuchSurvey => StatusCode::NOT_FOUND,
             ApiError::StaleSurvey(_) => StatusCode::PRECONDITION_FAILED,
@@ -113,9 +126,12 @@ impl ApiError {
             ApiError::OriginNotAllowed => Some("Origin"),
             ApiError::LinkRefused(_) => Some("token"),
             ApiError::NoChat => Some("--notify"),
-            ApiError::NoSuchResponse | ApiError::NoSuchSurvey | ApiError::SurveyExists(_) => {
-                Some("id")
-            }
+            ApiError::NoSuchResponse
+            | ApiError::NoSuchSurvey
+            | ApiError::SurveyExists(_)
+            | ApiError::NoSuchAccount
+            | ApiError::NoSuchReferral
+            | ApiError::NoSuchAnnotation => Some("id"),
             ApiError::StaleSurvey(_) => Some("If-Match"),
             ApiError::NotJson => Some("Content-Type"),
             ApiError::TooManyRequests(_) | ApiError::NotStored(_) | ApiError::Store(_) => None,

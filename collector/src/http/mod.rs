@@ -2,7 +2,8 @@
 //! request passes (request ids, tracing spans, client address, timeout; CORS, the origin
 //! check and the body limit on the API).
 //!
-//! `ingest` (POST /v1/responses), `responses` (the lists, follow-ups, notes), `reports`
+//! `ingest` (POST /v1/responses), `accounts` (the accounts, their records and people, the
+//! import, the revenue), `responses` (the lists, follow-ups, notes), `reports`
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
 //! `dashboard`, `files` (the static files and their cache rules), `team` (the tokens, the team's names), `surveys` (the surveys the dashboard manages, and the public definition the widget loads), `links` (personal links, the hosted
 //! survey page, the mail merge, the digest); `auth` (the role extractors, the origin
@@ -11,6 +12,8 @@
 //! CORS is granted on ingest (to the allowed origins) and on a survey's public definition (to
 //! any origin, outside the origin check): the routes a page of another site calls.
 
+mod accounts;
+mod annotations;
 mod auth;
 mod body;
 mod dashboard;
@@ -20,6 +23,7 @@ mod ingest;
 mod links;
 mod ops;
 mod query;
+mod referrals;
 mod reports;
 mod responses;
 mod surveys;
@@ -75,6 +79,7 @@ pub struct AppState {
     trust_proxy: Option<TrustProxy>,
     metrics: Metrics,
     reach: Reach,
+    money: crate::settings::Money,
 }
 
 /// What personal links, the hosted page and the digest need.
@@ -140,11 +145,15 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         trust_proxy: settings.trust_proxy.clone(),
         metrics: Metrics::default(),
         reach,
+        money: settings.money.clone(),
     });
     let api = Router::new()
         .merge(ingest::router(cors))
         .merge(responses::router())
         .merge(reports::router())
+        .merge(accounts::router())
+        .merge(referrals::router())
+        .merge(annotations::router())
         .merge(team::router())
         .merge(surveys::router())
         .merge(links::router())
@@ -154,6 +163,14 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
             auth::check_origin,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .merge(
+            accounts::import_router()
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::check_origin,
+                ))
+                .layer(DefaultBodyLimit::max(accounts::IMPORT_LIMIT)),
+        )
         .merge(ops::router())
         .merge(surveys::public_router())
         .with_state(state.clone());

@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::ApiError;
 use crate::clock;
-use crate::model::{choice, Bound, Filter, Format, Interval, StatusFilter};
+use crate::model::{
+    choice, AccountSort, Bound, Filter, Format, Interval, Opportunity, StatusFilter,
+};
 
 /// Most list entries one page holds.
 pub(super) const MAX_PAGE: i64 = 1000;
@@ -54,6 +56,17 @@ pub(super) struct ReadQuery {
     pub(super) account_id: Option<String>,
     /// `/v1/responses`: only the follow-ups this teammate owns ("Only mine").
     pub(super) owner: Option<String>,
+    /// `/v1/accounts`: only accounts on this plan.
+    pub(super) plan: Option<String>,
+    /// `/v1/accounts`: only accounts renewing before this day.
+    #[serde(deserialize_with = "day")]
+    pub(super) renewal_before: Option<String>,
+    /// `/v1/accounts`: `nps` (the default), `arr` or `renewal_on`.
+    #[serde(deserialize_with = "choice")]
+    pub(super) sort: Option<AccountSort>,
+    /// `/v1/accounts`: `upsell`.
+    #[serde(deserialize_with = "choice")]
+    pub(super) opportunity: Option<Opportunity>,
     /// `/v1/compare`: the two periods.
     #[serde(deserialize_with = "bound")]
     pub(super) a_from: Option<Bound>,
@@ -72,7 +85,7 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<String>::deserialize(d)
 }
 
-fn bound<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bound>, D::Error> {
+pub(super) fn bound<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bound>, D::Error> {
     match text(d)? {
         None => Ok(None),
         Some(t) => clock::parse_bound(&t).map(Some).ok_or_else(|| {
@@ -81,7 +94,18 @@ fn bound<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Bound>, D::Error> {
     }
 }
 
-fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+/// A whole day, `YYYY-MM-DD`, as stored.
+fn day<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match text(d)? {
+        None => Ok(None),
+        Some(t) => match clock::parse_bound(&t) {
+            Some(Bound::Day(date)) => Ok(Some(clock::day(date))),
+            _ => Err(serde::de::Error::custom("must be a date (YYYY-MM-DD)")),
+        },
+    }
+}
+
+pub(super) fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match text(d)? {
         None => Ok(None),
         Some(t) => t
@@ -175,7 +199,14 @@ impl Read {
 
     /// A `Link: <…>; rel="next"` header for the same query with `name` set to `value`.
     pub(super) fn next_link(&self, path: &str, name: &str, value: &str) -> Option<HeaderValue> {
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(self.raw.as_bytes())
+        next_link(&self.raw, path, name, value)
+    }
+}
+
+/// A `Link: <…>; rel="next"` header for query `raw` with `name` set to `value`.
+pub(super) fn next_link(raw: &str, path: &str, name: &str, value: &str) -> Option<HeaderValue> {
+    {
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
             .into_owned()
             .filter(|(k, _)| k != name)
             .collect();

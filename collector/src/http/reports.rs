@@ -2,7 +2,6 @@
 //! (JSON pages or CSV), `/v1/compare` (is the change real?), `/v1/themes`, and
 //! `/v1/choices`, the allowed values of every enumerated parameter, which the dashboard reads.
 
-use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response as HttpResponse};
@@ -14,12 +13,10 @@ use serde_json::json;
 
 use super::auth::AsViewer;
 use super::error::ApiError;
-use super::query::{Read, MAX_PAGE};
-use super::responses::csv_download;
+use super::query::Read;
 use super::Shared;
 use crate::model::{Choice, Filter, Format, Interval, Status, StatusFilter};
-use crate::store::{AccountKey, Page};
-use crate::{chart, export, report, stats, themes};
+use crate::{chart, report, stats, themes};
 
 /// Comments read for the themes, newest first: enough for the common themes to stand out,
 /// bounded so the report's time and memory do not grow with the table.
@@ -30,7 +27,6 @@ pub(super) fn router() -> Router<Shared> {
     Router::new()
         .route("/v1/summary", get(summary))
         .route("/v1/trend.svg", get(trend))
-        .route("/v1/accounts", get(accounts))
         .route("/v1/compare", get(compare))
         .route("/v1/themes", get(themes))
         .route("/v1/choices", get(choices))
@@ -72,72 +68,6 @@ async fn trend(
         chart::trend_svg(&s),
     )
         .into_response())
-}
-
-async fn accounts(
-    State(state): State<Shared>,
-    _: AsViewer,
-    read: Read,
-) -> Result<HttpResponse, ApiError> {
-    let mut f = read.filter(100)?;
-    // Here the segment is the account's, not the response's.
-    let segment = f.segment.take();
-    if read.format() == Format::Csv {
-        f.limit = MAX_PAGE;
-        return Ok(accounts_csv(state, f, segment));
-    }
-    let offset = read.query.offset.unwrap_or(0);
-    let accounts = state.store.account_counts(&f, offset, segment).await?;
-    let full = accounts.len() as i64 == f.limit;
-    let list: Vec<report::Account> = accounts.into_iter().map(Into::into).collect();
-    let mut response = Json(list).into_response();
-    if full {
-        let next = (offset + f.limit).to_string();
-        if let Some(link) = read.next_link("/v1/accounts", "offset", &next) {
-            response.headers_mut().insert(header::LINK, link);
-        }
-    }
-    Ok(response)
-}
-
-/// Every account as CSV, streamed a page at a time by keyset (in the list's order), so the
-/// export is complete at any number of accounts and memory stays that of one page.
-fn accounts_csv(state: Shared, filter: Filter, segment: Option<Segment>) -> HttpResponse {
-    let name = format!(
-        "nps-accounts-{}.csv",
-        segment.map_or("all", Segment::as_str)
-    );
-    let pages = futures_util::stream::unfold(
-        (state, filter, Some(None::<AccountKey>), true),
-        move |(state, filter, after, first)| async move {
-            let after = after?;
-            match state
-                .store
-                .accounts_page(&filter, Page::After(after.as_ref()), segment)
-                .await
-            {
-                Ok(accounts) => {
-                    let next = match accounts.last() {
-                        Some(last) if accounts.len() as i64 == filter.limit => {
-                            Some(Some(AccountKey::of(last)))
-                        }
-                        _ => None,
-                    };
-                    let list: Vec<report::Account> = accounts.into_iter().map(Into::into).collect();
-                    let out = export::accounts(&list, first);
-                    Some((
-                        Ok::<_, std::io::Error>(Bytes::from(out)),
-                        (state, filter, next, false),
-                    ))
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "reading the database for an accounts export");
-                    Some((Err(std::io::Error::other(e)), (state, filter, None, false)))
-                }
-            }
-        },
-    );
-    csv_download(&name, Body::from_stream(pages))
 }
 
 /// `GET /v1/compare`: is period b's score really different from period a's?

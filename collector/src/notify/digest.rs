@@ -104,10 +104,13 @@ pub async fn digest(
     let comments = store.comments(&passives, THEME_COMMENTS).await?;
     let found = themes::themes(&comments, 3, now.answers());
     let open = store.open_follow_ups(&this).await?;
-    let silent = nps_widget::segment::Segment::Silent;
-    let silent_now = store.account_counts(&this, 0, Some(silent)).await?;
+    let silent = crate::model::AccountQuery {
+        segment: Some(nps_widget::segment::Segment::Silent),
+        ..Default::default()
+    };
+    let silent_now = store.account_counts(&this, 0, &silent).await?;
     let silent_then: std::collections::HashSet<String> = store
-        .account_counts(&last, 0, Some(silent))
+        .account_counts(&last, 0, &silent)
         .await?
         .into_iter()
         .map(|a| a.account_id)

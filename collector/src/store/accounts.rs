@@ -11,8 +11,10 @@ use nps_widget::segment::Segment;
 use sqlx::Row;
 
 use super::sql::Sql;
-use super::{count, tally, Backend, Result, Store};
-use crate::model::{AccountCounts, Filter, Status};
+use super::{count, tally, Result, Store};
+use crate::model::{
+    AccountCounts, AccountQuery, AccountRecord, AccountSort, Filter, Opportunity, Status,
+};
 
 /// The accounts' order: those with answers first, lowest NPS first, then by id; over columns
 /// `p`, `pa`, `d` of a subquery `accounts`.
@@ -22,7 +24,7 @@ const ORDER: &str = " ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
 
 /// An account's segment from the sum and number of its people's latest scores, in integers:
 /// a mean of at least 9 is a promoter account, at least 7 a passive one.
-fn segment_condition(segment: Segment) -> &'static str {
+pub(super) fn segment_condition(segment: Segment) -> &'static str {
     match segment {
         Segment::Silent => "p + pa + d = 0 AND s > 0",
         Segment::Promoter => "people > 0 AND score_sum >= 9 * people",
@@ -85,55 +87,144 @@ pub enum Page<'k> {
     After(Option<&'k AccountKey>),
 }
 
+/// The medians of ARR per plan (cents), over every account record on a plan with an ARR.
+const MEDIANS: &str = "medians AS MATERIALIZED (SELECT plan, AVG(arr_cents * 1.0) AS median
+    FROM (SELECT plan, arr_cents,
+            ROW_NUMBER() OVER (PARTITION BY plan ORDER BY arr_cents) AS n,
+            COUNT(*) OVER (PARTITION BY plan) AS c
+        FROM account_records WHERE plan IS NOT NULL AND arr_cents IS NOT NULL) AS ranked
+    WHERE n = (c + 1) / 2 OR n = (c + 2) / 2 GROUP BY plan)";
+
+/// The record's columns, in the order [`record_of`] reads them from `first` on.
+const RECORD_COLUMNS: &str =
+    "r.name, r.arr_cents, r.plan, r.owner, r.renewal_on, r.crm_url, r.traits";
+
+/// An account's record from columns `first..first + 7` ([`RECORD_COLUMNS`]), `None` when it has
+/// none (every column empty).
+pub(super) fn record_of(
+    row: &sqlx::any::AnyRow,
+    first: usize,
+) -> Result<Option<AccountRecord>, sqlx::Error> {
+    let traits: Option<String> = row.try_get(first + 6)?;
+    let record = AccountRecord {
+        name: row.try_get(first)?,
+        arr_cents: row.try_get(first + 1)?,
+        plan: row.try_get(first + 2)?,
+        owner: row.try_get(first + 3)?,
+        renewal_on: row.try_get(first + 4)?,
+        crm_url: row.try_get(first + 5)?,
+        traits: traits.and_then(|t| serde_json::from_str(&t).ok()),
+    };
+    Ok((record != AccountRecord::default()).then_some(record))
+}
+
 impl Store {
-    /// Per-account figures of the responses matching `filter` (its segment aside), lowest
-    /// NPS first (accounts without answers last), then by id; `filter.limit` accounts from
-    /// `offset`; with `segment`, only the accounts in that segment (`silent` when people
-    /// there were asked and nobody answered).
+    /// Per-account figures of the responses matching `filter` (its segment aside), in the
+    /// order `query` asks (lowest NPS first by default, accounts without answers last), then
+    /// by id; `filter.limit` accounts from `offset`; with a segment, only the accounts in that
+    /// segment (`silent` when people there were asked and nobody answered). Accounts with a
+    /// record but no responses are listed too, with empty counts.
     pub async fn account_counts(
         &self,
         filter: &Filter,
         offset: i64,
-        segment: Option<Segment>,
+        query: &AccountQuery,
     ) -> Result<Vec<AccountCounts>> {
-        self.accounts_page(filter, Page::Offset(offset), segment)
+        self.accounts_page(filter, Page::Offset(offset), query)
             .await
     }
 
-    /// Like [`Store::account_counts`], for any [`Page`].
+    /// Like [`Store::account_counts`], for any [`Page`] (a keyset page is for the NPS order).
     pub async fn accounts_page(
         &self,
         filter: &Filter,
         page: Page<'_>,
-        segment: Option<Segment>,
+        query: &AccountQuery,
     ) -> Result<Vec<AccountCounts>> {
         let filter = filter.without_segment();
-        let mut sql = if filter.has_dates() {
-            counted_from_responses(self.backend, &filter)
-        } else {
-            from_totals(self.backend, &filter)
-        };
+        let upsell = query.opportunity == Some(Opportunity::Upsell);
+        let mut sql = Sql::new(self.backend, "WITH t AS MATERIALIZED (");
+        account_figures(&mut sql, &filter);
+        sql.push(")");
+        if upsell {
+            sql.push(", ").push(MEDIANS);
+        }
+        sql.push(&format!(
+            " SELECT accounts.*, {gap} FROM (
+                SELECT t.account_id, p, pa, d, s, last_answer_at, score_sum, people,
+                    latest_comment, closed, {RECORD_COLUMNS}
+                FROM t LEFT JOIN account_records r ON r.account_id = t.account_id
+                UNION ALL
+                SELECT r.account_id, CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT),
+                    CAST(0 AS BIGINT), NULL, CAST(0 AS BIGINT), CAST(0 AS BIGINT), NULL,
+                    CAST(0 AS BIGINT), {RECORD_COLUMNS}
+                FROM account_records r
+                WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.account_id = r.account_id)",
+            gap = if upsell {
+                "m.median - accounts.arr_cents AS gap"
+            } else {
+                "CAST(NULL AS DOUBLE PRECISION) AS gap"
+            }
+        ));
+        if let Some(account) = &filter.account_id {
+            sql.push(" AND r.account_id = ").push_bind(account.as_str());
+        }
+        sql.push(") AS accounts");
+        if upsell {
+            sql.push(" JOIN medians m ON m.plan = accounts.plan");
+        }
         sql.new_where();
-        if let Some(segment) = segment {
+        if upsell {
+            sql.and().push(&format!(
+                "(({}) OR ({})) AND accounts.arr_cents < m.median",
+                segment_condition(Segment::Promoter),
+                segment_condition(Segment::Passive)
+            ));
+        }
+        if let Some(segment) = query.segment {
             sql.and().push(segment_condition(segment));
+        }
+        if let Some(owner) = &query.owner {
+            sql.and().push("owner = ").push_bind(owner.as_str());
+        }
+        if let Some(plan) = &query.plan {
+            sql.and().push("accounts.plan = ").push_bind(plan.as_str());
+        }
+        if let Some(day) = &query.renewal_before {
+            sql.and().push("renewal_on < ").push_bind(day.as_str());
         }
         if let Page::After(Some(key)) = &page {
             sql.and();
             key.push_after(&mut sql);
         }
-        sql.push(ORDER)
-            .push(" LIMIT ")
-            .push_bind_int(filter.limit.max(0));
+        sql.push(if upsell {
+            " ORDER BY gap DESC, accounts.account_id"
+        } else {
+            match query.sort {
+                AccountSort::Nps => ORDER,
+                AccountSort::Arr => {
+                    " ORDER BY CASE WHEN arr_cents IS NULL THEN 1 ELSE 0 END, arr_cents DESC,
+                        accounts.account_id"
+                }
+                AccountSort::RenewalOn => {
+                    " ORDER BY CASE WHEN renewal_on IS NULL THEN 1 ELSE 0 END, renewal_on,
+                        accounts.account_id"
+                }
+            }
+        })
+        .push(" LIMIT ")
+        .push_bind_int(filter.limit.max(0));
         if let Page::Offset(offset) = page {
             sql.push(" OFFSET ").push_bind_int(offset.max(0));
         }
         let rows = sql.build().fetch_all(&self.pool).await?;
+        let mut closed = std::collections::HashMap::new();
         let mut accounts = rows
             .iter()
             .map(|r| {
                 let people = count(r, 7)?;
                 let score_sum = r.try_get::<Option<i64>, _>(6)?.unwrap_or(0);
-                Ok(AccountCounts {
+                let account = AccountCounts {
                     account_id: r.try_get(0)?,
                     tally: tally(r, 1)?,
                     last_answer_at: r.try_get(5)?,
@@ -141,66 +232,83 @@ impl Store {
                     mean_score: (people > 0).then(|| score_sum as f64 / people as f64),
                     people,
                     open_follow_ups: 0,
-                })
+                    record: record_of(r, 10)?,
+                    gap_cents: r.try_get(17)?,
+                };
+                closed.insert(account.account_id.clone(), count(r, 9)?);
+                Ok(account)
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         if accounts.is_empty() {
             return Ok(accounts);
         }
-        // Open follow-ups: every response is open but the closed ones, which are few (a person
-        // closes them), so only those are counted.
-        let mut closed = Sql::new(
-            self.backend,
-            "SELECT account_id, CAST(COUNT(*) AS BIGINT) FROM follow_ups f
-             JOIN responses ON responses.id = f.response_id",
-        );
-        closed
-            .and()
-            .push(&format!("f.status IN ({})", Status::closed_sql()))
-            .filter(&filter)
-            .and()
-            .push("account_id ");
-        closed
-            .push_in(accounts.iter().map(|a| a.account_id.as_str()))
-            .push(" GROUP BY account_id");
-        let mut shut = std::collections::HashMap::new();
-        for row in closed.build().fetch_all(&self.pool).await? {
-            shut.insert(row.try_get::<String, _>(0)?, count(&row, 1)?);
+        if filter.has_dates() {
+            // Open follow-ups in a date range: every response is open but the closed ones,
+            // which are few (a person closes them), so the closed ones are read first, by
+            // their index, and their responses looked up by id (`CROSS JOIN` keeps SQLite's
+            // planner from walking the survey's responses instead).
+            let mut sql = Sql::new(
+                self.backend,
+                "SELECT account_id, CAST(COUNT(*) AS BIGINT) FROM follow_ups f
+                 CROSS JOIN responses",
+            );
+            sql.and()
+                .push("responses.id = f.response_id")
+                .and()
+                .push(&format!("f.status IN ({})", Status::closed_sql()))
+                .filter(&filter)
+                .and()
+                .push("account_id ");
+            sql.push_in(accounts.iter().map(|a| a.account_id.as_str()))
+                .push(" GROUP BY account_id");
+            closed.clear();
+            for row in sql.build().fetch_all(&self.pool).await? {
+                closed.insert(row.try_get::<String, _>(0)?, count(&row, 1)?);
+            }
         }
         for a in &mut accounts {
             let total = a.tally.answers() + a.tally.silents;
-            a.open_follow_ups = total.saturating_sub(shut.get(&a.account_id).copied().unwrap_or(0));
+            a.open_follow_ups =
+                total.saturating_sub(closed.get(&a.account_id).copied().unwrap_or(0));
         }
         Ok(accounts)
     }
 }
 
+/// Columns `account_id, p, pa, d, s, last_answer_at, score_sum, people, latest_comment,
+/// closed` of every account with responses `filter` selects: from the running totals over all
+/// time, counted from the responses for a date range.
+pub(super) fn account_figures(sql: &mut Sql, filter: &Filter) {
+    if filter.has_dates() {
+        counted_from_responses(sql, filter);
+    } else {
+        from_totals(sql, filter);
+    }
+}
+
 /// Columns `account_id, p, pa, d, s, last_answer_at, score_sum, people, latest_comment` of
 /// every account, from the running totals of the filter's survey (or of all surveys).
-fn from_totals(backend: Backend, filter: &Filter) -> Sql {
-    let mut sql = Sql::new(
-        backend,
-        "SELECT * FROM (SELECT account_id, promoters AS p, passives AS pa, detractors AS d,
-            silent AS s, last_answer_at, score_sum, people, latest_comment
+fn from_totals(sql: &mut Sql, filter: &Filter) {
+    sql.push(
+        "SELECT account_id, promoters AS p, passives AS pa, detractors AS d,
+            silent AS s, last_answer_at, score_sum, people, latest_comment, closed
          FROM account_totals WHERE scope = ",
     );
     sql.push_bind(filter.survey_id.clone().unwrap_or_default());
     if let Some(account) = &filter.account_id {
         sql.push(" AND account_id = ").push_bind(account.as_str());
     }
-    sql.push(" AND promoters + passives + detractors + silent > 0) AS accounts");
-    sql
+    sql.push(" AND promoters + passives + detractors + silent > 0");
 }
 
 /// The same columns counted from the responses the filter selects (a date range). Each
 /// person's latest score is found with a window over the range; people without a user id
 /// count once per response.
-fn counted_from_responses(backend: Backend, filter: &Filter) -> Sql {
-    let mut sql = Sql::new(
-        backend,
-        "SELECT * FROM (SELECT counts.account_id, p, pa, d, s, last_answer_at,
+fn counted_from_responses(sql: &mut Sql, filter: &Filter) {
+    sql.push(
+        "SELECT counts.account_id, p, pa, d, s, last_answer_at,
             CAST(score_sum AS BIGINT) AS score_sum, CAST(people AS BIGINT) AS people,
-            latest_comment
+            latest_comment, CAST(0 AS BIGINT) AS closed
          FROM (SELECT account_id,
                 CAST(SUM(CASE WHEN segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS p,
                 CAST(SUM(CASE WHEN segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS pa,
@@ -238,7 +346,6 @@ fn counted_from_responses(backend: Backend, filter: &Filter) -> Sql {
         .push("account_id IS NOT NULL AND comment IS NOT NULL AND comment <> ''")
         .push(
             ") AS commented WHERE newest = 1) AS comments
-            ON comments.account_id = counts.account_id) AS accounts",
+            ON comments.account_id = counts.account_id",
         );
-    sql
 }

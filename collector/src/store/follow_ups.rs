@@ -101,6 +101,10 @@ impl Store {
         .bind(by)
         .execute(&mut *tx)
         .await?;
+        if old_status.is_closed() != status.is_closed() {
+            let change = if status.is_closed() { 1 } else { -1 };
+            self.count_closed(&mut tx, id, change).await?;
+        }
         let event = serde_json::json!({
             "type": "follow_up.updated", "response_id": id,
             "follow_up": {"status": status, "owner": owner, "updated_at": now, "updated_by": by},
@@ -108,6 +112,27 @@ impl Store {
         self.queue_event(&mut tx, id, event).await?;
         tx.commit().await?;
         self.follow_up(id).await
+    }
+
+    /// Moves response `id`'s account's closed follow-ups by `change` (its survey's scope and
+    /// the all-surveys one), in `tx`: the accounts list reads its open follow-ups from there.
+    pub(super) async fn count_closed(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: &str,
+        change: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE account_totals SET closed = closed + $1
+             WHERE account_id = (SELECT account_id FROM responses WHERE id = $2)
+               AND (scope = '' OR scope = (SELECT survey_id FROM responses WHERE id = $3))",
+        )
+        .bind(change)
+        .bind(id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Appends a note by teammate `author` to response `id`'s follow-up and queues it for

@@ -68,6 +68,30 @@ pub(super) const TOTALS_FROM_RESPONSES: [&str; 4] = [
      WHERE newest.scope = account_totals.scope AND newest.account_id = account_totals.account_id",
 ];
 
+/// The totals' closed follow-ups and people per latest segment, from the stored follow-ups
+/// and people (on migration, and after `TOTALS_FROM_RESPONSES`).
+pub(super) const TOTALS_EXTRAS: [&str; 2] = [
+    "UPDATE account_totals SET closed = shut.n
+     FROM (SELECT scope, account_id, COUNT(*) AS n FROM (
+            SELECT r.survey_id AS scope, r.account_id FROM follow_ups f
+            JOIN responses r ON r.id = f.response_id
+            WHERE f.status IN ('resolved', 'referred') AND r.account_id IS NOT NULL
+            UNION ALL
+            SELECT '' AS scope, r.account_id FROM follow_ups f
+            JOIN responses r ON r.id = f.response_id
+            WHERE f.status IN ('resolved', 'referred') AND r.account_id IS NOT NULL
+        ) AS closed_ones GROUP BY scope, account_id) AS shut
+     WHERE shut.scope = account_totals.scope AND shut.account_id = account_totals.account_id",
+    "UPDATE account_totals SET people_promoters = sums.p, people_passives = sums.pa,
+        people_detractors = sums.d
+     FROM (SELECT scope, account_id,
+            SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS p,
+            SUM(CASE WHEN score >= 7 AND score < 9 THEN 1 ELSE 0 END) AS pa,
+            SUM(CASE WHEN score < 7 THEN 1 ELSE 0 END) AS d
+        FROM account_people GROUP BY scope, account_id) AS sums
+     WHERE sums.scope = account_totals.scope AND sums.account_id = account_totals.account_id",
+];
+
 /// One migration.
 enum Step {
     /// The same SQL on both databases but for `{serial}`, an auto-increment key.
@@ -310,6 +334,83 @@ const MIGRATIONS: &[Step] = &[
     ),
     // Which version of its survey's definition each answer saw.
     Step::Both("ALTER TABLE responses ADD COLUMN survey_version BIGINT"),
+    // What an account is worth: its record, imported from the CRM or edited in the dashboard.
+    // ARR in cents, so every sum of it is exact on both databases.
+    Step::Both(
+        "CREATE TABLE account_records (
+        account_id TEXT PRIMARY KEY,
+        name TEXT,
+        arr_cents BIGINT,
+        plan TEXT,
+        owner TEXT,
+        renewal_on TEXT,
+        crm_url TEXT,
+        traits TEXT,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT
+    )",
+    ),
+    Step::Both("CREATE INDEX account_records_plan ON account_records (plan, arr_cents)"),
+    // The totals also keep each account's closed follow-ups (its open ones are its responses
+    // less those) and its people by their latest segment: the accounts list and the referral
+    // rate read them instead of joining the responses per request.
+    Step::Both("ALTER TABLE account_totals ADD COLUMN closed BIGINT NOT NULL DEFAULT 0"),
+    Step::Both("ALTER TABLE account_totals ADD COLUMN people_promoters BIGINT NOT NULL DEFAULT 0"),
+    Step::Both("ALTER TABLE account_totals ADD COLUMN people_passives BIGINT NOT NULL DEFAULT 0"),
+    Step::Both("ALTER TABLE account_totals ADD COLUMN people_detractors BIGINT NOT NULL DEFAULT 0"),
+    Step::Both(TOTALS_EXTRAS[0]),
+    Step::Both(TOTALS_EXTRAS[1]),
+    // Referrals followed from the ask to the deal. `stage`: the furthest it got (1 referred,
+    // 2 opportunity, 3 won), kept when a deal is lost.
+    Step::Both(
+        "CREATE TABLE referrals (
+        seq {serial},
+        response_id TEXT NOT NULL,
+        survey_id TEXT NOT NULL,
+        account_id TEXT,
+        referrer_segment TEXT NOT NULL,
+        referrer_user_id TEXT,
+        referrer_email TEXT,
+        shown_at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        company TEXT,
+        email TEXT,
+        note TEXT,
+        status TEXT NOT NULL,
+        stage INTEGER NOT NULL,
+        value_cents BIGINT,
+        crm_url TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )",
+    ),
+    Step::Both("CREATE INDEX referrals_response ON referrals (response_id)"),
+    Step::Both("CREATE INDEX referrals_account ON referrals (account_id)"),
+    // The referral links clicked, per survey and day: few rows among millions.
+    Step::Both(
+        "CREATE INDEX responses_referral_clicked ON responses (survey_id, shown_day, segment)
+        WHERE referral_clicked = 1",
+    ),
+    // Notes on the trend: a day or a range, for everything, a survey or an account.
+    Step::Both(
+        "CREATE TABLE annotations (
+        seq {serial},
+        day TEXT NOT NULL,
+        end_day TEXT,
+        text TEXT NOT NULL,
+        survey_id TEXT,
+        account_id TEXT,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        deleted_at TEXT,
+        deleted_by TEXT
+    )",
+    ),
+    Step::Both("CREATE INDEX annotations_day ON annotations (day)"),
 ];
 
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for

@@ -9,18 +9,25 @@
 //! view, from the running totals the schema keeps), `follow_ups`, `totals` (the accounts'
 //! running totals, kept by the writer), `queue` (the webhook queue and its lease), `reach`
 //! (links, people, alerts and digests), `tokens` (the team's tokens, by digest), `surveys` (the
-//! surveys the dashboard manages, every version kept).
+//! surveys the dashboard manages, every version kept), `records` (the accounts' records: ARR,
+//! plan, owner, renewal, imported or edited), `revenue` (the money reports), `referrals`,
+//! `annotations` (notes on the trend), `people` (the people behind an account).
 
 mod accounts;
 mod alerts;
+mod annotations;
 mod error;
 mod flush;
 mod follow_ups;
 mod migrate;
+mod people;
 mod queue;
 mod reach;
+mod records;
+mod referrals;
 mod reports;
 mod responses;
+mod revenue;
 mod sql;
 mod surveys;
 mod tokens;
@@ -34,8 +41,11 @@ use sqlx::{AnyPool, Executor, Row};
 use tokio::sync::mpsc;
 
 pub use accounts::{AccountKey, Page};
+pub use annotations::{AnnotationChange, AnnotationFilter};
 pub use error::{Result, StoreError};
 pub use reach::{Alert, Person};
+pub use records::{Imported, RecordChange};
+pub use referrals::NewReferral;
 pub use surveys::{Change as SurveyChange, Survey};
 pub use tokens::TokenInfo;
 
@@ -218,7 +228,10 @@ impl Store {
         sqlx::query("DELETE FROM account_totals")
             .execute(&mut *tx)
             .await?;
-        for sql in migrate::TOTALS_FROM_RESPONSES {
+        for sql in migrate::TOTALS_FROM_RESPONSES
+            .iter()
+            .chain(migrate::TOTALS_EXTRAS.iter())
+        {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         tx.commit().await?;

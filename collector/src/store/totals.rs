@@ -49,6 +49,8 @@ struct Delta {
     counts: [i64; 4],
     score_sum: i64,
     people: i64,
+    /// People whose latest score is a promoter's, a passive's, a detractor's.
+    people_segments: [i64; 3],
     last_answer_at: Option<String>,
     /// The newest comment seen in the batch: its key and its text.
     comment: Option<(String, String)>,
@@ -60,6 +62,15 @@ pub(super) struct Totals {
     accounts: HashMap<(String, String), Delta>,
     /// The latest score the batch saw per (scope, person, account): its key and the score.
     people: HashMap<(String, String, String), (String, i64)>,
+}
+
+/// A score's place among promoters, passives, detractors.
+fn score_index(score: i64) -> usize {
+    match score {
+        9.. => 0,
+        7..=8 => 1,
+        _ => 2,
+    }
 }
 
 fn segment_index(segment: &str) -> Option<usize> {
@@ -129,9 +140,11 @@ impl Totals {
         let mut changed = Vec::new();
         for ((scope, person, account), (key, score)) in std::mem::take(&mut self.people) {
             let before = stored.get(&(scope.clone(), person.clone(), account.clone()));
-            let (sum, people) = match before {
-                None => (score, 1),
-                Some((old_key, old_score)) if key >= *old_key => (score - old_score, 0),
+            let (sum, people, left) = match before {
+                None => (score, 1, None),
+                Some((old_key, old_score)) if key >= *old_key => {
+                    (score - old_score, 0, Some(*old_score))
+                }
                 Some(_) => continue,
             };
             let delta = self
@@ -140,6 +153,10 @@ impl Totals {
                 .or_default();
             delta.score_sum += sum;
             delta.people += people;
+            if let Some(old) = left {
+                delta.people_segments[score_index(old)] -= 1;
+            }
+            delta.people_segments[score_index(score)] += 1;
             changed.push((scope, person, account, key, score));
         }
         for rows in pieces(&changed) {
@@ -171,7 +188,8 @@ impl Totals {
             let mut sql = Sql::new(
                 backend,
                 "INSERT INTO account_totals (scope, account_id, promoters, passives, detractors,
-                    silent, score_sum, people, last_answer_at, latest_comment, latest_comment_key)
+                    silent, score_sum, people, people_promoters, people_passives,
+                    people_detractors, last_answer_at, latest_comment, latest_comment_key)
                  VALUES ",
             );
             for (i, ((scope, account), d)) in rows.iter().enumerate() {
@@ -179,7 +197,12 @@ impl Totals {
                     .push_bind(scope.as_str())
                     .push(", ")
                     .push_bind(account.as_str());
-                for n in d.counts.iter().chain([&d.score_sum, &d.people]) {
+                for n in d
+                    .counts
+                    .iter()
+                    .chain([&d.score_sum, &d.people])
+                    .chain(d.people_segments.iter())
+                {
                     sql.push(", ").push_bind_int(*n);
                 }
                 sql.push(", ")
@@ -198,6 +221,10 @@ impl Totals {
                     silent = account_totals.silent + excluded.silent,
                     score_sum = account_totals.score_sum + excluded.score_sum,
                     people = account_totals.people + excluded.people,
+                    people_promoters = account_totals.people_promoters + excluded.people_promoters,
+                    people_passives = account_totals.people_passives + excluded.people_passives,
+                    people_detractors =
+                        account_totals.people_detractors + excluded.people_detractors,
                     last_answer_at = CASE WHEN account_totals.last_answer_at IS NULL
                         OR excluded.last_answer_at > account_totals.last_answer_at
                         THEN excluded.last_answer_at ELSE account_totals.last_answer_at END,
