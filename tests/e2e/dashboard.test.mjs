@@ -15,6 +15,17 @@ let collector, browser, samToken, chat;
 // What the team's chat (a Slack-compatible incoming webhook) was sent.
 const heard = [];
 
+// People's roles in their accounts (the `role` trait).
+const ROLES = { 'ana@acme.example': 'decision_maker', 'bo@acme.example': 'user', 'ed@globex.example': 'decision_maker', 'fa@globex.example': 'influencer' };
+// The accounts' records, as the CRM export would give them (hooli's CRM link is not one).
+const RECORDS = {
+  acme: { name: 'Acme Corp', arr: 120000, plan: 'pro', owner: 'sam', renewal_on: '2027-01-15', crm_url: 'https://crm.example/acme' },
+  globex: { name: 'Globex', arr: 84000, plan: 'pro', owner: 'admin', renewal_on: '2026-12-20', crm_url: 'https://crm.example/globex' },
+  initech: { name: 'Initech', arr: 50000, plan: 'team', owner: 'sam', renewal_on: '2027-03-01' },
+  hooli: { name: 'Hooli', arr: 60000, plan: 'pro', owner: 'admin', renewal_on: '2027-02-01', crm_url: 'javascript:alert(1)' },
+  umbrella: { name: 'Umbrella', arr: 20000, plan: 'pro', owner: 'sam', renewal_on: '2027-06-30' },
+};
+
 function body(n, score, account, email, comment, shownAt) {
   const segment = score == null ? 'silent' : score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
   return {
@@ -27,7 +38,7 @@ function body(n, score, account, email, comment, shownAt) {
     comment,
     contact_consent: segment === 'detractor' ? true : null,
     state: 'complete',
-    user: { id: `u${n}`, account_id: account, email },
+    user: { id: `u${n}`, account_id: account, email, ...(ROLES[email] ? { traits: { role: ROLES[email] } } : {}) },
     context: { url: 'https://app.example/reports', locale: 'en' },
     shown_at: shownAt,
     answered_at: shownAt,
@@ -44,7 +55,7 @@ before(async () => {
       res.writeHead(200).end('ok');
     });
   });
-  collector = await startCollector(['--token', TOKEN, '--notify', `${chat.base}/hook`, '--notify-delay', '0']);
+  collector = await startCollector(['--token', TOKEN, '--notify', `${chat.base}/hook`, '--notify-delay', '0', '--referral-value', '12000']);
   const answers = [
     [10, 'acme', 'ana@acme.example', 'The weekly digest saves me an hour', '2026-10-06T09:00:00.000Z'],
     [9, 'acme', 'bo@acme.example', null, '2026-10-14T09:00:00.000Z'],
@@ -64,6 +75,14 @@ before(async () => {
       body: JSON.stringify(body(i + 1, ...a)),
     });
     assert.equal(r.status, 201, await r.text());
+  }
+  for (const [id, record] of Object.entries(RECORDS)) {
+    const r = await fetch(`${collector.url}/v1/accounts/${id}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(record),
+    });
+    assert.equal(r.status, 200, await r.text());
   }
   // A member of the team, who works the queue with a token of her own.
   const made = await fetch(`${collector.url}/v1/tokens`, {
@@ -86,7 +105,7 @@ after(async () => {
 const VIEWS = [
   ['#/overview', 'Overview', 'overview'],
   ['#/accounts', 'Accounts', 'accounts'],
-  ['#/accounts/globex', 'Account globex', 'accounts'],
+  ['#/accounts/globex', 'Account Globex', 'accounts'],
   ['#/lists/promoter', 'Promoters to act on', 'lists'],
   ['#/lists/passive', 'Passives to act on', 'lists'],
   ['#/lists/detractor', 'Detractors to act on', 'lists'],
@@ -152,7 +171,7 @@ test('the dashboard asks for the token, then shows the overview, the accounts an
   await inView(page, 'Accounts', 'accounts');
   const rows = page.locator('#accounts tbody tr');
   assert.equal(await rows.count(), 5);
-  assert.equal(await rows.first().locator('td').first().textContent(), 'globex', 'lowest NPS first');
+  assert.equal(await rows.first().locator('td').first().textContent(), 'Globex', 'lowest NPS first');
   await page.getByRole('cell', { name: '<b>Too slow</b> on big projects' }).first().waitFor();
   assert.equal(await page.locator('b').count(), 0, 'comments are text, never markup');
   await screenshot(page, 'dashboard-accounts.png', { fullPage: true });
@@ -194,13 +213,13 @@ test('every view opens by its address, from the keyboard and with the back butto
   // From the keyboard: the nav, a row's link to its account; then back, and back again.
   await press(page, page.locator('#nav').getByRole('link', { name: 'Accounts' }));
   await inView(page, 'Accounts', 'accounts');
-  await press(page, page.locator('#accounts').getByRole('link', { name: 'umbrella' }));
-  await inView(page, 'Account umbrella', 'accounts');
+  await press(page, page.locator('#accounts').getByRole('link', { name: 'Umbrella' }));
+  await inView(page, 'Account Umbrella', 'accounts');
   assert.equal(new URL(page.url()).hash, '#/accounts/umbrella');
   await press(page, page.getByRole('link', { name: 'All accounts' }));
   await inView(page, 'Accounts', 'accounts');
   await page.goBack();
-  await inView(page, 'Account umbrella', 'accounts');
+  await inView(page, 'Account Umbrella', 'accounts');
   await page.goBack();
   await inView(page, 'Accounts', 'accounts');
   await page.goBack();
@@ -221,7 +240,7 @@ test('an address shared before sign-in opens after it', async () => {
   assert.ok(await page.locator('#nav').isHidden());
   await page.getByLabel('Token').fill(TOKEN);
   await page.keyboard.press('Enter');
-  await inView(page, 'Account acme', 'accounts');
+  await inView(page, 'Account Acme Corp', 'accounts');
   assert.equal(new URL(page.url()).hash, '#/accounts/acme');
   assert.match(await page.locator('#account-figures').textContent(), /^promoter, NPS \+100/);
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
@@ -247,7 +266,7 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   await inView(page, 'Accounts', 'accounts');
   const silent = page.locator('#silent-accounts');
   assert.equal(await silent.getByRole('link').count(), 1);
-  await silent.getByRole('link', { name: /^hooli/ }).waitFor();
+  await silent.getByRole('link', { name: /^Hooli/ }).waitFor();
 
   // The detractor is called: status and owner from the keyboard, then a note.
   await go(page, '#/lists/detractor');
@@ -302,8 +321,8 @@ test('the work queue: status, owner and notes per response, filters, silent acco
   // An account's view: its people, their scores over time, comments and follow-ups.
   await go(page, '#/accounts');
   await inView(page, 'Accounts', 'accounts');
-  await page.locator('#accounts').getByRole('link', { name: 'globex' }).click();
-  await inView(page, 'Account globex', 'accounts');
+  await page.locator('#accounts').getByRole('link', { name: 'Globex' }).click();
+  await inView(page, 'Account Globex', 'accounts');
   assert.match(await page.locator('#account-figures').textContent(), /^detractor, NPS 0 ± \d+(\.\d)?, 2 people answered, 1 silent, 2 open follow-ups$/);
   const history = page.locator('#account-responses tbody tr');
   assert.equal(await history.count(), 3);
@@ -404,4 +423,124 @@ test('an admin sends the digest to the chat now', async () => {
   assert.equal(heard.length, before + 1);
   assert.match(heard.at(-1).text, /^\*Weekly NPS digest\*/);
   assert.match(await page.locator('#digest-text').textContent(), /Open follow-ups: \d+/);
+});
+
+test('the money beside the score: revenue and notes on the trend, records and people, upsell, a referral followed to the won deal', async () => {
+  const page = await openPage(browser, { viewport: { width: 1200, height: 1600 }, acceptDownloads: true });
+  await signIn(page, samToken);
+  await inView(page, 'Overview', 'overview');
+  // At risk: Globex (a detractor account, $84,000) and Hooli (silent, $60,000).
+  await page.locator('#at-risk').filter({ hasText: /^ARR at risk: \$144,000 \(1 detractor and 1 silent accounts\)$/ }).waitFor();
+  const revenue = await (await fetch(`${collector.url}/v1/revenue`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  assert.equal(await page.locator('#coverage').textContent(), `${Math.round(revenue.coverage * 100)} % of ARR answered, target 80 %`);
+  assert.match(await page.locator('#weighted-nps').textContent(), /^Revenue-weighted NPS [+-]?[\d.]+ /);
+
+  // A member notes what happened to the business, under the trend.
+  const note = page.locator('#new-annotation');
+  await note.getByLabel('Date').fill('2026-11-12');
+  await note.getByLabel('What happened').fill('Pricing <em>change</em>');
+  await note.getByLabel('What happened').press('Enter');
+  await page.locator('#annotations li').filter({ hasText: '2026-11-12: Pricing <em>change</em> (sam)' }).waitFor();
+  assert.equal(await page.locator('em').count(), 0, 'annotations are text, never markup');
+  assert.deepEqual(await axe(page), [], 'axe on the overview with the money');
+  await screenshot(page, 'dashboard-overview.png', { fullPage: true });
+
+  // Accounts by ARR, by owner, and the upsell list with its gap.
+  await go(page, '#/accounts');
+  await inView(page, 'Accounts', 'accounts');
+  const filters = page.locator('#account-filters');
+  await filters.getByLabel('Sort by').selectOption('arr');
+  await filters.getByRole('button', { name: 'Show accounts' }).click();
+  await page.locator('#accounts-order').filter({ hasText: '(largest ARR first)' }).waitFor();
+  const first = page.locator('#accounts tbody tr').first();
+  assert.equal(await first.locator('td').first().textContent(), 'Acme Corp');
+  assert.equal(await first.locator('td').nth(3).textContent(), '$120,000');
+  await filters.getByLabel('Owner').fill('sam');
+  await filters.getByRole('button', { name: 'Show accounts' }).click();
+  await eventually(async () => (await page.locator('#accounts tbody tr').count()) === 3);
+  assert.deepEqual(await page.locator('#accounts tbody tr td:nth-child(6)').allTextContents(), ['sam', 'sam', 'sam']);
+  await filters.getByLabel('Owner').fill('');
+  await filters.getByLabel(/^Upsell/).check();
+  await filters.getByRole('button', { name: 'Show accounts' }).click();
+  await page.locator('#accounts thead th', { hasText: 'Gap' }).waitFor();
+  assert.deepEqual(await axe(page), [], 'axe on the upsell list');
+  await filters.getByLabel(/^Upsell/).uncheck();
+
+  // An account's record, its CRM link, its people by role; a member edits the record.
+  await go(page, '#/accounts/acme');
+  await inView(page, 'Account Acme Corp', 'accounts');
+  const record = page.locator('#account-record');
+  await record.getByText('$120,000').waitFor();
+  const crm = record.getByRole('link', { name: 'Open in the CRM' });
+  assert.equal(await crm.getAttribute('href'), 'https://crm.example/acme');
+  assert.equal(await crm.getAttribute('rel'), 'noopener noreferrer');
+  const groups = page.locator('#account-people h4');
+  assert.deepEqual(await groups.allTextContents(), ['Decision makers (1)', 'Users (1)']);
+  await page.locator('#account-people li.reference', { hasText: 'ana@acme.example' }).getByText('reference').waitFor();
+  const edit = page.locator('#account-edit');
+  await edit.getByLabel('Plan').fill('enterprise');
+  await edit.getByRole('button', { name: 'Save the record' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved the record of Acme Corp' }).waitFor();
+  await record.getByText('enterprise').waitFor();
+  const saved = await (await fetch(`${collector.url}/v1/accounts/acme`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  assert.equal(saved.plan, 'enterprise');
+  assert.equal(saved.arr, 120000, 'the other fields stay');
+  // The silent person is marked, under "No role", last; a CRM link that is not http(s) is
+  // not a link.
+  await go(page, '#/accounts/globex');
+  await inView(page, 'Account Globex', 'accounts');
+  assert.deepEqual(await groups.allTextContents(), ['Decision makers (1)', 'Influencers (1)', 'No role (1)']);
+  assert.match(await page.locator('#account-people section').last().textContent(), /gu@globex\.example\?.*did not answer/);
+  assert.deepEqual(await axe(page), [], 'axe on the account with its people');
+  await screenshot(page, 'dashboard-account-people.png', { fullPage: true });
+  await go(page, '#/accounts/hooli');
+  await inView(page, 'Account Hooli', 'accounts');
+  assert.equal(await page.locator('#account-record a').count(), 0);
+
+  // A promoter referred a colleague: recorded from the list, followed to the won deal.
+  await go(page, '#/lists/promoter');
+  await inView(page, 'Promoters to act on', 'lists');
+  const ana = page.getByRole('row', { name: /ana@acme\.example/ });
+  await press(page, ana.getByText('Record a referral from ana@acme.example'));
+  await ana.getByLabel('Name').fill('Wu Li');
+  await ana.getByLabel('Company').fill('Wayne Enterprises');
+  await ana.getByLabel('Email').fill('wu@wayne.example');
+  await ana.getByLabel('Note').fill('<b>CTO</b>, wants a demo');
+  assert.deepEqual(await axe(page), [], 'axe with the referral form open');
+  await ana.getByRole('button', { name: 'Record the referral' }).click();
+  await page.getByRole('status').filter({ hasText: 'Referral of Wu Li from ana@acme.example recorded' }).waitFor();
+
+  await press(page, page.locator('#nav').getByRole('link', { name: 'Referrals' }));
+  await inView(page, 'Referrals', 'referrals');
+  const funnel = page.locator('#referral-funnel tbody tr', { hasText: 'promoters' });
+  assert.equal(await funnel.locator('td').nth(3).textContent(), '1', 'one referral from promoters');
+  const wu = page.getByRole('row', { name: /Wu Li/ });
+  await wu.getByRole('cell', { name: '<b>CTO</b>, wants a demo' }).waitFor();
+  assert.equal(await page.locator('b').count(), 0);
+  const stage = wu.getByLabel('Status of the referral of Wu Li');
+  await stage.selectOption('opportunity');
+  await page.getByRole('status').filter({ hasText: 'The referral of Wu Li: opportunity' }).waitFor();
+  await stage.selectOption('won');
+  // Won asks for the value first: focus is in its field.
+  await eventually(() => page.evaluate(() => document.activeElement.closest('form.won') !== null));
+  await page.keyboard.type('15000');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'The referral of Wu Li: won' }).waitFor();
+  await wu.getByRole('cell', { name: '$15,000' }).waitFor();
+  const [referral] = await (await fetch(`${collector.url}/v1/referrals`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+  assert.equal(referral.status, 'won');
+  assert.equal(referral.value, 15000);
+  assert.equal(referral.updated_by, 'sam');
+  await page.reload();
+  await inView(page, 'Referrals', 'referrals');
+  assert.equal(await funnel.locator('td').nth(5).textContent(), '1', 'one won');
+  assert.equal(await funnel.locator('td').nth(6).textContent(), '$15,000');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download referrals as CSV' }).click(),
+  ]);
+  assert.match(await readFile(await download.path(), 'utf8'), /Wu Li/);
+  assert.deepEqual(await axe(page), [], 'axe on the referrals');
+  await screenshot(page, 'dashboard-referrals.png', { fullPage: true });
+  assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
 });

@@ -9,12 +9,7 @@ export const session = {
   /// The allowed values of every enumerated parameter (GET /v1/choices): menus are built
   /// from them, so they never drift from the collector.
   choices: null,
-  /// Whether the collector has the accounts-and-revenue API (revenue, account records,
-  /// people, referrals, annotations). A collector before it answers `/v1/themes` without a
-  /// `currency`; the views then leave those figures out rather than call endpoints that would
-  /// answer 404.
-  money: false,
-  /// The collector's currency, for every money figure.
+  /// The collector's currency (`--currency`), for every money figure.
   currency: 'USD',
 };
 
@@ -23,16 +18,15 @@ export const isAdmin = () => session.me.role === 'admin';
 
 /// Reads the session; the nav and the role-bound controls follow it.
 export async function loadSession() {
-  const [choices, team, themes] = await Promise.all([
+  const [choices, team, revenue] = await Promise.all([
     session.choices || getJson('/v1/choices'),
     getJson('/v1/team'),
-    getJson('/v1/themes', { segment: 'passive' }),
+    getJson('/v1/revenue'),
   ]);
   session.choices = choices;
   session.me = team.me;
   session.team = team;
-  session.money = 'currency' in themes;
-  session.currency = themes.currency || 'USD';
+  session.currency = revenue.currency;
   $('me').textContent = `Signed in as ${team.me.name} (${team.me.role})`;
   $('team-names').replaceChildren(...team.team.map((t) => Object.assign(el('option'), { value: t.name })));
   for (const node of document.querySelectorAll('.member-only')) {
@@ -42,5 +36,4 @@ export async function loadSession() {
     node.hidden = !isAdmin();
   }
   document.querySelector('#nav [data-route=team]').parentElement.hidden = !isAdmin();
-  document.querySelector('#nav [data-route=referrals]').parentElement.hidden = !session.money;
 }

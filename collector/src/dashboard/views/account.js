@@ -13,26 +13,12 @@ import { annotationLine } from './overview.js';
 /// The account open now (its row, as the collector last gave it).
 let open = null;
 
-/// The account's row: GET /v1/accounts/{id} where the collector has it, else its row of the
-/// accounts report.
-async function accountRow(id) {
-  if (session.money) {
-    return getJson(`/v1/accounts/${encodeURIComponent(id)}`, { interval: '' });
-  }
-  const rows = await getJson('/v1/accounts', { limit: 1000 });
-  const found = rows.find((a) => a.account_id === id);
-  if (!found) {
-    throw new Error(`no account with the id ${id}`);
-  }
-  return found;
-}
-
 export async function show(id, visit) {
   const [account, responses, people, annotations] = await Promise.all([
-    accountRow(id),
+    getJson(`/v1/accounts/${encodeURIComponent(id)}`, { interval: '' }),
     getJson('/v1/responses', { account_id: id, limit: 1000 }),
-    session.money ? getJson(`/v1/accounts/${encodeURIComponent(id)}/people`, { interval: '' }) : null,
-    session.money ? getJson('/v1/annotations', { account_id: id, survey_id: '', interval: '' }) : null,
+    getJson(`/v1/accounts/${encodeURIComponent(id)}/people`, { interval: '' }),
+    getJson('/v1/annotations', { account_id: id, survey_id: '', interval: '' }),
   ]);
   if (!visit.current()) {
     return;
@@ -60,11 +46,8 @@ function safeUrl(text) {
 
 function renderRecord(a) {
   const record = $('account-record');
-  record.hidden = !session.money;
-  $('account-edit').hidden = !session.money || !canWrite();
-  if (!session.money) {
-    return;
-  }
+  record.hidden = false;
+  $('account-edit').hidden = !canWrite();
   record.textContent = '';
   const fields = [
     ['Account id', a.account_id],

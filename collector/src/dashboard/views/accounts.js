@@ -9,11 +9,8 @@ import { withMargin, shortTime, money } from '../format.js';
 import { session } from '../session.js';
 import { address, refresh } from '../router.js';
 
-/// The account filter form as query parameters (only with account records).
+/// The account filter form as query parameters.
 function accountQuery() {
-  if (!session.money) {
-    return {};
-  }
   const form = $('account-filters').elements;
   const upsell = form.upsell.checked;
   return {
@@ -39,7 +36,6 @@ export async function show(_param, visit) {
   if (!visit.current()) {
     return;
   }
-  $('account-filters').hidden = !session.money;
   const orders = { '': '(lowest NPS first)', arr: '(largest ARR first)', renewal_on: '(soonest renewal first)' };
   $('accounts-order').textContent = extra.opportunity ? '(upsell: largest gap first)' : orders[extra.sort || ''];
   renderSilent(silent);
@@ -60,12 +56,9 @@ function renderSilent(silent) {
 }
 
 function renderTable(rows, upsell) {
-  const columns = ['Account', 'Segment', 'NPS'];
-  if (session.money) {
-    columns.push('ARR', 'Plan', 'Owner', 'Renewal');
-    if (upsell) {
-      columns.push('Gap');
-    }
+  const columns = ['Account', 'Segment', 'NPS', 'ARR', 'Plan', 'Owner', 'Renewal'];
+  if (upsell) {
+    columns.push('Gap');
   }
   columns.push('People', 'Promoters', 'Passives', 'Detractors', 'Silent', 'Open follow-ups', 'Last answer', 'Latest comment');
   const table = $('accounts');
@@ -80,12 +73,9 @@ function renderTable(rows, upsell) {
     const segment = el('td');
     segment.append(el('span', a.segment, `badge ${a.segment}`));
     tr.append(segment);
-    const cells = [withMargin(a)];
-    if (session.money) {
-      cells.push(money(a.arr, session.currency), a.plan || '', a.owner || '', a.renewal_on || '');
-      if (upsell) {
-        cells.push(money(a.gap, session.currency));
-      }
+    const cells = [withMargin(a), money(a.arr, session.currency), a.plan || '', a.owner || '', a.renewal_on || ''];
+    if (upsell) {
+      cells.push(money(a.gap, session.currency));
     }
     cells.push(a.people, a.promoters, a.passives, a.detractors, a.silent, a.open_follow_ups, shortTime(a.last_answer_at), a.latest_comment || '');
     for (const value of cells) {

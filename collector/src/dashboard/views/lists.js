@@ -222,7 +222,7 @@ function renderList(segment, rows) {
   const thead = el('thead');
   thead.append(head);
   const tbody = el('tbody');
-  const referrals = session.money && canWrite() && (segment === 'promoter' || segment === 'passive');
+  const referrals = canWrite() && (segment === 'promoter' || segment === 'passive');
   for (const r of rows) {
     const tr = el('tr');
     const u = r.user || {};

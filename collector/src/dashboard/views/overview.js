@@ -59,8 +59,8 @@ export async function show(_param, visit) {
     getJson('/v1/summary'),
     get('/v1/trend.svg').then((r) => r.blob()),
     Promise.all(THEME_SEGMENTS.map(([segment]) => getJson('/v1/themes', { segment }))),
-    session.money ? getJson('/v1/revenue') : null,
-    session.money ? getJson('/v1/annotations', { interval: '' }) : null,
+    getJson('/v1/revenue'),
+    getJson('/v1/annotations', { interval: '' }),
   ]);
   const sentence = await change(summary);
   if (!visit.current()) {
@@ -148,7 +148,8 @@ function renderAnnotations(annotations) {
 /// referrals ≈ $24,000 if these passives became promoters`.
 export function worth(segment, theme, currency) {
   const whom = segment === 'passive' ? 'passives became promoters' : 'detractors became passives';
-  if (!session.money) {
+  // Themes without their accounts' ARR (a collector before the themes knew it) say the points.
+  if (!('arr' in theme)) {
     return `${fmt(theme.nps_gain)} NPS if these ${theme.people} ${whom}, ${theme.accounts} accounts`;
   }
   const arr = theme.arr == null ? '' : `, ${money(theme.arr, currency)} ARR`;
@@ -201,7 +202,7 @@ function renderThemes(themes) {
       open.setAttribute('aria-label', `${theme.theme}: ${theme.count} comments, show them`);
       item.append(open);
       if (segment !== 'promoter') {
-        item.append(el('span', ` ${worth(segment, theme, found.currency)}`, 'gain'));
+        item.append(el('span', ` ${worth(segment, theme, found.currency || session.currency)}`, 'gain'));
       }
       chips.append(item);
     }
