@@ -502,10 +502,10 @@ test('the money beside the score: revenue and notes on the trend, records and pe
   await inView(page, 'Promoters to act on', 'lists');
   const ana = page.getByRole('row', { name: /ana@acme\.example/ });
   await press(page, ana.getByText('Record a referral from ana@acme.example'));
-  await ana.getByLabel('Name').fill('Wu Li');
+  await ana.getByLabel('Name', { exact: true }).fill('Wu Li');
   await ana.getByLabel('Company').fill('Wayne Enterprises');
   await ana.getByLabel('Email').fill('wu@wayne.example');
-  await ana.getByLabel('Note').fill('<b>CTO</b>, wants a demo');
+  await ana.getByLabel('Note', { exact: true }).fill('<b>CTO</b>, wants a demo');
   assert.deepEqual(await axe(page), [], 'axe with the referral form open');
   await ana.getByRole('button', { name: 'Record the referral' }).click();
   await page.getByRole('status').filter({ hasText: 'Referral of Wu Li from ana@acme.example recorded' }).waitFor();
