@@ -9,8 +9,9 @@ export default [
   },
   js.configs.recommended,
   {
-    files: ['collector/src/dashboard/dashboard.js', 'collector/src/dashboard/surveys.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+    // The dashboard: ES modules the collector serves under /dashboard/ (app.js imports the rest).
+    files: ['collector/src/dashboard/**/*.js'],
+    languageOptions: { sourceType: 'module', ecmaVersion: 'latest', globals: { ...globals.browser } },
   },
   {
     // Bundled with wasm-bindgen's glue by `cargo xtask dist` (Rollup); the loader with gate.js

@@ -166,7 +166,9 @@ test('the team edits a survey in the dashboard: the preview redraws as a field c
   const page = await openPerson(browser);
   await page.setViewportSize({ width: 1200, height: 1000 });
   await page.goto(`${collector.url}/dashboard#token=${collector.token}`);
+  await page.locator('#nav').getByRole('link', { name: 'Surveys' }).click();
   await page.locator('#surveys-view').waitFor();
+  assert.equal(new URL(page.url()).hash, '#/surveys');
   // A new survey from the form opens in the editor, the preview beside it.
   await page.locator('#new-survey [name=id]').fill('quarterly');
   await page.locator('#new-survey [name=name]').fill('Quarterly NPS');
