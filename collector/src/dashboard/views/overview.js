@@ -154,7 +154,8 @@ export function worth(segment, theme, currency) {
   }
   const arr = theme.arr == null ? '' : `, ${money(theme.arr, currency)} ARR`;
   const base = `${fmt(theme.nps_gain)} NPS, ${theme.accounts} accounts${arr}`;
-  if (segment === 'passive' && theme.referral_value != null && theme.referrals != null) {
+  // No referral measured yet (a rate of 0): the sentence says the points and the ARR only.
+  if (segment === 'passive' && theme.referral_value != null && theme.referrals > 0) {
     const referrals = theme.referrals >= 1 ? Math.round(theme.referrals) : Math.round(theme.referrals * 10) / 10;
     return `${base}; about ${referrals} referral${referrals === 1 ? '' : 's'} ≈ ${money(theme.referral_value, currency)} if these ${whom}`;
   }
