@@ -3,23 +3,8 @@
 //! respondent text.
 
 use crate::model::{Annotation, Interval};
+use crate::reach::html as escape;
 use crate::report::Summary;
-
-/// Text of the team's own (an annotation) made safe inside SVG markup.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The trend with no annotations.
 pub fn trend_svg(summary: &Summary) -> String {
