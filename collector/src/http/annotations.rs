@@ -32,22 +32,14 @@ pub(super) fn router() -> Router<Shared> {
 struct Body {
     #[serde(default)]
     date: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "body::present")]
     end_date: Option<Option<String>>,
     #[serde(default)]
     text: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "body::present")]
     survey_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "body::present")]
     account_id: Option<Option<String>>,
-}
-
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `YYYY-MM-DD`, a real day, or a 400 naming `field`.

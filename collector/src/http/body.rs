@@ -45,6 +45,16 @@ fn refusal<T: DeserializeOwned>(body: &[u8]) -> ApiError {
     }
 }
 
+/// Tells an absent key (`None`) from an explicit `null` (`Some(None)`): the bodies whose keys
+/// merge into what is stored, where `null` clears one.
+pub(super) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// What went wrong while reading a body.
 #[derive(Debug)]
 enum BodyError {

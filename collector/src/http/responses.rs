@@ -126,13 +126,8 @@ struct FollowUpChange {
     #[serde(default, deserialize_with = "choice")]
     status: Option<Status>,
     /// `null` clears the owner; absent leaves it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "body::present")]
     owner: Option<Option<String>>,
-}
-
-/// Tells an absent key (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 /// `POST /v1/responses/{id}/notes` with `{"text": …}`. An `author` in the body is read and
