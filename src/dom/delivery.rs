@@ -1,12 +1,16 @@
 //! The outbox in the browser: every response is written to localStorage before the first
 //! attempt and leaves only on a 2xx; retries follow [`crate::outbox`]'s policy.
 //!
-//! One key per entry (`nps-widget:outbox:<survey_id>:<id>`), so tabs never overwrite each
-//! other's lists, and a later state of a response simply replaces the earlier value.
+//! One key per state of a response (`nps-widget:outbox:<survey_id>:<id>.<queued_ms>`), so tabs
+//! never overwrite each other's lists. A later state gets its own key and the tab writing it
+//! removes the earlier ones; a 2xx removes only what was sent. Tabs see each other's writes
+//! late: a tab whose earlier state was delivered may not see the later state another tab has
+//! just written, and with one key per state it cannot remove it (with one key per response it
+//! did, and the answer was lost).
 
 use std::future::Future;
 
-use super::bindings::{load, now_ms, random, store, stored, try_lock, unstore, Post, Posted};
+use super::bindings::{now_ms, random, store, stored, try_lock, unstore, Post, Posted};
 use crate::config::{Config, Credentials};
 use crate::outbox::{self, Entry, Outcome};
 
@@ -57,6 +61,8 @@ pub(crate) struct Send {
     pub(crate) id: String,
     /// The exact body, compared on completion to know whether a newer state arrived meanwhile.
     pub(crate) body: String,
+    /// Its [`Entry::rank`]: on a 2xx, stored states of a lower rank go too.
+    rank: u8,
 }
 
 impl Delivery {
@@ -81,12 +87,14 @@ impl Delivery {
     fn entries(&self, problems: &mut Vec<Problem>) -> Vec<Entry> {
         let mut entries = Vec::new();
         for (key, value) in stored(&self.prefix) {
-            let id = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
+            let name = key.strip_prefix(self.prefix.as_str()).unwrap_or_default();
+            // `<id>.<queued_ms>`, or `<id>` as an older widget wrote it.
+            let id = crate::text::cut(name, b'.').map_or(name, |(id, _)| id);
             match Entry::decode(id, &value) {
                 Some(entry) => entries.push(entry),
                 None => {
                     unstore(&key);
-                    problems.push(problem("discarded unreadable outbox entry ", id, None));
+                    problems.push(problem("discarded unreadable outbox entry ", name, None));
                 }
             }
         }
@@ -110,10 +118,12 @@ impl Delivery {
         &mut self.pending[i]
     }
 
-    fn key(&self, id: &str) -> String {
-        let mut key = self.prefix.clone();
-        key.push_str(id);
-        key
+    /// Every stored state of one response, by the prefix `<id>` of their keys (ids are UUIDs,
+    /// all of one length).
+    fn states(&self, id: &str) -> Vec<(String, String)> {
+        let mut prefix = self.prefix.clone();
+        prefix.push_str(id);
+        stored(&prefix)
     }
 
     /// Puts a response in the outbox (before any attempt). Returns what went wrong, if anything:
@@ -130,15 +140,27 @@ impl Delivery {
         };
         let plan = outbox::plan_put(&queued, &entry);
         for old in &plan.evict {
-            unstore(&self.key(old));
+            for (key, _) in self.states(old) {
+                unstore(&key);
+            }
             if let Some(i) = self.pending.iter().position(|p| &p.id == old) {
                 self.pending.swap_remove(i);
             }
             problems.push(problem("outbox full: dropped response ", old, None));
         }
         if plan.store {
-            let key = self.key(id);
-            if !store(&key, &entry.encode()) {
+            let earlier = self.states(id);
+            let mut key = self.prefix.clone();
+            key.push_str(id);
+            key.push('.');
+            crate::text::push_uint(&mut key, entry.queued_ms);
+            if store(&key, &entry.encode()) {
+                for (old, _) in earlier {
+                    if old != key {
+                        unstore(&old);
+                    }
+                }
+            } else {
                 problems.push(problem(
                     "could not save response to localStorage, sending without a copy: ",
                     id,
@@ -198,6 +220,7 @@ impl Delivery {
             sends.push(Send {
                 id: entry.id.clone(),
                 body: entry.body.clone(),
+                rank: entry.rank,
             });
         }
         sends
@@ -246,17 +269,32 @@ impl Delivery {
                 retry_after,
             }) => (outbox::classify(Some(status)), Some(status), retry_after),
         };
-        let key = self.key(&send.id);
-        let still_same = load(&key).is_none_or(|v| v.ends_with(send.body.as_str()))
-            && self
-                .memory
-                .iter()
-                .find(|e| e.id == send.id)
-                .is_none_or(|e| e.body == send.body);
+        // What was sent leaves, with any earlier state still stored; a later one stays (stored
+        // or in memory) and still has to go.
+        let mut still_same = true;
+        let delivered = matches!(outcome, Outcome::Delivered | Outcome::Rejected);
+        for (key, value) in self.states(&send.id) {
+            if value.ends_with(send.body.as_str())
+                || value
+                    .as_bytes()
+                    .first()
+                    .is_some_and(|r| *r < b'0' + send.rank)
+            {
+                if delivered {
+                    unstore(&key);
+                }
+            } else {
+                still_same = false;
+            }
+        }
+        still_same &= self
+            .memory
+            .iter()
+            .find(|e| e.id == send.id)
+            .is_none_or(|e| e.body == send.body);
         let i = self.pending.iter().position(|p| p.id == send.id)?;
         self.pending[i].in_flight = false;
-        if still_same && matches!(outcome, Outcome::Delivered | Outcome::Rejected) {
-            unstore(&key);
+        if still_same && delivered {
             self.forget_memory(&send.id);
             self.pending.swap_remove(i);
         }

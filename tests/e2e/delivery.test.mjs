@@ -7,6 +7,8 @@ import { launch, openPage, eventually, assertSchemaV1, sendFile, serve, readBody
 const stored = new Map();
 let down = true;
 let refused = 0;
+// While set, POSTs wait for this promise before they are stored and answered.
+let hold = null;
 let server, base, browser;
 
 before(async () => {
@@ -24,6 +26,7 @@ before(async () => {
         res.writeHead(503, { 'Retry-After': '1' }).end();
         return;
       }
+      if (hold) await hold;
       const r = JSON.parse(body);
       const prev = stored.get(r.id);
       if (!prev || prev.state !== 'complete' || r.state === 'complete') stored.set(r.id, r);
@@ -64,6 +67,35 @@ test('an answer given while the endpoint is down survives reloads and arrives on
   assertSchemaV1(r);
   await eventually(async () => (await outbox(page)) === 0);
   assert.ok(page.errors.every((e) => e.includes('503')), page.errors.join('\n'));
+});
+
+test('a later state another tab writes while an earlier one is in flight is not removed by that delivery', async () => {
+  down = false;
+  const page = await openPage(browser);
+  await page.goto(`${base}/outbox.html`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  let release;
+  hold = new Promise((resolve) => (release = resolve));
+  await page.getByRole('radio', { name: /^8/ }).click();
+  const partial = await eventually(() => page.sent.find((r) => r.state === 'partial'));
+  // Another tab of the site completes the same response meanwhile: its own key, its own state.
+  // Tabs see each other's writes late, so the tab whose partial is answered may not see it yet;
+  // whatever it saw, its 2xx must remove only the partial it sent.
+  const later = { ...partial, state: 'complete', comment: 'Written by another tab' };
+  const keys = await page.evaluate((body) => {
+    const [partialKey] = Object.keys(localStorage).filter((k) => k.startsWith('nps-widget:outbox:'));
+    const laterKey = `${partialKey.replace(/\.\d+$/, '')}.${Date.now() + 1}`;
+    localStorage.setItem(laterKey, `2 ${Date.now() + 1} ${body}`);
+    return [partialKey, laterKey];
+  }, JSON.stringify(later));
+  assert.notEqual(keys[0], keys[1]);
+  hold = null;
+  release();
+  const r = await eventually(() => (stored.get(partial.id)?.state === 'complete' ? stored.get(partial.id) : null));
+  assert.equal(r.comment, 'Written by another tab');
+  await eventually(async () => (await outbox(page)) === 0);
+  assert.deepEqual(page.errors, []);
 });
 
 test('a bad config logs one named error, shows nothing, and leaves the host page working', async () => {

@@ -8,14 +8,16 @@ use crate::dist::{plain_dist, Built};
 /// measured total, rounded up to the next 256 B, so that any growth fails. It was 47,360 B (the
 /// widget on its own stack, 47,285 B) until the in-app targeting rules of issue 22 (pages,
 /// events, audience, the waits, debug's lines: 51,738 B after every design cut found), then
-/// the surveys managed in the dashboard of issue 23 (`survey_url`: 54,075 B); what each costs,
-/// what paid and what did not: docs/PERFORMANCE.md.
-pub(crate) const BUDGET_GZIP: u64 = 54_272;
+/// the surveys managed in the dashboard of issue 23 (`survey_url`: 54,075 B), then one outbox
+/// key per state of a response, so that a tab delivering an earlier state cannot remove the
+/// later one another tab just wrote (54,441 B); what each costs, what paid and what did not:
+/// docs/PERFORMANCE.md.
+pub(crate) const BUDGET_GZIP: u64 = 54_528;
 
 /// The budget of the plain stable build (no build-std), which `dist` ships where the size step
-/// fails: its measured total (58,238 B with the targeting rules and `survey_url`), rounded up
-/// the same way.
-pub(crate) const PLAIN_BUDGET_GZIP: u64 = 58_368;
+/// fails: its measured total (58,238 B with the targeting rules and `survey_url`, 58,558 B
+/// with an outbox key per state), rounded up the same way.
+pub(crate) const PLAIN_BUDGET_GZIP: u64 = 58_624;
 
 pub(crate) fn gzip_len(bytes: &[u8]) -> u64 {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
