@@ -23,12 +23,15 @@ use sqlx::{Connection, Executor};
 /// both).
 fn insert_sql(backend: Backend, n: i64, shape: Shape) -> String {
     let (people, accounts) = (shape.people(n), shape.accounts());
-    // Two years of responses, evenly spread.
+    // Two years of responses, evenly spread. Scores lean by account (its id modulo 8), so that
+    // one account in eight is a promoter account and two are passive ones (the upsell report
+    // has promoters and passives to find), the rest detractors.
     let step = 63_072_000.0 / n as f64;
     match backend {
         Backend::Sqlite => format!(
             "WITH RECURSIVE s(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM s WHERE i < $2),
-             g AS (SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 11 END AS score,
+             g AS (SELECT i, CASE WHEN i % 7 = 0 THEN NULL
+                     ELSE MIN(10, (i % 11) / 2 + (i % {accounts}) % 8) END AS score,
                      strftime('%Y-%m-%dT%H:%M:%S.000Z', 1735689600 + CAST(i * {step} AS INTEGER), 'unixepoch') AS t
                    FROM s)
              INSERT INTO responses (id, survey_id, score, segment, silent_reason, comment,
@@ -51,7 +54,8 @@ fn insert_sql(backend: Backend, n: i64, shape: Shape) -> String {
              FROM g"
         ),
         Backend::Postgres => format!(
-            "WITH g AS (SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 11 END AS score,
+            "WITH g AS (SELECT i, CASE WHEN i % 7 = 0 THEN NULL
+                     ELSE LEAST(10, (i % 11) / 2 + (i % {accounts}) % 8) END AS score,
                      to_char(to_timestamp(1735689600 + floor(i * {step})) AT TIME ZONE 'UTC',
                              'YYYY-MM-DD\"T\"HH24:MI:SS\".000Z\"') AS t
                    FROM generate_series(CAST($1 AS BIGINT), CAST($2 AS BIGINT)) AS i)
@@ -327,7 +331,14 @@ async fn query(base: &str, token: &str, n: u64, shape: Shape) {
                     ""
                 };
                 let path = format!("{report}?{scope}{dates}{extra}");
-                let (took, ..) = timed(&client, base, token, &path).await;
+                let (took, _, _, body) = timed(&client, base, token, &path).await;
+                if !extra.is_empty() {
+                    let found: serde_json::Value =
+                        serde_json::from_str(&body).expect("upsell JSON");
+                    let found = found.as_array().map_or(0, Vec::len);
+                    println!("    {path}: {found} accounts under their plan's median");
+                    assert!(found > 0, "{path} finds promoters and passives to upsell");
+                }
                 let budget = if dates.is_empty() {
                     MONEY_BUDGET
                 } else {

@@ -25,6 +25,7 @@ on_both!(
     annotations_are_noted_edited_and_deleted_softly,
     crm_exports_import_with_bad_rows_named,
     themes_carry_their_worth_in_money,
+    date_ranges_by_month_count_what_the_responses_count,
 );
 
 async fn start(db: Db, name: &str) -> SocketAddr {
@@ -858,4 +859,129 @@ async fn themes_carry_their_worth_in_money(db: Db) {
     // Four passives × 0.5 referrals per promoter × 12,000.
     assert_eq!(theme["referrals"], 2.0, "{t}");
     assert_eq!(theme["referral_value"], 24000.0, "{t}");
+}
+
+/// A date range is summed from the accounts' counts per month and its partial months counted
+/// from the responses; a range given by instants is counted from the responses alone. Both must
+/// give every figure alike, for ranges of whole months, of partial ones, open on one side, and
+/// within one month; with follow-ups closed and people answering again in another month.
+async fn date_ranges_by_month_count_what_the_responses_count(db: Db) {
+    let addr = start(db, "months").await;
+    let accounts = ["acme", "globex", "initech", "hooli", "umbrella"];
+    for (i, account) in accounts.iter().enumerate() {
+        send(
+            addr,
+            "PUT",
+            &format!("/v1/accounts/{account}"),
+            json!({"arr": 10000 * (i + 1), "plan": if i % 2 == 0 { "pro" } else { "team" }}),
+        )
+        .await;
+    }
+    // 120 responses from 30 people over September to December 2026 (four months and a half),
+    // each person answering about four times, every third answer with a comment.
+    for n in 0..120u32 {
+        let account = accounts[(n % 5) as usize];
+        let user = format!("p{}", n % 30);
+        let score = match (n * 7 + n / 5) % 13 {
+            11 | 12 => None,
+            s => Some(i64::from(s.min(10))),
+        };
+        let segment = match score {
+            None => "silent",
+            Some(0..=6) => "detractor",
+            Some(7..=8) => "passive",
+            Some(_) => "promoter",
+        };
+        let day = 1 + (n * 37) % 135;
+        let at = time::Date::from_calendar_date(2026, time::Month::September, 1).unwrap()
+            + time::Duration::days(i64::from(day));
+        let at = format!("{at}T10:{:02}:00.000Z", n % 60);
+        let mut body = json!({
+            "schema": 1, "id": id(1000 + n), "survey_id": "m", "score": score,
+            "segment": segment, "state": "complete",
+            "user": {"id": user, "account_id": account},
+            "context": {"url": "https://app.example/", "locale": "en"}, "shown_at": at,
+        });
+        if score.is_some() {
+            body["answered_at"] = json!(at);
+            body["completed_at"] = json!(at);
+            if n % 3 == 0 {
+                body["comment"] = json!(format!("comment {n}"));
+            }
+        } else {
+            body["silent_reason"] = json!("dismissed");
+            body["state"] = json!("partial");
+        }
+        let (status, _, text) = call(addr, "POST", "/v1/responses", "", Some(body)).await;
+        assert!((200..300).contains(&status), "{status}: {text}");
+        if n % 4 == 0 {
+            let (status, _) = send(
+                addr,
+                "PATCH",
+                &format!("/v1/responses/{}/follow-up", id(1000 + n)),
+                json!({"status": "resolved"}),
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+    }
+    let ranges = [
+        ("2026-10-01", Some("2026-12-01")),
+        ("2026-09-15", Some("2026-12-20")),
+        ("2026-10-10", Some("2026-10-25")),
+        ("2026-11-05", Some("2026-12-01")),
+        ("2026-10-01", Some("2026-10-20")),
+        ("2026-09-20", None),
+        ("2026-01-01", None),
+    ];
+    let mut seen_any = 0;
+    for (from, to) in ranges {
+        let days = match to {
+            Some(to) => format!("from={from}&to={to}"),
+            None => format!("from={from}"),
+        };
+        let instants = match to {
+            Some(to) => format!("from={from}T00:00:00Z&to={to}T00:00:00Z"),
+            None => format!("from={from}T00:00:00Z"),
+        };
+        for scope in ["", "survey_id=m&"] {
+            for q in [
+                "limit=100",
+                "sort=arr&limit=100",
+                "opportunity=upsell",
+                "limit=2&offset=1",
+            ] {
+                let by_month = get(addr, &format!("/v1/accounts?{scope}{days}&{q}")).await;
+                let counted = get(addr, &format!("/v1/accounts?{scope}{instants}&{q}")).await;
+                if q == "opportunity=upsell" {
+                    // The upsell list in a range: accounts that answered in it, by today's
+                    // segment, the same either way.
+                    assert_eq!(by_month, counted, "{scope}{days}&{q}");
+                    continue;
+                }
+                assert_eq!(by_month, counted, "{scope}{days}&{q}");
+                seen_any += by_month
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a["answers"].as_u64() > Some(0))
+                    .count();
+            }
+            let by_month = get(addr, &format!("/v1/revenue?{scope}{days}")).await;
+            let counted = get(addr, &format!("/v1/revenue?{scope}{instants}")).await;
+            assert_eq!(by_month, counted, "revenue {scope}{days}");
+        }
+    }
+    assert!(seen_any > 20, "the ranges hold answers ({seen_any})");
+    // From before the first answer on, a range is all time.
+    let all = get(addr, "/v1/accounts?limit=100").await;
+    let since = get(addr, "/v1/accounts?limit=100&from=2026-01-01").await;
+    assert_eq!(all, since);
+    let closed: u64 = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["open_follow_ups"].as_u64().unwrap())
+        .sum();
+    assert_eq!(closed, 120 - 30, "30 of the 120 follow-ups were resolved");
 }

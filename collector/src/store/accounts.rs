@@ -5,15 +5,20 @@
 //! Over all time (no `from`/`to`), the figures come from the running totals the schema keeps
 //! (`account_totals`, see `migrate`): one row per account, so a page of accounts, or the
 //! accounts of one segment, costs the same with 1,000 responses or 1.2 million. A date range
-//! needs the responses of that range, so it is counted from them, with the same result.
+//! needs the responses of that range: its whole months are summed from the accounts' counts
+//! per month (`account_months`), its partial first and last months counted from the responses,
+//! and the people's mean score and the newest comment, which do not add up by month, are
+//! counted from the responses for the accounts of the page only. A segment filter in a range
+//! needs every account's mean, so it counts every response of the range.
 
 use nps_widget::segment::Segment;
 use sqlx::Row;
+use time::Date;
 
 use super::sql::Sql;
 use super::{count, tally, Result, Store};
 use crate::model::{
-    AccountCounts, AccountQuery, AccountRecord, AccountSort, Filter, Opportunity, Status,
+    AccountCounts, AccountQuery, AccountRecord, AccountSort, Bound, Filter, Opportunity, Status,
 };
 
 /// The accounts' order: those with answers first, lowest NPS first, then by id; over columns
@@ -144,8 +149,13 @@ impl Store {
     ) -> Result<Vec<AccountCounts>> {
         let filter = filter.without_segment();
         let upsell = query.opportunity == Some(Opportunity::Upsell);
+        // A date range by months, unless the segment filter needs every account's mean.
+        let months = Months::of(&filter).filter(|_| query.segment.is_none());
         let mut sql = Sql::new(self.backend, "WITH t AS MATERIALIZED (");
-        account_figures(&mut sql, &filter);
+        match &months {
+            Some(months) => months.figures(&mut sql, &filter),
+            None => account_figures(&mut sql, &filter),
+        }
         sql.push(")");
         if upsell {
             sql.push(", ").push(MEDIANS);
@@ -172,15 +182,21 @@ impl Store {
         }
         sql.push(") AS accounts");
         if upsell {
-            sql.push(" JOIN medians m ON m.plan = accounts.plan");
+            // Promoter and passive accounts by today's segment (their people's latest scores
+            // over all time), whatever the range.
+            sql.push(
+                " JOIN medians m ON m.plan = accounts.plan
+                 JOIN account_totals today ON today.account_id = accounts.account_id
+                    AND today.scope = ",
+            )
+            .push_bind(filter.survey_id.clone().unwrap_or_default());
         }
         sql.new_where();
         if upsell {
-            sql.and().push(&format!(
-                "(({}) OR ({})) AND accounts.arr_cents < m.median",
-                segment_condition(Segment::Promoter),
-                segment_condition(Segment::Passive)
-            ));
+            sql.and().push(
+                "today.people > 0 AND today.score_sum >= 7 * today.people
+                 AND accounts.arr_cents < m.median",
+            );
         }
         if let Some(segment) = query.segment {
             sql.and().push(segment_condition(segment));
@@ -243,7 +259,25 @@ impl Store {
         if accounts.is_empty() {
             return Ok(accounts);
         }
-        if filter.has_dates() {
+        if months.is_some() {
+            // The range's means and newest comments, for this page's accounts only.
+            let ids: Vec<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
+            let mut sql = Sql::new(self.backend, "");
+            counted_from_responses(&mut sql, &filter, Some(&ids));
+            let mut means = std::collections::HashMap::new();
+            for row in sql.build().fetch_all(&self.pool).await? {
+                let people = count(&row, 7)?;
+                let score_sum = row.try_get::<Option<i64>, _>(6)?.unwrap_or(0);
+                let comment: Option<String> = row.try_get(8)?;
+                means.insert(row.try_get::<String, _>(0)?, (people, score_sum, comment));
+            }
+            for a in &mut accounts {
+                let (people, score_sum, comment) = means.remove(&a.account_id).unwrap_or_default();
+                a.people = people;
+                a.mean_score = (people > 0).then(|| score_sum as f64 / people as f64);
+                a.latest_comment = comment;
+            }
+        } else if filter.has_dates() {
             // Open follow-ups in a date range: every response is open but the closed ones,
             // which are few (a person closes them), so the closed ones are read first, by
             // their index, and their responses looked up by id (`CROSS JOIN` keeps SQLite's
@@ -281,7 +315,7 @@ impl Store {
 /// time, counted from the responses for a date range.
 pub(super) fn account_figures(sql: &mut Sql, filter: &Filter) {
     if filter.has_dates() {
-        counted_from_responses(sql, filter);
+        counted_from_responses(sql, filter, None);
     } else {
         from_totals(sql, filter);
     }
@@ -302,10 +336,15 @@ fn from_totals(sql: &mut Sql, filter: &Filter) {
     sql.push(" AND promoters + passives + detractors + silent > 0");
 }
 
-/// The same columns counted from the responses the filter selects (a date range). Each
-/// person's latest score is found with a window over the range; people without a user id
-/// count once per response.
-fn counted_from_responses(sql: &mut Sql, filter: &Filter) {
+/// The same columns counted from the responses the filter selects (a date range), of every
+/// account or `only` those. Each person's latest score is found with a window over the range;
+/// people without a user id count once per response.
+fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>) {
+    let only = |sql: &mut Sql| {
+        if let Some(ids) = only {
+            sql.and().push("account_id ").push_in(ids.iter().copied());
+        }
+    };
     sql.push(
         "SELECT counts.account_id, p, pa, d, s, last_answer_at,
             CAST(score_sum AS BIGINT) AS score_sum, CAST(people AS BIGINT) AS people,
@@ -318,8 +357,9 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter) {
                 MAX(answered_at) AS last_answer_at
             FROM responses",
     );
-    sql.filter(filter)
-        .and()
+    sql.filter(filter);
+    only(sql);
+    sql.and()
         .push("account_id IS NOT NULL GROUP BY account_id) AS counts")
         .push(
             " LEFT JOIN (SELECT account_id, SUM(score) AS score_sum, COUNT(*) AS people
@@ -328,9 +368,9 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter) {
                     ORDER BY COALESCE(answered_at, '') DESC, id DESC) AS latest
                 FROM responses",
         );
-    sql.new_where()
-        .filter(filter)
-        .and()
+    sql.new_where().filter(filter);
+    only(sql);
+    sql.and()
         .push("account_id IS NOT NULL AND score IS NOT NULL")
         .push(
             ") AS scored WHERE latest = 1 GROUP BY account_id) AS means
@@ -341,12 +381,164 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter) {
                     AS newest
                 FROM responses",
         );
-    sql.new_where()
-        .filter(filter)
-        .and()
+    sql.new_where().filter(filter);
+    only(sql);
+    sql.and()
         .push("account_id IS NOT NULL AND comment IS NOT NULL AND comment <> ''")
         .push(
             ") AS commented WHERE newest = 1) AS comments
             ON comments.account_id = counts.account_id",
         );
+}
+
+/// A date range as `account_months` answers it: the whole months `[first, end)` summed there,
+/// the days before and after them (`[from, first)`, `[end, to)`) counted from the responses.
+/// `None` as a month bound: no bound (the range is open on that side). Only day bounds split
+/// so; an instant or a survey version needs the responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Months {
+    from: Option<Date>,
+    to: Option<Date>,
+    /// The whole months, or `None` when the range holds no whole month.
+    whole: Option<(Option<Date>, Option<Date>)>,
+}
+
+impl Months {
+    /// How `filter`'s range splits, if it has one the months can answer.
+    pub(super) fn of(filter: &Filter) -> Option<Months> {
+        if !filter.has_dates() || filter.survey_version.is_some() {
+            return None;
+        }
+        let day = |bound: &Option<Bound>| match bound {
+            None => Some(None),
+            Some(Bound::Day(day)) => Some(Some(*day)),
+            Some(Bound::Instant(_)) => None,
+        };
+        let (from, to) = (day(&filter.from)?, day(&filter.to)?);
+        let first = from.map(|d| if d.day() == 1 { d } else { next_month(d) });
+        let end = to.and_then(|d| d.replace_day(1).ok());
+        let whole = match (first, end) {
+            (Some(first), Some(end)) if first >= end => None,
+            bounds => Some(bounds),
+        };
+        Some(Months { from, to, whole })
+    }
+
+    /// Columns `account_id, p, pa, d, s, last_answer_at, score_sum, people, latest_comment,
+    /// closed` of every account with responses in the range, as [`account_figures`] gives
+    /// them, but for `score_sum`, `people` and `latest_comment`, which do not add up by month:
+    /// empty here, [`Store::accounts_page`] counts them for its page.
+    pub(super) fn figures(&self, sql: &mut Sql, filter: &Filter) {
+        sql.push(
+            "SELECT parts.account_id, CAST(SUM(parts.p) AS BIGINT) AS p,
+                CAST(SUM(parts.pa) AS BIGINT) AS pa, CAST(SUM(parts.d) AS BIGINT) AS d,
+                CAST(SUM(parts.s) AS BIGINT) AS s, MAX(parts.last_answer_at) AS last_answer_at,
+                CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS people,
+                CAST(NULL AS TEXT) AS latest_comment,
+                CAST(SUM(parts.closed) AS BIGINT) AS closed
+             FROM (",
+        );
+        self.counts(sql, filter);
+        sql.push(
+            ") AS parts GROUP BY parts.account_id
+             HAVING SUM(parts.p) + SUM(parts.pa) + SUM(parts.d) + SUM(parts.s) > 0",
+        );
+    }
+
+    /// Rows `account_id, p, pa, d, s, last_answer_at, closed` to be summed per account: the
+    /// whole months' rows, then the edges' responses and their closed follow-ups.
+    fn counts(&self, sql: &mut Sql, filter: &Filter) {
+        let mut parts = 0;
+        let mut union = |sql: &mut Sql| {
+            parts += 1;
+            sql.new_where();
+            if parts > 1 {
+                sql.push(" UNION ALL ");
+            }
+        };
+        if let Some((first, end)) = self.whole {
+            union(sql);
+            sql.push(
+                "SELECT account_id, promoters AS p, passives AS pa, detractors AS d,
+                    silent AS s, last_answer_at, closed FROM account_months",
+            );
+            sql.and()
+                .push("scope = ")
+                .push_bind(filter.survey_id.clone().unwrap_or_default());
+            if let Some(account) = &filter.account_id {
+                sql.and().push("account_id = ").push_bind(account.as_str());
+            }
+            if let Some(first) = first {
+                sql.and().push("month >= ").push_bind(month(first));
+            }
+            if let Some(end) = end {
+                sql.and().push("month < ").push_bind(month(end));
+            }
+        }
+        let edges = match self.whole {
+            None => [Some((self.from, self.to)), None],
+            Some((first, end)) => [
+                first
+                    .filter(|f| Some(*f) != self.from)
+                    .map(|f| (self.from, Some(f))),
+                end.filter(|e| Some(*e) != self.to)
+                    .map(|e| (Some(e), self.to)),
+            ],
+        };
+        for (from, to) in edges.into_iter().flatten() {
+            let edge = Filter {
+                from: from.map(Bound::Day),
+                to: to.map(Bound::Day),
+                ..filter.clone()
+            };
+            union(sql);
+            sql.push(
+                "SELECT account_id,
+                    CASE WHEN segment = 'promoter' THEN 1 ELSE 0 END AS p,
+                    CASE WHEN segment = 'passive' THEN 1 ELSE 0 END AS pa,
+                    CASE WHEN segment = 'detractor' THEN 1 ELSE 0 END AS d,
+                    CASE WHEN segment = 'silent' THEN 1 ELSE 0 END AS s,
+                    answered_at AS last_answer_at, 0 AS closed
+                 FROM responses",
+            );
+            sql.filter(&edge).and().push("account_id IS NOT NULL");
+            // The edges' closed follow-ups: few, read by their status's index first.
+            union(sql);
+            sql.push(
+                "SELECT account_id, 0, 0, 0, 0, CAST(NULL AS TEXT), 1
+                 FROM follow_ups f CROSS JOIN responses",
+            );
+            sql.and()
+                .push("responses.id = f.response_id")
+                .and()
+                .push(&format!("f.status IN ({})", Status::closed_sql()))
+                .filter(&edge)
+                .and()
+                .push("account_id IS NOT NULL");
+        }
+        if parts == 0 {
+            // Unreachable (a range has whole months or an edge), but an empty union is no SQL.
+            sql.push(
+                "SELECT account_id, 0 AS p, 0 AS pa, 0 AS d, 0 AS s,
+                    CAST(NULL AS TEXT) AS last_answer_at, 0 AS closed
+                 FROM account_months WHERE 1 = 0",
+            );
+        }
+    }
+}
+
+/// The first day of the month after `day`'s.
+fn next_month(day: Date) -> Date {
+    let (year, month) = match day.month() {
+        time::Month::December => (day.year() + 1, time::Month::January),
+        m => (day.year(), m.next()),
+    };
+    Date::from_calendar_date(year, month, 1).unwrap_or(day)
+}
+
+/// `YYYY-MM`, as `account_months` keys a month.
+fn month(day: Date) -> String {
+    let mut text = crate::clock::day(day);
+    text.truncate(7);
+    text
 }

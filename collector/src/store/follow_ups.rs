@@ -132,6 +132,18 @@ impl Store {
         .bind(id)
         .execute(&mut **tx)
         .await?;
+        sqlx::query(
+            "UPDATE account_months SET closed = closed + $1
+             WHERE account_id = (SELECT account_id FROM responses WHERE id = $2)
+               AND month = (SELECT substr(shown_day, 1, 7) FROM responses WHERE id = $3)
+               AND (scope = '' OR scope = (SELECT survey_id FROM responses WHERE id = $4))",
+        )
+        .bind(change)
+        .bind(id)
+        .bind(id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 

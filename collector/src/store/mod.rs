@@ -228,9 +228,13 @@ impl Store {
         sqlx::query("DELETE FROM account_totals")
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM account_months")
+            .execute(&mut *tx)
+            .await?;
         for sql in migrate::TOTALS_FROM_RESPONSES
             .iter()
             .chain(migrate::TOTALS_EXTRAS.iter())
+            .chain(migrate::MONTHS_FROM_RESPONSES.iter())
         {
             sqlx::query(sql).execute(&mut *tx).await?;
         }

@@ -1,10 +1,11 @@
-//! The money reports: how the revenue base splits by the accounts' segments, how much of it
-//! answered, and its revenue-weighted NPS, each one statement over the accounts' running
-//! totals (or, for a date range, over that range's responses) joined with their records.
+//! The money reports: how the revenue base splits by the accounts' segments (today's), how
+//! much of it answered in the period, and its revenue-weighted NPS over the period, each one
+//! statement over the accounts' running totals (for a date range, their counts per month and
+//! the responses of its partial months) joined with their records.
 
 use sqlx::Row;
 
-use super::accounts::{account_figures, segment_condition};
+use super::accounts::{account_figures, segment_condition, Months};
 use super::sql::Sql;
 use super::{count, Result, Store};
 use crate::model::{Filter, RevenueCounts, SegmentMoney};
@@ -25,7 +26,10 @@ impl Store {
             ..RevenueCounts::default()
         };
         let mut sql = Sql::new(self.backend, "WITH t AS MATERIALIZED (");
-        account_figures(&mut sql, &filter);
+        match Months::of(&filter) {
+            Some(months) => months.figures(&mut sql, &filter),
+            None => account_figures(&mut sql, &filter),
+        }
         let segments = ["promoter", "passive", "detractor", "silent"];
         let mut case = String::from("CASE");
         for (name, segment) in segments.iter().zip([
@@ -40,17 +44,28 @@ impl Store {
             ));
         }
         case.push_str(" END");
+        // The period's counts are `t`'s (`rp`, `rpa`, `rd`); the segment is today's, from the
+        // running totals of the scope.
         sql.push(&format!(
             ") SELECT seg, CAST(COUNT(*) AS BIGINT),
                 CAST(COALESCE(SUM(r.arr_cents), 0) AS BIGINT),
-                SUM(CASE WHEN p + pa + d > 0 AND r.arr_cents IS NOT NULL
-                    THEN CAST(r.arr_cents AS DOUBLE PRECISION) * (p - d) * 100 / (p + pa + d)
+                SUM(CASE WHEN rp + rpa + rd > 0 AND r.arr_cents IS NOT NULL
+                    THEN CAST(r.arr_cents AS DOUBLE PRECISION) * (rp - rd) * 100 / (rp + rpa + rd)
                     END),
-                CAST(COALESCE(SUM(CASE WHEN p + pa + d > 0 THEN r.arr_cents END), 0) AS BIGINT)
-             FROM (SELECT t.*, {case} AS seg FROM t) AS x
+                CAST(COALESCE(SUM(CASE WHEN rp + rpa + rd > 0 THEN r.arr_cents END), 0) AS BIGINT)
+             FROM (SELECT account_id, rp, rpa, rd, {case} AS seg FROM (
+                    SELECT t.account_id, t.p AS rp, t.pa AS rpa, t.d AS rd,
+                        today.promoters AS p, today.passives AS pa, today.detractors AS d,
+                        today.silent AS s, today.score_sum, today.people
+                    FROM t LEFT JOIN account_totals today ON today.account_id = t.account_id
+                        AND today.scope = "
+        ))
+        .push_bind(filter.survey_id.clone().unwrap_or_default())
+        .push(
+            ") AS both_ways) AS x
              LEFT JOIN account_records r ON r.account_id = x.account_id
-             GROUP BY seg"
-        ));
+             GROUP BY seg",
+        );
         for row in sql.build().fetch_all(&self.pool).await? {
             let seg: Option<String> = row.try_get(0)?;
             let Some(i) = seg

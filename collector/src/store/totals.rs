@@ -1,4 +1,5 @@
-//! The accounts' running totals (`account_totals`, `account_people`; see `migrate`), kept by
+//! The accounts' running totals (`account_totals`, `account_people`, `account_months`; see
+//! `migrate`), kept by
 //! the writer batch by batch: as it writes a batch, it notes what each write took out of an
 //! account (the row it replaced) and put in (the new row), then applies the sum with a few
 //! multi-row statements. Per-row triggers did the same inside the database, but each trigger
@@ -23,6 +24,8 @@ pub(super) struct Counted {
     pub(super) score: Option<i64>,
     pub(super) answered_at: Option<String>,
     pub(super) comment: Option<String>,
+    /// The month of its shown day, `YYYY-MM`.
+    pub(super) month: String,
 }
 
 impl Counted {
@@ -56,10 +59,20 @@ struct Delta {
     comment: Option<(String, String)>,
 }
 
+/// One account's change in one scope and month.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct MonthDelta {
+    /// Promoters, passives, detractors, silent.
+    counts: [i64; 4],
+    last_answer_at: Option<String>,
+}
+
 /// A batch's changes to the totals.
 #[derive(Debug, Default)]
 pub(super) struct Totals {
     accounts: HashMap<(String, String), Delta>,
+    /// Per (scope, month, account).
+    months: HashMap<(String, String, String), MonthDelta>,
     /// The latest score the batch saw per (scope, person, account): its key and the score.
     people: HashMap<(String, String, String), (String, i64)>,
 }
@@ -86,6 +99,10 @@ impl Totals {
             return;
         };
         for scope in old.scopes() {
+            self.months
+                .entry((scope.clone(), old.month.clone(), account.clone()))
+                .or_default()
+                .counts[i] -= 1;
             self.accounts
                 .entry((scope, account.clone()))
                 .or_default()
@@ -101,6 +118,16 @@ impl Totals {
         };
         let key = new.key();
         for scope in new.scopes() {
+            let month = self
+                .months
+                .entry((scope.clone(), new.month.clone(), account.clone()))
+                .or_default();
+            if let Some(i) = segment_index(&new.segment) {
+                month.counts[i] += 1;
+            }
+            if new.answered_at > month.last_answer_at {
+                month.last_answer_at = new.answered_at.clone();
+            }
             let delta = self
                 .accounts
                 .entry((scope.clone(), account.clone()))
@@ -180,6 +207,39 @@ impl Totals {
             sql.push(
                 " ON CONFLICT (scope, person, account_id) DO UPDATE SET
                     latest_key = excluded.latest_key, score = excluded.score",
+            );
+            sql.build().execute(&mut **tx).await?;
+        }
+        let months: Vec<_> = std::mem::take(&mut self.months).into_iter().collect();
+        for rows in pieces(&months) {
+            let mut sql = Sql::new(
+                backend,
+                "INSERT INTO account_months (scope, month, account_id, promoters, passives,
+                    detractors, silent, last_answer_at) VALUES ",
+            );
+            for (i, ((scope, month, account), d)) in rows.iter().enumerate() {
+                sql.open_row(i)
+                    .push_bind(scope.as_str())
+                    .push(", ")
+                    .push_bind(month.as_str())
+                    .push(", ")
+                    .push_bind(account.as_str());
+                for n in &d.counts {
+                    sql.push(", ").push_bind_int(*n);
+                }
+                sql.push(", ")
+                    .push_bind_opt(d.last_answer_at.clone())
+                    .push(")");
+            }
+            sql.push(
+                " ON CONFLICT (scope, month, account_id) DO UPDATE SET
+                    promoters = account_months.promoters + excluded.promoters,
+                    passives = account_months.passives + excluded.passives,
+                    detractors = account_months.detractors + excluded.detractors,
+                    silent = account_months.silent + excluded.silent,
+                    last_answer_at = CASE WHEN account_months.last_answer_at IS NULL
+                        OR excluded.last_answer_at > account_months.last_answer_at
+                        THEN excluded.last_answer_at ELSE account_months.last_answer_at END",
             );
             sql.build().execute(&mut **tx).await?;
         }
@@ -295,6 +355,7 @@ mod tests {
             score,
             answered_at: Some(at.into()),
             comment: None,
+            month: at.get(..7).unwrap_or(at).into(),
         }
     }
 

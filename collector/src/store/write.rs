@@ -219,7 +219,7 @@ async fn write_batch(
         let mut sql = Sql::new(
             backend,
             "SELECT id, survey_id, segment, account_id, user_id, CAST(score AS BIGINT),
-                answered_at, comment, CAST(rank AS BIGINT) FROM responses WHERE id ",
+                answered_at, comment, CAST(rank AS BIGINT), shown_day FROM responses WHERE id ",
         );
         sql.push_in(piece.iter().copied());
         for row in sql.build().fetch_all(&mut *tx).await? {
@@ -232,6 +232,7 @@ async fn write_batch(
                 score: row.try_get(5)?,
                 answered_at: row.try_get(6)?,
                 comment: row.try_get(7)?,
+                month: month_of(&row.try_get::<String, _>(9)?),
             };
             stored.insert(counted.id.clone(), (row.try_get(8)?, counted));
         }
@@ -254,9 +255,14 @@ async fn write_batch(
         if result == Upsert::Stale {
             continue;
         }
-        if let Some((_, old)) = stored.get(&r.id) {
-            totals.remove(old);
-        }
+        // The shown day is the first write's (an update keeps it).
+        let month = match stored.get(&r.id) {
+            Some((_, old)) => {
+                totals.remove(old);
+                old.month.clone()
+            }
+            None => month_of(&r.shown_at),
+        };
         let new = Counted {
             id: r.id.clone(),
             survey_id: r.survey_id.clone(),
@@ -266,6 +272,7 @@ async fn write_batch(
             score: r.score.map(i64::from),
             answered_at: r.answered_at.clone(),
             comment: r.comment.clone(),
+            month,
         };
         totals.add(&new);
         stored.insert(r.id.clone(), (rank, new));
@@ -357,4 +364,9 @@ async fn write_batch(
     totals.apply(&mut tx, backend).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// The month (`YYYY-MM`) of a shown day or time, as `account_months` keys it.
+fn month_of(shown: &str) -> String {
+    shown.get(..7).unwrap_or(shown).to_owned()
 }
