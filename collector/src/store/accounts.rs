@@ -261,9 +261,20 @@ impl Store {
         }
         if months.is_some() {
             // The range's means and newest comments, for this page's accounts only.
+            // The same range as instants at midnight: their `shown_at` bounds let each account's
+            // responses be read by the (account_id, shown_at) index, not every day's.
             let ids: Vec<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
+            let midnight = |bound: &Option<Bound>| match bound {
+                Some(Bound::Day(day)) => Some(Bound::Instant(day.midnight().assume_utc())),
+                other => *other,
+            };
+            let by_account = Filter {
+                from: midnight(&filter.from),
+                to: midnight(&filter.to),
+                ..filter.clone()
+            };
             let mut sql = Sql::new(self.backend, "");
-            counted_from_responses(&mut sql, &filter, Some(&ids));
+            counted_from_responses(&mut sql, &by_account, Some(&ids));
             let mut means = std::collections::HashMap::new();
             for row in sql.build().fetch_all(&self.pool).await? {
                 let people = count(&row, 7)?;
