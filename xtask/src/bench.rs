@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::{cargo, is_root, run, target_dir, Result};
 
 /// A child process killed when dropped.
-struct Guard(Child);
+pub(crate) struct Guard(Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -61,8 +61,8 @@ fn build_with_example(example: &str) -> Result<(PathBuf, PathBuf)> {
     ))
 }
 
-/// An empty scratch directory for one benchmark.
-fn scratch(name: &str) -> Result<PathBuf> {
+/// An empty scratch directory for one benchmark (or check).
+pub(crate) fn scratch(name: &str) -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -169,9 +169,16 @@ fn start_collector(bin: &Path, db: &str) -> Result<(String, Guard)> {
 }
 
 fn start_collector_with(bin: &Path, db: &str, extra: &[&str]) -> Result<(String, Guard)> {
+    let mut args = vec!["--listen", "127.0.0.1:0", "--db", db, "--rate-limit", "0"];
+    args.extend_from_slice(extra);
+    spawn_collector(bin, &args)
+}
+
+/// Starts the collector with `args` (a `--listen` port of 0 among them); its address, once it
+/// listens, and the process, killed when the guard drops.
+pub(crate) fn spawn_collector(bin: &Path, args: &[&str]) -> Result<(String, Guard)> {
     let mut child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0", "--db", db, "--rate-limit", "0"])
-        .args(extra)
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("starting {}: {e}", bin.display()))?;

@@ -16,6 +16,7 @@ mod dist;
 mod fallback;
 mod hashed;
 mod minify;
+mod seed;
 mod setup;
 mod size;
 mod test;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Some("dist") => dist(Check::Full).map(|_| ()),
         Some("size") => size(),
         Some("demo") => demo(&args[1..]),
+        Some("demo-check") => demo::check(),
         Some("test") => test(),
         Some("bench-collector") => bench::bench_collector(&args[1..]),
         Some("bench-reports") => bench::bench_reports(&args[1..]),
@@ -56,7 +58,8 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo   build the widget, start the collector with the demo page\n  \
+                "usage: cargo xtask <command>\n\n  demo [--empty] [COLLECTOR ARGS]\n         build the widget, start the collector with the demo page and a sample B2B base (--empty: none)\n  \
+                 demo-check\n         seed the demo's sample into a throwaway collector and check every report has something to show\n  \
                  test   every check: fmt, clippy (native + wasm32), unit, browser and end-to-end tests\n  \
                  dist   build dist/ (loader, glue, wasm, types, package.json) and check the size budget\n  \
                  size   print the size of every file a page downloads\n  \

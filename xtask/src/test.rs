@@ -86,6 +86,8 @@ pub(crate) fn test() -> Result {
         .arg(root().join("node_modules/typescript/bin/tsc"))
         .args(["-p", "tests/types"]))?;
     e2e()?;
+    // The demo's sample base, seeded through the API into a throwaway collector (seconds).
+    crate::demo::check()?;
     // The plain stable build (no build-std) answers and delivers the same.
     let collector = build_collector()?;
     run(Command::new("node")
