@@ -527,6 +527,13 @@ async fn referrals_are_followed_to_the_won_deal(db: Db) {
     assert_eq!(pa["rate"], 0.333, "u3, u5, u6");
     let ranged = get(addr, "/v1/referrals/summary?from=2026-11-01&to=2026-12-01").await;
     assert_eq!(ranged["by_segment"]["promoter"]["rate"], 0.333);
+    // The same range as instants (counted from the responses, not by month): the same funnel.
+    let instants = get(
+        addr,
+        "/v1/referrals/summary?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(ranged, instants);
     // The list, newest first, by status, in pages and as CSV.
     let all = get(addr, "/v1/referrals").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
@@ -879,6 +886,7 @@ async fn date_ranges_by_month_count_what_the_responses_count(db: Db) {
     }
     // 120 responses from 30 people over September to December 2026 (four months and a half),
     // each person answering about four times, every third answer with a comment.
+    let mut given = Vec::new();
     for n in 0..120u32 {
         let account = accounts[(n % 5) as usize];
         let user = format!("p{}", n % 30);
@@ -895,6 +903,7 @@ async fn date_ranges_by_month_count_what_the_responses_count(db: Db) {
         let day = 1 + (n * 37) % 135;
         let at = time::Date::from_calendar_date(2026, time::Month::September, 1).unwrap()
             + time::Duration::days(i64::from(day));
+        given.push((account, at, score));
         let at = format!("{at}T10:{:02}:00.000Z", n % 60);
         let mut body = json!({
             "schema": 1, "id": id(1000 + n), "survey_id": "m", "score": score,
@@ -973,10 +982,53 @@ async fn date_ranges_by_month_count_what_the_responses_count(db: Db) {
         }
     }
     assert!(seen_any > 20, "the ranges hold answers ({seen_any})");
-    // From before the first answer on, a range is all time.
+    // A range's mean, by hand: the scores given from 15 September to 20 December.
+    let (from, to) = (
+        time::Date::from_calendar_date(2026, time::Month::September, 15).unwrap(),
+        time::Date::from_calendar_date(2026, time::Month::December, 20).unwrap(),
+    );
+    let ranged = get(addr, "/v1/accounts?from=2026-09-15&to=2026-12-20&limit=100").await;
+    for account in accounts {
+        let scores: Vec<i64> = given
+            .iter()
+            .filter(|(a, at, _)| *a == account && *at >= from && *at < to)
+            .filter_map(|(_, _, score)| *score)
+            .collect();
+        let row = ranged
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account_id"] == account)
+            .unwrap();
+        let mean = scores.iter().sum::<i64>() as f64 / scores.len() as f64;
+        assert_eq!(row["people"], scores.len(), "{row}");
+        assert_eq!(row["mean_score"], (mean * 10.0).round() / 10.0, "{row}");
+    }
+    // From before the first answer on, a range counts what all time counts; its mean is of
+    // every score given in it (as its NPS counts every answer), where all time's is of each
+    // person's latest score.
     let all = get(addr, "/v1/accounts?limit=100").await;
     let since = get(addr, "/v1/accounts?limit=100&from=2026-01-01").await;
-    assert_eq!(all, since);
+    let without_means = |accounts: &Value| {
+        let mut accounts = accounts.clone();
+        for a in accounts.as_array_mut().unwrap() {
+            for key in ["mean_score", "people", "segment"] {
+                a.as_object_mut().unwrap().remove(key);
+            }
+        }
+        accounts
+    };
+    assert_eq!(without_means(&all), without_means(&since));
+    for (a, s) in all
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(since.as_array().unwrap())
+    {
+        assert_eq!(a["people"], 6, "{a}");
+        assert_eq!(s["people"], s["answers"], "{s}");
+        assert_ne!(a["mean_score"], s["mean_score"], "{a} {s}");
+    }
     let closed: u64 = all
         .as_array()
         .unwrap()

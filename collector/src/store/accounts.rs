@@ -27,8 +27,9 @@ const ORDER: &str = " ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
     (p - d) * 1.0 / CASE WHEN p + pa + d = 0 THEN 1 ELSE p + pa + d END,
     accounts.account_id";
 
-/// An account's segment from the sum and number of its people's latest scores, in integers:
-/// a mean of at least 9 is a promoter account, at least 7 a passive one.
+/// An account's segment from the sum and number of its people's latest scores (in a date range,
+/// of the scores given in it), in integers: a mean of at least 9 is a promoter account, at
+/// least 7 a passive one.
 pub(super) fn segment_condition(segment: Segment) -> &'static str {
     match segment {
         Segment::Silent => "p + pa + d = 0 AND s > 0",
@@ -149,8 +150,8 @@ impl Store {
     ) -> Result<Vec<AccountCounts>> {
         let filter = filter.without_segment();
         let upsell = query.opportunity == Some(Opportunity::Upsell);
-        // A date range by months, unless the segment filter needs every account's mean.
-        let months = Months::of(&filter).filter(|_| query.segment.is_none());
+        // A date range by months.
+        let months = Months::of(&filter);
         let mut sql = Sql::new(self.backend, "WITH t AS MATERIALIZED (");
         match &months {
             Some(months) => months.figures(&mut sql, &filter),
@@ -260,7 +261,7 @@ impl Store {
             return Ok(accounts);
         }
         if months.is_some() {
-            // The range's means and newest comments, for this page's accounts only.
+            // The range's newest comments, for this page's accounts only.
             // The same range as instants at midnight: their `shown_at` bounds let each account's
             // responses be read by the (account_id, shown_at) index, not every day's.
             let ids: Vec<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
@@ -275,18 +276,13 @@ impl Store {
             };
             let mut sql = Sql::new(self.backend, "");
             counted_from_responses(&mut sql, &by_account, Some(&ids));
-            let mut means = std::collections::HashMap::new();
+            let mut comments = std::collections::HashMap::new();
             for row in sql.build().fetch_all(&self.pool).await? {
-                let people = count(&row, 7)?;
-                let score_sum = row.try_get::<Option<i64>, _>(6)?.unwrap_or(0);
                 let comment: Option<String> = row.try_get(8)?;
-                means.insert(row.try_get::<String, _>(0)?, (people, score_sum, comment));
+                comments.insert(row.try_get::<String, _>(0)?, comment);
             }
             for a in &mut accounts {
-                let (people, score_sum, comment) = means.remove(&a.account_id).unwrap_or_default();
-                a.people = people;
-                a.mean_score = (people > 0).then(|| score_sum as f64 / people as f64);
-                a.latest_comment = comment;
+                a.latest_comment = comments.remove(&a.account_id).flatten();
             }
         } else if filter.has_dates() {
             // Open follow-ups in a date range: every response is open but the closed ones,
@@ -348,8 +344,9 @@ fn from_totals(sql: &mut Sql, filter: &Filter) {
 }
 
 /// The same columns counted from the responses the filter selects (a date range), of every
-/// account or `only` those. Each person's latest score is found with a window over the range;
-/// people without a user id count once per response.
+/// account or `only` those. In a range, `score_sum` and `people` are those of the scores given
+/// in it (a person who answered twice in the range counts twice), so they add up by month
+/// (see [`Months`]); the totals of all time hold the people's latest scores instead.
 fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>) {
     let only = |sql: &mut Sql| {
         if let Some(ids) = only {
@@ -357,15 +354,16 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>)
         }
     };
     sql.push(
-        "SELECT counts.account_id, p, pa, d, s, last_answer_at,
-            CAST(score_sum AS BIGINT) AS score_sum, CAST(people AS BIGINT) AS people,
+        "SELECT counts.account_id, p, pa, d, s, last_answer_at, score_sum, people,
             latest_comment, CAST(0 AS BIGINT) AS closed
          FROM (SELECT account_id,
                 CAST(SUM(CASE WHEN segment = 'promoter' THEN 1 ELSE 0 END) AS BIGINT) AS p,
                 CAST(SUM(CASE WHEN segment = 'passive' THEN 1 ELSE 0 END) AS BIGINT) AS pa,
                 CAST(SUM(CASE WHEN segment = 'detractor' THEN 1 ELSE 0 END) AS BIGINT) AS d,
                 CAST(SUM(CASE WHEN segment = 'silent' THEN 1 ELSE 0 END) AS BIGINT) AS s,
-                MAX(answered_at) AS last_answer_at
+                MAX(answered_at) AS last_answer_at,
+                CAST(COALESCE(SUM(score), 0) AS BIGINT) AS score_sum,
+                CAST(COUNT(score) AS BIGINT) AS people
             FROM responses",
     );
     sql.filter(filter);
@@ -373,20 +371,7 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>)
     sql.and()
         .push("account_id IS NOT NULL GROUP BY account_id) AS counts")
         .push(
-            " LEFT JOIN (SELECT account_id, SUM(score) AS score_sum, COUNT(*) AS people
-            FROM (SELECT account_id, score, ROW_NUMBER() OVER (
-                    PARTITION BY account_id, COALESCE(user_id, id)
-                    ORDER BY COALESCE(answered_at, '') DESC, id DESC) AS latest
-                FROM responses",
-        );
-    sql.new_where().filter(filter);
-    only(sql);
-    sql.and()
-        .push("account_id IS NOT NULL AND score IS NOT NULL")
-        .push(
-            ") AS scored WHERE latest = 1 GROUP BY account_id) AS means
-            ON means.account_id = counts.account_id
-         LEFT JOIN (SELECT account_id, comment AS latest_comment
+            " LEFT JOIN (SELECT account_id, comment AS latest_comment
             FROM (SELECT account_id, comment, ROW_NUMBER() OVER (
                     PARTITION BY account_id ORDER BY COALESCE(answered_at, '') DESC, id DESC)
                     AS newest
@@ -437,14 +422,15 @@ impl Months {
 
     /// Columns `account_id, p, pa, d, s, last_answer_at, score_sum, people, latest_comment,
     /// closed` of every account with responses in the range, as [`account_figures`] gives
-    /// them, but for `score_sum`, `people` and `latest_comment`, which do not add up by month:
-    /// empty here, [`Store::accounts_page`] counts them for its page.
+    /// them, but for `latest_comment`, which does not add up by month: empty here,
+    /// [`Store::accounts_page`] reads it for its page.
     pub(super) fn figures(&self, sql: &mut Sql, filter: &Filter) {
         sql.push(
             "SELECT parts.account_id, CAST(SUM(parts.p) AS BIGINT) AS p,
                 CAST(SUM(parts.pa) AS BIGINT) AS pa, CAST(SUM(parts.d) AS BIGINT) AS d,
                 CAST(SUM(parts.s) AS BIGINT) AS s, MAX(parts.last_answer_at) AS last_answer_at,
-                CAST(0 AS BIGINT) AS score_sum, CAST(0 AS BIGINT) AS people,
+                CAST(SUM(parts.score_sum) AS BIGINT) AS score_sum,
+                CAST(SUM(parts.scored) AS BIGINT) AS people,
                 CAST(NULL AS TEXT) AS latest_comment,
                 CAST(SUM(parts.closed) AS BIGINT) AS closed
              FROM (",
@@ -456,7 +442,8 @@ impl Months {
         );
     }
 
-    /// Rows `account_id, p, pa, d, s, last_answer_at, closed` to be summed per account: the
+    /// Rows `account_id, p, pa, d, s, last_answer_at, closed, score_sum, scored` to be summed
+    /// per account: the
     /// whole months' rows, then the edges' responses and their closed follow-ups.
     fn counts(&self, sql: &mut Sql, filter: &Filter) {
         let mut parts = 0;
@@ -471,7 +458,7 @@ impl Months {
             union(sql);
             sql.push(
                 "SELECT account_id, promoters AS p, passives AS pa, detractors AS d,
-                    silent AS s, last_answer_at, closed FROM account_months",
+                    silent AS s, last_answer_at, closed, score_sum, scored FROM account_months",
             );
             sql.and()
                 .push("scope = ")
@@ -509,14 +496,16 @@ impl Months {
                     CASE WHEN segment = 'passive' THEN 1 ELSE 0 END AS pa,
                     CASE WHEN segment = 'detractor' THEN 1 ELSE 0 END AS d,
                     CASE WHEN segment = 'silent' THEN 1 ELSE 0 END AS s,
-                    answered_at AS last_answer_at, 0 AS closed
+                    answered_at AS last_answer_at, 0 AS closed,
+                    COALESCE(score, 0) AS score_sum,
+                    CASE WHEN score IS NULL THEN 0 ELSE 1 END AS scored
                  FROM responses",
             );
             sql.filter(&edge).and().push("account_id IS NOT NULL");
             // The edges' closed follow-ups: few, read by their status's index first.
             union(sql);
             sql.push(
-                "SELECT account_id, 0, 0, 0, 0, CAST(NULL AS TEXT), 1
+                "SELECT account_id, 0, 0, 0, 0, CAST(NULL AS TEXT), 1, 0, 0
                  FROM follow_ups f CROSS JOIN responses",
             );
             sql.and()
@@ -531,7 +520,8 @@ impl Months {
             // Unreachable (a range has whole months or an edge), but an empty union is no SQL.
             sql.push(
                 "SELECT account_id, 0 AS p, 0 AS pa, 0 AS d, 0 AS s,
-                    CAST(NULL AS TEXT) AS last_answer_at, 0 AS closed
+                    CAST(NULL AS TEXT) AS last_answer_at, 0 AS closed, 0 AS score_sum,
+                    0 AS scored
                  FROM account_months WHERE 1 = 0",
             );
         }

@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use super::accounts::{account_figures, Months};
 use super::sql::Sql;
 use super::{count, Result, Store};
 use crate::clock;
@@ -238,21 +239,23 @@ impl Store {
             }
         }
         // People of each segment: over all time from the accounts' totals (people in
-        // accounts, by their latest score); in a date range, counted from its responses.
+        // accounts, by their latest score); in a date range, the answers of the segment given
+        // in it by people of accounts (a person who answered twice counts twice), summed by
+        // month from the accounts' counts and counted from the responses of partial months.
         if filter.has_dates() {
             let mut sql = Sql::new(
                 self.backend,
-                "SELECT segment, CAST(COUNT(DISTINCT COALESCE(user_id, id)) AS BIGINT)
-                 FROM responses",
+                "SELECT CAST(COALESCE(SUM(p), 0) AS BIGINT), CAST(COALESCE(SUM(pa), 0) AS BIGINT)
+                 FROM (",
             );
-            sql.filter(&filter)
-                .and()
-                .push("segment IN ('promoter', 'passive') GROUP BY segment");
-            for row in sql.build().fetch_all(&self.pool).await? {
-                if let Some(i) = at(&row.try_get::<String, _>(0)?) {
-                    funnel[i].people = count(&row, 1)?;
-                }
+            match Months::of(&filter) {
+                Some(months) => months.figures(&mut sql, &filter),
+                None => account_figures(&mut sql, &filter),
             }
+            sql.push(") AS t");
+            let row = sql.build().fetch_one(&self.pool).await?;
+            funnel[0].people = count(&row, 0)?;
+            funnel[1].people = count(&row, 1)?;
         } else {
             let mut sql = Sql::new(
                 self.backend,

@@ -64,6 +64,9 @@ struct Delta {
 struct MonthDelta {
     /// Promoters, passives, detractors, silent.
     counts: [i64; 4],
+    /// The sum and the number of the scores given.
+    score_sum: i64,
+    scored: i64,
     last_answer_at: Option<String>,
 }
 
@@ -99,10 +102,15 @@ impl Totals {
             return;
         };
         for scope in old.scopes() {
-            self.months
+            let month = self
+                .months
                 .entry((scope.clone(), old.month.clone(), account.clone()))
-                .or_default()
-                .counts[i] -= 1;
+                .or_default();
+            month.counts[i] -= 1;
+            if let Some(score) = old.score {
+                month.score_sum -= score;
+                month.scored -= 1;
+            }
             self.accounts
                 .entry((scope, account.clone()))
                 .or_default()
@@ -124,6 +132,10 @@ impl Totals {
                 .or_default();
             if let Some(i) = segment_index(&new.segment) {
                 month.counts[i] += 1;
+            }
+            if let Some(score) = new.score {
+                month.score_sum += score;
+                month.scored += 1;
             }
             if new.answered_at > month.last_answer_at {
                 month.last_answer_at = new.answered_at.clone();
@@ -215,7 +227,7 @@ impl Totals {
             let mut sql = Sql::new(
                 backend,
                 "INSERT INTO account_months (scope, month, account_id, promoters, passives,
-                    detractors, silent, last_answer_at) VALUES ",
+                    detractors, silent, score_sum, scored, last_answer_at) VALUES ",
             );
             for (i, ((scope, month, account), d)) in rows.iter().enumerate() {
                 sql.open_row(i)
@@ -224,7 +236,7 @@ impl Totals {
                     .push_bind(month.as_str())
                     .push(", ")
                     .push_bind(account.as_str());
-                for n in &d.counts {
+                for n in d.counts.iter().chain([&d.score_sum, &d.scored]) {
                     sql.push(", ").push_bind_int(*n);
                 }
                 sql.push(", ")
@@ -237,6 +249,8 @@ impl Totals {
                     passives = account_months.passives + excluded.passives,
                     detractors = account_months.detractors + excluded.detractors,
                     silent = account_months.silent + excluded.silent,
+                    score_sum = account_months.score_sum + excluded.score_sum,
+                    scored = account_months.scored + excluded.scored,
                     last_answer_at = CASE WHEN account_months.last_answer_at IS NULL
                         OR excluded.last_answer_at > account_months.last_answer_at
                         THEN excluded.last_answer_at ELSE account_months.last_answer_at END",
