@@ -264,7 +264,10 @@ async fn running_totals_agree_with_the_responses(db: Db) {
                 .filter(|a| nps_collector::report::account_segment(a.mean_score) == name)
                 .cloned()
                 .collect();
-            assert_eq!(of_segment, classified, "survey {survey:?}, {segment:?} accounts");
+            assert_eq!(
+                of_segment, classified,
+                "survey {survey:?}, {segment:?} accounts"
+            );
         }
     }
     let everyone = store
