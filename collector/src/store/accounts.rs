@@ -17,6 +17,7 @@ use time::Date;
 
 use super::sql::Sql;
 use super::{count, tally, Result, Store};
+use crate::clock;
 use crate::model::{
     AccountCounts, AccountQuery, AccountRecord, AccountSort, Bound, Filter, Opportunity, Status,
 };
@@ -262,23 +263,40 @@ impl Store {
         }
         if months.is_some() {
             // The range's newest comments, for this page's accounts only.
-            // The same range as instants at midnight: their `shown_at` bounds let each account's
-            // responses be read by the (account_id, shown_at) index, not every day's.
+            // Read by the (account_id, shown_at) index, the range as instants at midnight:
+            // neither the survey's nor the days' index may lead (`survey_id || ''` keeps the
+            // survey's out; with a page of ids SQLite's planner would otherwise walk the
+            // survey's quarter, 1.1 s at 1.2 M responses).
             let ids: Vec<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
-            let midnight = |bound: &Option<Bound>| match bound {
-                Some(Bound::Day(day)) => Some(Bound::Instant(day.midnight().assume_utc())),
-                other => *other,
+            let instant = |bound: &Option<Bound>| match bound {
+                Some(Bound::Day(day)) => Some(clock::stamp(day.midnight().assume_utc())),
+                Some(Bound::Instant(at)) => Some(clock::stamp(*at)),
+                None => None,
             };
-            let by_account = Filter {
-                from: midnight(&filter.from),
-                to: midnight(&filter.to),
-                ..filter.clone()
-            };
-            let mut sql = Sql::new(self.backend, "");
-            counted_from_responses(&mut sql, &by_account, Some(&ids));
+            let mut sql = Sql::new(
+                self.backend,
+                "SELECT account_id, comment FROM (SELECT account_id, comment, ROW_NUMBER() OVER (
+                    PARTITION BY account_id ORDER BY COALESCE(answered_at, '') DESC, id DESC)
+                    AS newest
+                 FROM responses",
+            );
+            sql.and().push("account_id ").push_in(ids.iter().copied());
+            if let Some(from) = instant(&filter.from) {
+                sql.and().push("shown_at >= ").push_bind(from);
+            }
+            if let Some(to) = instant(&filter.to) {
+                sql.and().push("shown_at < ").push_bind(to);
+            }
+            if let Some(survey) = &filter.survey_id {
+                sql.and()
+                    .push("survey_id || '' = ")
+                    .push_bind(survey.as_str());
+            }
+            sql.and()
+                .push("comment IS NOT NULL AND comment <> '') AS commented WHERE newest = 1");
             let mut comments = std::collections::HashMap::new();
             for row in sql.build().fetch_all(&self.pool).await? {
-                let comment: Option<String> = row.try_get(8)?;
+                let comment: Option<String> = row.try_get(1)?;
                 comments.insert(row.try_get::<String, _>(0)?, comment);
             }
             for a in &mut accounts {
