@@ -26,6 +26,7 @@
 
 pub mod chart;
 pub mod clock;
+pub mod crm;
 pub mod export;
 pub mod forward;
 pub mod http;

@@ -119,6 +119,23 @@ struct Cli {
     /// Log level: error, warn, info, debug (every request) or trace.
     #[arg(long, env = "NPS_LOG", default_value = "info")]
     log: tracing::Level,
+    /// Sends every account's NPS, every person's latest answer and each answer's history
+    /// record to this CRM: hubspot or salesforce.
+    #[arg(long, env = "NPS_CRM", global = true)]
+    crm: Option<String>,
+    /// The CRM's token: a HubSpot private app's, or a Salesforce OAuth access token.
+    #[arg(long, env = "NPS_CRM_TOKEN", hide_env_values = true, global = true)]
+    crm_token: Option<String>,
+    /// The CRM's API address: https://api.hubapi.com (the default for HubSpot) or
+    /// https://<instance>.my.salesforce.com.
+    #[arg(long, env = "NPS_CRM_URL", global = true)]
+    crm_url: Option<String>,
+    /// Least time between two sends to the CRM, in milliseconds.
+    #[arg(long, env = "NPS_CRM_INTERVAL_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
+    crm_interval_ms: u64,
+    /// Most calls to the CRM per 10 seconds (HubSpot's private apps allow 100).
+    #[arg(long, env = "NPS_CRM_RATE", default_value_t = 100, global = true)]
+    crm_rate: usize,
 }
 
 /// What else the binary does besides serving.
@@ -135,6 +152,44 @@ enum Command {
         #[command(subcommand)]
         action: AccountsAction,
     },
+    /// The CRM of --crm.
+    Crm {
+        #[command(subcommand)]
+        action: CrmAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CrmAction {
+    /// Makes what the sync writes: in HubSpot, the `nps` property groups and properties of
+    /// companies and contacts; for Salesforce, lists the custom fields to create.
+    Setup,
+}
+
+/// `nps-collector crm setup`.
+async fn crm(cli: &Cli, action: CrmAction) -> Result<(), String> {
+    let CrmAction::Setup = action;
+    let config = cli
+        .crm_config()?
+        .ok_or("crm setup: give --crm hubspot or --crm salesforce")?;
+    match config.kind {
+        nps_collector::crm::Kind::Hubspot => {
+            let api = nps_collector::crm::Api::new(&config)?;
+            for line in nps_collector::crm::hubspot::setup(&api).await? {
+                println!("{line}");
+            }
+        }
+        nps_collector::crm::Kind::Salesforce => {
+            println!(
+                "Salesforce: create these custom fields (Setup → Object Manager), and the custom \
+                 object NPS_Response__c:"
+            );
+            for (object, field, kind) in nps_collector::crm::salesforce::FIELDS {
+                println!("  {object}.{field}: {kind}");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,8 +197,12 @@ enum AccountsAction {
     /// Upserts the accounts of FILE, a CSV as HubSpot or Salesforce export companies or
     /// accounts; says what it created, updated and left, and each bad row by line and column.
     Import {
-        /// The CSV file.
-        file: PathBuf,
+        /// The CSV file (or none, with --from).
+        file: Option<PathBuf>,
+        /// Reads the companies (hubspot) or accounts (salesforce) from the CRM of --crm-token
+        /// and --crm-url instead of a file, with a link to each record.
+        #[arg(long, value_parser = ["hubspot", "salesforce"], conflicts_with = "file")]
+        from: Option<String>,
         /// Which column is which of our fields: `id:Record ID,arr:ARR (EUR)`.
         #[arg(long, default_value = "")]
         map: String,
@@ -151,8 +210,13 @@ enum AccountsAction {
 }
 
 /// `nps-collector accounts import FILE`.
-async fn accounts(db: &str, action: AccountsAction) -> Result<(), String> {
-    let AccountsAction::Import { file, map } = action;
+async fn accounts(cli: &Cli, action: AccountsAction) -> Result<(), String> {
+    let db = cli.db.as_str();
+    let AccountsAction::Import { file, from, map } = action;
+    if let Some(from) = from {
+        return accounts_from_crm(cli, &from).await;
+    }
+    let file = file.ok_or("accounts import: give a CSV file, or --from hubspot|salesforce")?;
     let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let map = nps_collector::import::parse_map(&map).map_err(|e| format!("--map: {e}"))?;
     let read = nps_collector::import::read(&bytes, &map)
@@ -182,6 +246,52 @@ async fn accounts(db: &str, action: AccountsAction) -> Result<(), String> {
         done.updated,
         done.unchanged,
         read.errors.len()
+    );
+    Ok(())
+}
+
+/// `nps-collector accounts import --from hubspot|salesforce`: each record's name, annual
+/// revenue, owner and link merged into the account records (other fields kept).
+async fn accounts_from_crm(cli: &Cli, from: &str) -> Result<(), String> {
+    let config = nps_collector::crm::Config::new(
+        from,
+        cli.crm_url.as_deref(),
+        cli.crm_token.as_deref(),
+        cli.crm_interval_ms,
+        cli.crm_rate,
+    )?;
+    let api = nps_collector::crm::Api::new(&config)?;
+    let read = match config.kind {
+        nps_collector::crm::Kind::Hubspot => nps_collector::crm::hubspot::companies(&api).await?,
+        nps_collector::crm::Kind::Salesforce => {
+            nps_collector::crm::salesforce::accounts(&api).await?
+        }
+    };
+    let store = Store::open(&cli.db).await.map_err(|e| e.to_string())?;
+    let mut records = Vec::with_capacity(read.len());
+    for (id, from_crm) in read {
+        let mut record = store
+            .account_record(&id)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        record.name = from_crm.name.or(record.name);
+        record.arr_cents = from_crm.arr_cents.or(record.arr_cents);
+        record.owner = from_crm.owner.or(record.owner);
+        record.crm_url = from_crm.crm_url.or(record.crm_url);
+        records.push((id, record));
+    }
+    let done = store
+        .import_account_records(&records, &format!("{from} import"))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{} records read from {from} in {} calls: {} created, {} updated, {} unchanged",
+        records.len(),
+        api.made.load(std::sync::atomic::Ordering::Relaxed),
+        done.created,
+        done.updated,
+        done.unchanged
     );
     Ok(())
 }
@@ -275,8 +385,26 @@ fn parse_dir(dir: &str) -> Result<PathBuf, String> {
 }
 
 impl Cli {
-    fn settings(self) -> Settings {
-        Settings {
+    /// The CRM settings, if `--crm` is given.
+    fn crm_config(&self) -> Result<Option<nps_collector::crm::Config>, String> {
+        self.crm
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|kind| {
+                nps_collector::crm::Config::new(
+                    kind,
+                    self.crm_url.as_deref(),
+                    self.crm_token.as_deref(),
+                    self.crm_interval_ms,
+                    self.crm_rate,
+                )
+            })
+            .transpose()
+    }
+
+    fn settings(self) -> Result<Settings, String> {
+        let crm = self.crm_config()?;
+        Ok(Settings {
             listen: self.listen,
             db: self.db,
             static_dirs: self.static_dirs,
@@ -305,7 +433,8 @@ impl Cli {
                 referral_value: self.referral_value,
                 role_trait: self.role_trait,
             },
-        }
+            crm,
+        })
     }
 }
 
@@ -320,8 +449,12 @@ async fn main() -> ExitCode {
         .init();
     let done = match command {
         Some(Command::Token { action }) => token(&cli.db, action).await,
-        Some(Command::Accounts { action }) => accounts(&cli.db, action).await,
-        None => nps_collector::serve(cli.settings()).await,
+        Some(Command::Accounts { action }) => accounts(&cli, action).await,
+        Some(Command::Crm { action }) => crm(&cli, action).await,
+        None => match cli.settings() {
+            Ok(settings) => nps_collector::serve(settings).await,
+            Err(e) => Err(e),
+        },
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

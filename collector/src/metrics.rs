@@ -22,6 +22,10 @@ pub struct Metrics {
     ingest: Family<StatusLabel, Counter>,
     latency: Histogram,
     queue: Gauge,
+    crm_backlog: Gauge,
+    crm_refused: Gauge,
+    crm_success: Gauge,
+    crm_error: Gauge,
 }
 
 impl Default for Metrics {
@@ -46,11 +50,40 @@ impl Default for Metrics {
             "Stored changes waiting to be forwarded",
             queue.clone(),
         );
+        let [crm_backlog, crm_refused, crm_success, crm_error] = [(); 4].map(|()| Gauge::default());
+        for (name, help, gauge) in [
+            (
+                "nps_crm_backlog",
+                "Accounts, people and answers waiting for the CRM",
+                &crm_backlog,
+            ),
+            (
+                "nps_crm_refused",
+                "Items the CRM refused, kept with its answer",
+                &crm_refused,
+            ),
+            (
+                "nps_crm_last_success_timestamp_seconds",
+                "When the CRM last took a batch (0: never)",
+                &crm_success,
+            ),
+            (
+                "nps_crm_last_error_timestamp_seconds",
+                "When the CRM last failed or refused (0: never)",
+                &crm_error,
+            ),
+        ] {
+            registry.register(name, help, gauge.clone());
+        }
         Metrics {
             registry,
             ingest,
             latency,
             queue,
+            crm_backlog,
+            crm_refused,
+            crm_success,
+            crm_error,
         }
     }
 }
@@ -64,6 +97,22 @@ impl Metrics {
     /// Records one request's latency.
     pub fn observe(&self, seconds: f64) {
         self.latency.observe(seconds);
+    }
+
+    /// The CRM sync's state as just read (`--crm`).
+    pub fn crm(&self, status: &crate::model::CrmStatus) {
+        let seconds = |at: &Option<String>| {
+            at.as_deref()
+                .and_then(|t| {
+                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .map_or(0, |t| t.unix_timestamp())
+        };
+        self.crm_backlog.set(status.backlog);
+        self.crm_refused.set(status.refused);
+        self.crm_success.set(seconds(&status.last_success_at));
+        self.crm_error.set(seconds(&status.last_error_at));
     }
 
     /// The text exposition, with the queue depth as just read.

@@ -637,3 +637,84 @@ mod tests {
         assert_eq!(Status::closed_sql(), "'resolved', 'referred'");
     }
 }
+
+/// One queued CRM change: an account, a person or an answer, at the version read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmChange {
+    /// `account`, `person` or `response`.
+    pub kind: String,
+    /// The account id, the user id or the response id.
+    pub item: String,
+    /// Changes of the item so far; the row is removed only at the version sent.
+    pub version: i64,
+    /// Sends that failed.
+    pub attempts: i64,
+}
+
+/// What the CRM's company or account record gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrmAccount {
+    /// The widget's account id.
+    pub account_id: String,
+    /// The record's name, if it has one.
+    pub name: Option<String>,
+    /// The account's NPS over all time, one decimal; `None` before an answer.
+    pub nps: Option<f64>,
+    /// `promoter`, `passive`, `detractor` or `silent`, by its people's mean score.
+    pub segment: &'static str,
+    /// People whose latest score counts in its mean.
+    pub people: i64,
+    /// When its latest answer came.
+    pub last_response_at: Option<String>,
+    /// Its responses whose follow-up is not closed.
+    pub open_follow_ups: i64,
+}
+
+/// A person's latest answer, for the CRM's contact; also one answer, for its history record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmAnswer {
+    /// The response's id.
+    pub response_id: String,
+    /// The site's user id.
+    pub user_id: Option<String>,
+    /// Their email, if the site said.
+    pub email: Option<String>,
+    /// Their account, if any.
+    pub account_id: Option<String>,
+    /// 0–10.
+    pub score: i64,
+    /// `promoter`, `passive` or `detractor`.
+    pub segment: String,
+    /// What they wrote, if anything.
+    pub comment: Option<String>,
+    /// When it was answered (or shown, for an answer without the time).
+    pub answered_at: String,
+}
+
+/// The sync's state, for `/v1/crm`, `/metrics` and `/readyz`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CrmStatus {
+    /// Changes waiting to be sent.
+    pub backlog: i64,
+    /// Items the CRM refused, each with its answer, not retried until they change again.
+    pub refused: i64,
+    /// When the last send went through.
+    pub last_success_at: Option<String>,
+    /// The last failure or refusal, in the CRM's words.
+    pub last_error: Option<String>,
+    /// When that was.
+    pub last_error_at: Option<String>,
+    /// The first refused items, newest change first.
+    pub refused_items: Vec<CrmRefused>,
+}
+
+/// An item the CRM refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrmRefused {
+    /// `account`, `person` or `response`.
+    pub kind: String,
+    /// Its id.
+    pub item: String,
+    /// The CRM's answer.
+    pub error: String,
+}

@@ -61,6 +61,8 @@ pub struct Settings {
     pub digest: Option<crate::notify::Every>,
     /// What the money on the reports is counted in, and what it is measured against.
     pub money: Money,
+    /// The CRM the accounts, people and answers are sent to (`--crm`).
+    pub crm: Option<crate::crm::Config>,
 }
 
 /// The money settings: the currency ARR is kept in, the share of the revenue base that should
@@ -114,6 +116,7 @@ impl Default for Settings {
             notify_delay: Duration::from_secs(600),
             digest: None,
             money: Money::default(),
+            crm: None,
         }
     }
 }

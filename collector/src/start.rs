@@ -7,7 +7,7 @@ use crate::notify::{self, Chat, Every};
 use crate::settings::Settings;
 use crate::store::{Queues, Store};
 use crate::team::Role;
-use crate::{forward, http, server};
+use crate::{crm, forward, http, server};
 
 /// Opens the store of `settings.db` with the queues its settings fill: the webhook's
 /// (`--forward`) and the detractor alerts' (`--notify`).
@@ -17,6 +17,7 @@ pub async fn open(settings: &Settings) -> Result<Store, String> {
         forward: settings.forward.is_some(),
         notify: chat.targets(),
         notify_delay_ms: settings.notify_delay.as_millis() as i64,
+        crm: settings.crm.is_some(),
     };
     Store::open_with(&settings.db, queues)
         .await
@@ -75,6 +76,31 @@ pub async fn run(
             public_url.clone(),
             stop.subscribe(),
         )));
+    }
+    if let Some(config) = &settings.crm {
+        let api = crm::Api::new(config)?;
+        let links = crm::Links {
+            base: public_url.clone(),
+        };
+        let (store, stop) = (store.clone(), stop.subscribe());
+        background.push(match config.kind {
+            crm::Kind::Hubspot => tokio::spawn(crm::run(
+                store,
+                crm::hubspot::HubSpot,
+                api,
+                links,
+                config.interval,
+                stop,
+            )),
+            crm::Kind::Salesforce => tokio::spawn(crm::run(
+                store,
+                crm::salesforce::Salesforce,
+                api,
+                links,
+                config.interval,
+                stop,
+            )),
+        });
     }
     let reach = http::Reach {
         link_key,

@@ -80,6 +80,8 @@ pub struct AppState {
     metrics: Metrics,
     reach: Reach,
     money: crate::settings::Money,
+    /// The CRM of `--crm`, by name.
+    crm: Option<&'static str>,
 }
 
 /// What personal links, the hosted page and the digest need.
@@ -146,6 +148,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         metrics: Metrics::default(),
         reach,
         money: settings.money.clone(),
+        crm: settings.crm.as_ref().map(|c| c.kind.as_str()),
     });
     let api = Router::new()
         .merge(ingest::router(cors))

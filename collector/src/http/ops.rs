@@ -35,6 +35,17 @@ async fn healthz() -> &'static str {
 /// Ready: the database answers too.
 async fn readyz(State(state): State<Shared>) -> Response {
     match state.store.ping().await {
+        Ok(()) if state.crm.is_some() => match state.store.crm_status().await {
+            Ok(crm) => format!(
+                "ready\ncrm backlog {}, refused {}, last success {}, last error {}\n",
+                crm.backlog,
+                crm.refused,
+                crm.last_success_at.as_deref().unwrap_or("never"),
+                crm.last_error.as_deref().unwrap_or("none"),
+            )
+            .into_response(),
+            Err(_) => "ready\n".into_response(),
+        },
         Ok(()) => "ready\n".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: the database did not answer");
@@ -45,6 +56,11 @@ async fn readyz(State(state): State<Shared>) -> Response {
 
 async fn metrics_text(state: &AppState) -> Response {
     let depth = state.store.queued_forwards().await.unwrap_or(-1);
+    if state.crm.is_some() {
+        if let Ok(crm) = state.store.crm_status().await {
+            state.metrics.crm(&crm);
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -22,8 +22,18 @@ use crate::team::{self, Role};
 pub(super) fn router() -> Router<Shared> {
     Router::new()
         .route("/v1/team", get(members))
+        .route("/v1/crm", get(crm_sync))
         .route("/v1/tokens", get(list).post(create))
         .route("/v1/tokens/{name}", delete(revoke))
+}
+
+/// `GET /v1/crm`: the CRM sync's state (`crm: null` without `--crm`): its backlog, the items
+/// the CRM refused with its answer, the last success and the last error.
+async fn crm_sync(State(state): State<Shared>, _: AsViewer) -> Result<HttpResponse, ApiError> {
+    let status = state.store.crm_status().await?;
+    let mut body = serde_json::to_value(&status).unwrap_or_default();
+    body["crm"] = json!(state.crm);
+    Ok(Json(body).into_response())
 }
 
 /// `GET /v1/team`: the caller, and every teammate's name and role (never a token).

@@ -144,6 +144,20 @@ impl Store {
         .bind(id)
         .execute(&mut **tx)
         .await?;
+        if self.crm {
+            // Its open follow-ups are on the account's CRM record.
+            let account: Option<String> =
+                sqlx::query("SELECT account_id FROM responses WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?
+                    .flatten();
+            if let Some(account) = account {
+                super::crm::queue_account(tx, self.backend, &account).await?;
+            }
+        }
         Ok(())
     }
 

@@ -500,6 +500,36 @@ const MIGRATIONS: &[Step] = &[
         "CREATE INDEX responses_clicked_day
         ON responses (referral_clicked, shown_day, segment, survey_id) WHERE referral_clicked = 1",
     ),
+    // The CRM sync (`--crm`): what changed since the last send, one row per account, person
+    // or answer however often it changed (`version` counts the changes, so a send removes
+    // only the row it sent); `error` holds the CRM's answer to an item it refused.
+    Step::Both(
+        "CREATE TABLE crm_changes (
+        kind TEXT NOT NULL,
+        item TEXT NOT NULL,
+        version BIGINT NOT NULL DEFAULT 1,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        next_at BIGINT NOT NULL DEFAULT 0,
+        error TEXT,
+        PRIMARY KEY (kind, item)
+    )",
+    ),
+    // The answers whose history record the CRM has: each is sent once, however often its
+    // response is delivered again.
+    Step::Both("CREATE TABLE crm_sent (response_id TEXT PRIMARY KEY, sent_at TEXT NOT NULL)"),
+    // The sync's last success and last error, whichever collector sent.
+    Step::Both(
+        "CREATE TABLE crm_state (
+        name TEXT PRIMARY KEY,
+        last_success_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT
+    )",
+    ),
+    Step::Both("INSERT INTO crm_state (name) VALUES ('crm')"),
+    Step::Both("INSERT INTO leases (name, holder, until_ms) VALUES ('crm', '', 0)"),
+    // A person's latest answer, for the CRM's contact.
+    Step::Both("CREATE INDEX responses_user_answered ON responses (user_id, answered_at)"),
 ];
 
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for

@@ -16,6 +16,7 @@
 mod accounts;
 mod alerts;
 mod annotations;
+mod crm;
 mod error;
 mod flush;
 mod follow_ups;
@@ -80,6 +81,8 @@ pub struct Queues {
     pub notify: Vec<String>,
     /// How long a detractor's partial waits for its comment before the alert goes anyway.
     pub notify_delay_ms: i64,
+    /// The accounts, people and answers each change touches, for the CRM sync (`--crm`).
+    pub crm: bool,
 }
 
 impl Queues {
@@ -99,6 +102,7 @@ pub struct Store {
     backend: Backend,
     writer: mpsc::Sender<write::Job>,
     forward: bool,
+    crm: bool,
 }
 
 impl Store {
@@ -196,13 +200,14 @@ impl Store {
             }
             Backend::Postgres => (pool.clone(), None),
         };
-        let forward = queues.forward;
+        let (forward, crm) = (queues.forward, queues.crm);
         let writer = write::spawn(write_pool, backend, queues, flush);
         Ok(Store {
             pool,
             backend,
             writer,
             forward,
+            crm,
         })
     }
 

@@ -357,6 +357,10 @@ async fn write_batch(
             sql.build().execute(&mut *tx).await?;
         }
     }
+    if queues.crm {
+        let changed: Vec<&Response> = changes.iter().map(|&i| &batch[i].response).collect();
+        super::crm::queue_changes(&mut tx, backend, &changed).await?;
+    }
     if !queues.notify.is_empty() {
         let changed: Vec<&Response> = changes.iter().map(|&i| &batch[i].response).collect();
         queue_alerts(&mut tx, backend, &changed, queues).await?;
