@@ -260,38 +260,15 @@ async fn accounts_from_crm(cli: &Cli, from: &str) -> Result<(), String> {
         cli.crm_interval_ms,
         cli.crm_rate,
     )?;
-    let api = nps_collector::crm::Api::new(&config)?;
-    let read = match config.kind {
-        nps_collector::crm::Kind::Hubspot => nps_collector::crm::hubspot::companies(&api).await?,
-        nps_collector::crm::Kind::Salesforce => {
-            nps_collector::crm::salesforce::accounts(&api).await?
-        }
-    };
     let store = Store::open(&cli.db).await.map_err(|e| e.to_string())?;
-    let mut records = Vec::with_capacity(read.len());
-    for (id, from_crm) in read {
-        let mut record = store
-            .account_record(&id)
-            .await
-            .map_err(|e| e.to_string())?
-            .unwrap_or_default();
-        record.name = from_crm.name.or(record.name);
-        record.arr_cents = from_crm.arr_cents.or(record.arr_cents);
-        record.owner = from_crm.owner.or(record.owner);
-        record.crm_url = from_crm.crm_url.or(record.crm_url);
-        records.push((id, record));
-    }
-    let done = store
-        .import_account_records(&records, &format!("{from} import"))
-        .await
-        .map_err(|e| e.to_string())?;
+    let done = nps_collector::crm::import(&store, &config).await?;
     println!(
         "{} records read from {from} in {} calls: {} created, {} updated, {} unchanged",
-        records.len(),
-        api.made.load(std::sync::atomic::Ordering::Relaxed),
-        done.created,
-        done.updated,
-        done.unchanged
+        done.read,
+        done.calls,
+        done.imported.created,
+        done.imported.updated,
+        done.imported.unchanged
     );
     Ok(())
 }

@@ -575,6 +575,50 @@ where
     }
 }
 
+/// What an import from the CRM did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// Records read from the CRM.
+    pub read: usize,
+    /// Calls made (pages of records and of owners).
+    pub calls: u64,
+    /// What the account records became.
+    pub imported: crate::store::Imported,
+}
+
+/// `nps-collector accounts import --from hubspot|salesforce`: every company or account of the
+/// CRM, page by page, merged into the account records (its name, annual revenue, owner and
+/// the link to its record replace ours; our other fields stay).
+pub async fn import(store: &Store, config: &Config) -> Result<Imported, String> {
+    let api = Api::new(config)?;
+    let read = match config.kind {
+        Kind::Hubspot => hubspot::companies(&api).await?,
+        Kind::Salesforce => salesforce::accounts(&api).await?,
+    };
+    let mut records = Vec::with_capacity(read.len());
+    for (id, from_crm) in read {
+        let mut record = store
+            .account_record(&id)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        record.name = from_crm.name.or(record.name);
+        record.arr_cents = from_crm.arr_cents.or(record.arr_cents);
+        record.owner = from_crm.owner.or(record.owner);
+        record.crm_url = from_crm.crm_url.or(record.crm_url);
+        records.push((id, record));
+    }
+    let imported = store
+        .import_account_records(&records, &format!("{} import", config.kind.as_str()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Imported {
+        read: records.len(),
+        calls: api.made.load(std::sync::atomic::Ordering::Relaxed),
+        imported,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
