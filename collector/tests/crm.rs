@@ -877,8 +877,9 @@ async fn ten_thousand_accounts_go_in_batches_within_the_rate_limit(db: Db) {
         })
         .await;
         let db_url = pg::http::database(db, "crm", &format!("ten-k-{kind}")).await;
-        // 10,000 accounts change (one answer each, no person), stored through the writer
-        // with the CRM queue on, before the collector starts sending.
+        // 10,000 accounts change, each with one person answering (a partial: no history
+        // record), stored through the writer with the CRM queue on, before the collector
+        // starts sending: 20,000 records, more calls than 10 seconds allow.
         {
             let store = Store::open_with(
                 &db_url,
@@ -893,7 +894,14 @@ async fn ten_thousand_accounts_go_in_batches_within_the_rate_limit(db: Db) {
             for n in 0..10_000u32 {
                 let store = store.clone();
                 tasks.push(tokio::spawn(async move {
-                    let mut r = response(n, &format!("a{n:05}"), None, None, (n % 11) as u8);
+                    let (user, email) = (format!("u{n:05}"), format!("u{n:05}@example.com"));
+                    let mut r = response(
+                        n,
+                        &format!("a{n:05}"),
+                        Some(&user),
+                        Some(&email),
+                        (n % 11) as u8,
+                    );
                     r["state"] = json!("partial");
                     let text = r.to_string();
                     store
@@ -915,24 +923,27 @@ async fn ten_thousand_accounts_go_in_batches_within_the_rate_limit(db: Db) {
         let sizes: Vec<usize> = seen.calls.iter().map(|(_, n)| *n).collect();
         let records: usize = sizes.iter().sum();
         println!(
-            "{kind} ({db:?}): 10,000 accounts in {} calls of at most {} records ({} in all), \
-             {:.1} s, {} calls over the rate limit",
+            "{kind} ({db:?}): 10,000 accounts and their 10,000 people in {} calls of at most {} \
+             records ({} in all), {:.1} s, {} calls over the rate limit",
             sizes.len(),
             sizes.iter().max().unwrap(),
             records,
             took.as_secs_f64(),
             seen.over_rate
         );
-        assert_eq!(records, 10_000, "each account once");
-        assert_eq!(sizes.len(), 10_000 / limit, "{sizes:?}");
+        assert_eq!(records, 20_000, "each account and person once");
+        assert_eq!(sizes.len(), 2 * 10_000 / limit, "{sizes:?}");
         assert!(sizes.iter().all(|n| *n <= limit));
         assert_eq!(seen.over_rate, 0, "within 100 calls per 10 s");
-        let accounts = if kind == "hubspot" {
-            seen.companies.len()
+        let stored = if kind == "hubspot" {
+            seen.companies.len() + seen.contacts.len()
         } else {
             seen.records.len()
         };
-        assert_eq!(accounts, 10_000);
+        assert_eq!(stored, 20_000);
+        if kind == "hubspot" {
+            assert!(took > Duration::from_secs(10), "200 calls take two windows");
+        }
     }
 }
 

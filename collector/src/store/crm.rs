@@ -98,30 +98,47 @@ impl Store {
             .map_err(Into::into)
     }
 
-    /// The CRM took `change`: it leaves the queue, unless it changed again since it was read.
-    pub async fn crm_done(&self, change: &CrmChange) -> Result<()> {
-        sqlx::query("DELETE FROM crm_changes WHERE kind = $1 AND item = $2 AND version = $3")
+    /// What the CRM said of a batch, in one transaction: `taken` leave the queue (unless
+    /// they changed again since they were read), the answers among them are recorded as
+    /// sent, `refused` are kept with the CRM's message.
+    pub async fn crm_settle(
+        &self,
+        taken: &[&CrmChange],
+        refused: &[(&CrmChange, String)],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let now = clock::now_rfc3339();
+        for change in taken {
+            sqlx::query("DELETE FROM crm_changes WHERE kind = $1 AND item = $2 AND version = $3")
+                .bind(&change.kind)
+                .bind(&change.item)
+                .bind(change.version)
+                .execute(&mut *tx)
+                .await?;
+            if change.kind == "response" {
+                sqlx::query(
+                    "INSERT INTO crm_sent (response_id, sent_at) VALUES ($1, $2)
+                     ON CONFLICT (response_id) DO NOTHING",
+                )
+                .bind(&change.item)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for (change, error) in refused {
+            sqlx::query(
+                "UPDATE crm_changes SET error = $1, attempts = attempts + 1
+                 WHERE kind = $2 AND item = $3 AND version = $4",
+            )
+            .bind(error)
             .bind(&change.kind)
             .bind(&change.item)
             .bind(change.version)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
-    }
-
-    /// The CRM refused `change` with `error` (a malformed email, a missing field): kept with
-    /// its answer and not sent again until it changes.
-    pub async fn crm_refused(&self, change: &CrmChange, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE crm_changes SET error = $1, attempts = attempts + 1
-             WHERE kind = $2 AND item = $3 AND version = $4",
-        )
-        .bind(error)
-        .bind(&change.kind)
-        .bind(&change.item)
-        .bind(change.version)
-        .execute(&self.pool)
-        .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -234,19 +251,6 @@ impl Store {
             found.insert(answer.response_id.clone(), answer);
         }
         Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
-    }
-
-    /// The CRM has the history record of `response_id`.
-    pub async fn crm_sent(&self, response_id: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO crm_sent (response_id, sent_at) VALUES ($1, $2)
-             ON CONFLICT (response_id) DO NOTHING",
-        )
-        .bind(response_id)
-        .bind(clock::now_rfc3339())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     /// Notes a send that succeeded, or the error of one that did not.
