@@ -14,6 +14,7 @@ const TOKEN = 'e2e-read-token-0123456789';
 let collector, browser, samToken, chat;
 // What the team's chat (a Slack-compatible incoming webhook) was sent.
 const heard = [];
+let crmReceiver;
 
 // People's roles in their accounts (the `role` trait).
 const ROLES = { 'ana@acme.example': 'decision_maker', 'bo@acme.example': 'user', 'ed@globex.example': 'decision_maker', 'fa@globex.example': 'influencer' };
@@ -55,7 +56,29 @@ before(async () => {
       res.writeHead(200).end('ok');
     });
   });
-  collector = await startCollector(['--token', TOKEN, '--notify', `${chat.base}/hook`, '--notify-delay', '0', '--referral-value', '12000']);
+  // A HubSpot-shaped receiver for the CRM sync: it takes companies and notes, and refuses the
+  // contacts of globex.example with HubSpot's message, so the Team view has a refusal to show.
+  crmReceiver = await serve((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const inputs = JSON.parse(body || '{}').inputs || [];
+      const answer = (status, json) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+      if (req.url.endsWith('/contacts/batch/upsert')) {
+        const bad = inputs.find((i) => i.id.endsWith('@globex.example'));
+        if (bad) {
+          return answer(400, { status: 'error', category: 'VALIDATION_ERROR', message: `Property values were not valid: contact ${bad.id} is blocked` });
+        }
+        return answer(200, { results: inputs.map((i, n) => ({ id: `${n + 1}`, properties: { ...i.properties, email: i.id } })) });
+      }
+      if (req.url.endsWith('/notes/batch/create')) {
+        return answer(201, { results: inputs.map((i, n) => ({ id: `${n + 1}`, properties: i.properties })) });
+      }
+      return answer(200, { results: inputs.map((i, n) => ({ id: `${n + 1}`, properties: i.properties })) });
+    });
+  });
+  collector = await startCollector(['--token', TOKEN, '--notify', `${chat.base}/hook`, '--notify-delay', '0', '--referral-value', '12000',
+    '--crm', 'hubspot', '--crm-url', crmReceiver.base, '--crm-token', 'pat-e2e', '--crm-interval-ms', '200']);
   const answers = [
     [10, 'acme', 'ana@acme.example', 'The weekly digest saves me an hour', '2026-10-06T09:00:00.000Z'],
     [9, 'acme', 'bo@acme.example', null, '2026-10-14T09:00:00.000Z'],
@@ -98,6 +121,7 @@ after(async () => {
   await browser?.close();
   await collector?.stop();
   chat?.server.close();
+  crmReceiver?.server.close();
 });
 
 /// The views and their addresses, with the heading each shows (the account's and the list's
@@ -352,6 +376,15 @@ test('an admin signs in from the printed link and manages the team', async () =>
   await team.getByRole('cell', { name: 'vi', exact: true }).waitFor();
   const shown = await page.locator('#new-token-value').textContent();
   assert.match(shown, /^nps_[A-Za-z0-9_-]{43}$/, 'the new token, shown once');
+  // The CRM sync: its state, and the contacts the CRM refused, in its words, as text.
+  await press(page, page.locator('#nav').getByRole('link', { name: 'Overview' }));
+  await eventually(async () => {
+    const crm = await (await fetch(`${collector.url}/v1/crm`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+    return crm.backlog === 0 && crm.refused >= 2;
+  }, { timeout: 20000 });
+  await press(page, page.locator('#nav').getByRole('link', { name: 'Team' }));
+  await page.locator('#crm-state').filter({ hasText: /^Sending to HubSpot: 0 waiting; last sent .+; last error .*refused; see the Team view\.$/ }).waitFor();
+  await page.locator('#crm-refused').getByRole('cell', { name: 'contact ed@globex.example is blocked' }).first().waitFor();
   assert.deepEqual(await axe(page), [], 'axe on the Team view');
   await screenshot(page, 'dashboard-team.png', { fullPage: true });
 

@@ -231,12 +231,13 @@ fn contact_properties(links: &Links, a: &CrmAnswer) -> Value {
 }
 
 /// The note's text: score, segment and comment as plain text, with the response's id, which
-/// says which note is which answer's.
+/// says which note is which answer's. HubSpot shows a note's body as HTML, so the comment is
+/// escaped: a respondent's `<b>` reads as written.
 fn note_body(a: &CrmAnswer) -> String {
     let mut body = format!("NPS {} ({})", a.score, a.segment);
     if let Some(comment) = a.comment.as_deref().filter(|c| !c.is_empty()) {
         body.push_str(": ");
-        body.push_str(comment);
+        body.push_str(&crate::reach::html(comment));
     }
     body.push_str(&format!(" [NPS response {}]", a.response_id));
     body
@@ -533,4 +534,27 @@ pub async fn companies(api: &Api) -> Result<Vec<(String, AccountRecord)>, String
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_says_the_answer_as_text() {
+        let a = CrmAnswer {
+            response_id: "r1".into(),
+            user_id: Some("u".into()),
+            email: Some("u@example.com".into()),
+            account_id: None,
+            score: 3,
+            segment: "detractor".into(),
+            comment: Some("<b>Too slow</b> & buggy".into()),
+            answered_at: "2026-11-01T10:00:00.000Z".into(),
+        };
+        assert_eq!(
+            note_body(&a),
+            "NPS 3 (detractor): &lt;b&gt;Too slow&lt;/b&gt; &amp; buggy [NPS response r1]"
+        );
+    }
 }

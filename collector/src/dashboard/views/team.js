@@ -1,5 +1,6 @@
 // The team (`#/team`, for admins): the tokens with their roles and when each was last used, a
-// form to make one (shown once), Revoke; and the digest sent to the team's chat now.
+// form to make one (shown once), Revoke; the digest sent to the team's chat now; and the CRM
+// sync's state, with the items the CRM refused.
 import { getJson, write } from '../api.js';
 import { $, el, button, row, fillSelect, announce } from '../dom.js';
 import { shortTime } from '../format.js';
@@ -8,6 +9,7 @@ import { session, isAdmin, loadSession } from '../session.js';
 export async function show() {
   $('team-admins-only').hidden = isAdmin();
   $('team-box').hidden = !isAdmin();
+  await renderCrm();
   if (!isAdmin()) {
     return;
   }
@@ -36,6 +38,33 @@ async function renderTokens() {
     tr.append(cell);
     body.append(tr);
   }
+}
+
+/// GET /v1/crm: whether the CRM sync runs, its backlog, last success and error, and the items
+/// the CRM refused with its words (all text, never HTML).
+async function renderCrm() {
+  const crm = await getJson('/v1/crm');
+  const state = $('crm-state');
+  const table = $('crm-refused');
+  if (!crm.crm) {
+    state.textContent = 'No CRM sync: start the collector with --crm hubspot or --crm salesforce.';
+    table.hidden = true;
+    return;
+  }
+  const parts = [
+    `Sending to ${crm.crm === 'hubspot' ? 'HubSpot' : 'Salesforce'}: ${crm.backlog} waiting`,
+    crm.last_success_at ? `last sent ${shortTime(crm.last_success_at)}` : 'nothing sent yet',
+  ];
+  if (crm.last_error) {
+    parts.push(`last error ${crm.last_error_at ? shortTime(crm.last_error_at) : ''}: ${crm.last_error}`);
+  }
+  state.textContent = `${parts.join('; ')}.`;
+  const body = table.tBodies[0];
+  body.textContent = '';
+  for (const r of crm.refused_items) {
+    body.append(row([r.kind, r.item, r.error]));
+  }
+  table.hidden = crm.refused_items.length === 0;
 }
 
 /// After a token was made or revoked: the team's names (for the owner fields) and the table.
