@@ -792,9 +792,14 @@ async fn hubspot_waits_out_429_and_a_receiver_down_loses_nothing(db: Db) {
     synced(addr, Duration::from_secs(30)).await;
     assert_eq!(seen.lock().unwrap().throttle, 0, "the two 429s were met");
     assert_eq!(seen.lock().unwrap().companies.len(), 1);
-    // Down for a while: the answers made meanwhile wait, retried with backoff.
+    // Down for a minute: the answers made meanwhile (at its start and near its end) wait,
+    // retried with backoff, and all arrive once it is back.
     seen.lock().unwrap().down = true;
+    let down = Instant::now();
     for n in 2..=11 {
+        if n == 7 {
+            tokio::time::sleep(Duration::from_secs(50)).await;
+        }
         let account = format!("acct-{n}");
         let email = format!("p{n}@example.com");
         ingest(
@@ -803,7 +808,7 @@ async fn hubspot_waits_out_429_and_a_receiver_down_loses_nothing(db: Db) {
         )
         .await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(60).saturating_sub(down.elapsed())).await;
     let waiting = status(addr).await;
     assert!(waiting["backlog"].as_i64().unwrap() >= 10, "{waiting}");
     assert!(
@@ -811,7 +816,11 @@ async fn hubspot_waits_out_429_and_a_receiver_down_loses_nothing(db: Db) {
         "{waiting}"
     );
     seen.lock().unwrap().down = false;
-    synced(addr, Duration::from_secs(40)).await;
+    synced(addr, Duration::from_secs(90)).await;
+    println!(
+        "down for 60 s: everything sent {:.1} s after it came back",
+        down.elapsed().as_secs_f64() - 60.0
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.companies.len(), 11, "every account arrived");
     assert_eq!(seen.contacts.len(), 11, "every person arrived");
