@@ -13,6 +13,8 @@
 //! - [`forward`]: the webhook; [`limit`], [`proxy`], [`server`], [`metrics`]: serving in the
 //!   open (rate limit, trusted proxies, connection limits and timeouts, OpenMetrics).
 //! - [`import`]: a CRM's account export (CSV) read into account records, bad rows named.
+//! - [`crm`]: the CRM sync (HubSpot, Salesforce), each a sink fed by the claimed queue the
+//!   writer fills, and the import of accounts from either.
 //! - [`survey`]: the surveys the dashboard manages, their definitions checked by the widget's
 //!   own reader.
 //! - [`team`]: roles and tokens; [`identity`]: the site's signature of who answers.

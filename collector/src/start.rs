@@ -78,29 +78,10 @@ pub async fn run(
         )));
     }
     if let Some(config) = &settings.crm {
-        let api = crm::Api::new(config)?;
         let links = crm::Links {
             base: public_url.clone(),
         };
-        let (store, stop) = (store.clone(), stop.subscribe());
-        background.push(match config.kind {
-            crm::Kind::Hubspot => tokio::spawn(crm::run(
-                store,
-                crm::hubspot::HubSpot,
-                api,
-                links,
-                config.interval,
-                stop,
-            )),
-            crm::Kind::Salesforce => tokio::spawn(crm::run(
-                store,
-                crm::salesforce::Salesforce,
-                api,
-                links,
-                config.interval,
-                stop,
-            )),
-        });
+        background.push(crm::start(store.clone(), config, links, stop.subscribe())?);
     }
     let reach = http::Reach {
         link_key,

@@ -388,6 +388,23 @@ pub async fn run<S: Sink>(
     let _ = store.release_lease(LEASE, &holder).await;
 }
 
+/// Starts the sync of `config`'s CRM in the background (see [`run`]).
+pub fn start(
+    store: Store,
+    config: &Config,
+    links: Links,
+    stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let api = Api::new(config)?;
+    let every = config.interval;
+    Ok(match config.kind {
+        Kind::Hubspot => tokio::spawn(run(store, hubspot::HubSpot, api, links, every, stop)),
+        Kind::Salesforce => {
+            tokio::spawn(run(store, salesforce::Salesforce, api, links, every, stop))
+        }
+    })
+}
+
 /// Which part of a send.
 #[derive(Debug, Clone, Copy)]
 enum Part {

@@ -202,11 +202,7 @@ impl Store {
         if users.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(
-            self.backend,
-            "SELECT id, user_id, email, account_id, score, segment, comment,
-                COALESCE(answered_at, shown_at) FROM responses",
-        );
+        let mut sql = Sql::new(self.backend, ANSWERS);
         sql.and()
             .push("user_id ")
             .push_in(users.iter().copied())
@@ -233,11 +229,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(
-            self.backend,
-            "SELECT id, user_id, email, account_id, score, segment, comment,
-                COALESCE(answered_at, shown_at) FROM responses",
-        );
+        let mut sql = Sql::new(self.backend, ANSWERS);
         sql.and()
             .push("id ")
             .push_in(ids.iter().copied())
@@ -317,6 +309,11 @@ impl Store {
     }
 }
 
+/// The columns [`answer_of`] reads.
+const ANSWERS: &str = "SELECT id, user_id, email, account_id, score, segment, comment,
+    COALESCE(answered_at, shown_at) FROM responses";
+
+/// A row of [`ANSWERS`].
 fn answer_of(r: &sqlx::any::AnyRow) -> Result<CrmAnswer, sqlx::Error> {
     Ok(CrmAnswer {
         response_id: r.try_get(0)?,
