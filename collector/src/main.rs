@@ -152,6 +152,12 @@ enum Command {
         #[command(subcommand)]
         action: AccountsAction,
     },
+    /// Copies the SQLite database of --db to FILE while it serves: a consistent snapshot,
+    /// which opens in a collector (for PostgreSQL, use pg_dump -Fc).
+    Backup {
+        /// The copy, a new file.
+        file: PathBuf,
+    },
     /// The CRM of --crm.
     Crm {
         #[command(subcommand)]
@@ -164,6 +170,22 @@ enum CrmAction {
     /// Makes what the sync writes: in HubSpot, the `nps` property groups and properties of
     /// companies and contacts; for Salesforce, lists the custom fields to create.
     Setup,
+}
+
+/// `nps-collector backup FILE`.
+async fn backup(db: &str, file: &std::path::Path) -> Result<(), String> {
+    let store = Store::open(db).await.map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    store.backup(file).await?;
+    let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backed up {db} to {} ({:.1} MB) in {:.1} s; restore: stop the collector, put the copy \
+         in the database file's place (remove its -wal and -shm files), start it",
+        file.display(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `nps-collector crm setup`.
@@ -428,6 +450,7 @@ async fn main() -> ExitCode {
         Some(Command::Token { action }) => token(&cli.db, action).await,
         Some(Command::Accounts { action }) => accounts(&cli, action).await,
         Some(Command::Crm { action }) => crm(&cli, action).await,
+        Some(Command::Backup { file }) => backup(&cli.db, &file).await,
         None => match cli.settings() {
             Ok(settings) => nps_collector::serve(settings).await,
             Err(e) => Err(e),

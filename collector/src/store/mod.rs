@@ -255,6 +255,35 @@ impl Store {
         Ok(())
     }
 
+    /// `nps-collector backup FILE`: a consistent copy of the SQLite database at `to` while it
+    /// serves (`VACUUM INTO` reads one snapshot: every response committed, and so
+    /// acknowledged, before it began is in the copy, whatever the writer does meanwhile).
+    /// `to` must not exist. PostgreSQL's own tool does this for PostgreSQL: the error says so.
+    pub async fn backup(&self, to: &std::path::Path) -> std::result::Result<(), String> {
+        if self.backend == Backend::Postgres {
+            return Err(
+                "backup: for PostgreSQL use pg_dump -Fc (restore with pg_restore); this command \
+                 copies an SQLite database"
+                    .into(),
+            );
+        }
+        if to.exists() {
+            return Err(format!(
+                "backup {}: the file exists; give a new file name",
+                to.display()
+            ));
+        }
+        let target = to
+            .to_str()
+            .ok_or_else(|| format!("backup {}: the path is not UTF-8", to.display()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| format!("backup {}: {e}", to.display()))?;
+        Ok(())
+    }
+
     /// Number of stored responses.
     pub async fn count(&self) -> Result<i64> {
         Ok(
