@@ -32,26 +32,28 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready: the database answers too.
+/// Ready: the database answers too; with its schema version and the CRM sync's state.
 async fn readyz(State(state): State<Shared>) -> Response {
-    match state.store.ping().await {
-        Ok(()) if state.crm.is_some() => match state.store.crm_status().await {
-            Ok(crm) => format!(
-                "ready\ncrm backlog {}, refused {}, last success {}, last error {}\n",
+    let (database, known) = match state.store.schema_version().await {
+        Ok(versions) => versions,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the database did not answer");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response();
+        }
+    };
+    let mut text = format!("ready\nschema_version {database} (this collector's {known})\n");
+    if state.crm.is_some() {
+        if let Ok(crm) = state.store.crm_status().await {
+            text.push_str(&format!(
+                "crm backlog {}, refused {}, last success {}, last error {}\n",
                 crm.backlog,
                 crm.refused,
                 crm.last_success_at.as_deref().unwrap_or("never"),
                 crm.last_error.as_deref().unwrap_or("none"),
-            )
-            .into_response(),
-            Err(_) => "ready\n".into_response(),
-        },
-        Ok(()) => "ready\n".into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check: the database did not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+            ));
         }
     }
+    text.into_response()
 }
 
 async fn metrics_text(state: &AppState) -> Response {

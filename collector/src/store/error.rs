@@ -19,6 +19,17 @@ pub enum StoreError {
     /// A migration failed; nothing of it was applied.
     #[error("migrating the database: {0}")]
     Migrate(sqlx::Error),
+    /// The database was written by a newer collector: this one changes nothing and stops.
+    #[error(
+        "the database is at schema version {database}, newer than this collector's {known}: \
+         run the release that wrote it, or a newer one (nothing was changed)"
+    )]
+    Newer {
+        /// The database's schema version.
+        database: i64,
+        /// The newest this collector knows.
+        known: i64,
+    },
     /// A query failed.
     #[error("the database: {0}")]
     Database(#[from] sqlx::Error),

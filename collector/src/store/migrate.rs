@@ -532,6 +532,11 @@ const MIGRATIONS: &[Step] = &[
     Step::Both("CREATE INDEX responses_user_answered ON responses (user_id, answered_at)"),
 ];
 
+/// The schema version this collector writes: one per migration.
+pub(super) fn known() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for
 /// the transaction; SQLite: an immediate transaction, which takes the file's write lock).
 pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
@@ -562,6 +567,12 @@ pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
                 .fetch_one(&mut *conn)
                 .await?
                 .try_get(0)?;
+        if done > MIGRATIONS.len() as i64 {
+            return Ok(Err(StoreError::Newer {
+                database: done,
+                known: MIGRATIONS.len() as i64,
+            }));
+        }
         let serial = match backend {
             Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
             Backend::Postgres => "BIGSERIAL PRIMARY KEY",
@@ -578,15 +589,19 @@ pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        Ok::<_, sqlx::Error>(())
+        Ok::<_, sqlx::Error>(Ok(()))
     }
     .await;
     match result {
-        Ok(()) => conn
+        Ok(Ok(())) => conn
             .execute("COMMIT")
             .await
             .map(|_| ())
             .map_err(StoreError::Migrate),
+        Ok(Err(newer)) => {
+            let _ = conn.execute("ROLLBACK").await;
+            Err(newer)
+        }
         Err(e) => {
             let _ = conn.execute("ROLLBACK").await;
             Err(StoreError::Migrate(e))

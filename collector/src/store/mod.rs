@@ -284,6 +284,15 @@ impl Store {
         Ok(())
     }
 
+    /// The database's schema version (one per migration applied), and this collector's.
+    pub async fn schema_version(&self) -> Result<(i64, i64)> {
+        let row =
+            sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((row.try_get(0)?, migrate::known()))
+    }
+
     /// Number of stored responses.
     pub async fn count(&self) -> Result<i64> {
         Ok(

@@ -1,6 +1,7 @@
-//! `nps-collector backup FILE`, run as the binary beside a serving collector under load: every
-//! response acknowledged before the backup began is in the copy, and the copy opens in a
-//! collector; on PostgreSQL it says to use pg_dump and exits 2.
+//! Running it for years: `nps-collector backup FILE`, run as the binary beside a serving
+//! collector under load (every response acknowledged before the backup began is in the copy,
+//! and the copy opens in a collector; on PostgreSQL it says to use pg_dump and exits 2); the
+//! schema version in `/readyz`, and a collector older than its database refusing it.
 
 #[macro_use]
 mod pg;
@@ -15,6 +16,52 @@ use pg::http::call;
 use serde_json::json;
 
 const ADMIN: &str = "backup-test-admin-token-0123456789";
+
+on_both!(a_collector_older_than_its_database_refuses_it);
+
+async fn a_collector_older_than_its_database_refuses_it(db: pg::Db) {
+    let url = pg::http::database(db, "operate", "newer").await;
+    let store = Store::open(&url).await.unwrap();
+    let (database, known) = store.schema_version().await.unwrap();
+    assert_eq!(
+        database, known,
+        "a new database is at this collector's version"
+    );
+    assert!(known > 60);
+    let addr = pg::http::serve(Settings {
+        db: url.clone(),
+        token: Some(ADMIN.into()),
+        ..Settings::default()
+    })
+    .await;
+    let (status, _, ready) = call(addr, "GET", "/readyz", "", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        ready.contains(&format!(
+            "schema_version {known} (this collector's {known})"
+        )),
+        "{ready}"
+    );
+    // A newer release migrated it further: this one refuses it and changes nothing.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+        .bind(known + 1)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = Store::open(&url).await.unwrap_err().to_string();
+    assert!(
+        refused.contains(&format!("schema version {}", known + 1))
+            && refused.contains(&format!("this collector's {known}")),
+        "{refused}"
+    );
+    let versions: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM schema_version")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(versions, known + 1, "nothing was changed");
+}
 
 fn body(n: u64) -> serde_json::Value {
     json!({
