@@ -340,15 +340,12 @@ async fn hs_property(
     error(StatusCode::CREATED, body)
 }
 
-/// The HubSpot companies and owners an import reads: 250 companies in pages of 100, two
-/// pages of owners.
-fn hs_pages(query: &str) -> (usize, Option<String>) {
-    let after = query
+/// Where a page starts: the `after` cursor of the query, else 0.
+fn after(query: &str) -> usize {
+    query
         .split('&')
         .find_map(|kv| kv.strip_prefix("after="))
-        .map(|a| a.parse::<usize>().unwrap());
-    let start = after.unwrap_or(0);
-    (start, None)
+        .map_or(0, |a| a.parse().unwrap())
 }
 
 async fn hs_get(
@@ -363,7 +360,7 @@ async fn hs_get(
     }
     let query = query.unwrap_or_default();
     seen.calls.push((format!("GET {path}"), 0));
-    let (start, _) = hs_pages(&query);
+    let start = after(&query);
     match path.as_str() {
         "account-info/v3/details" => error(StatusCode::OK, json!({"portalId": 4242})),
         "crm/v3/owners" => {

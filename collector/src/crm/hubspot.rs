@@ -322,7 +322,7 @@ impl Sink for HubSpot {
     async fn answers(
         &self,
         api: &Api,
-        links: &Links,
+        _links: &Links,
         answers: &[CrmAnswer],
     ) -> Result<Items, CallError> {
         // The contacts first (the same upsert: it gives their ids), then one note each.
@@ -347,7 +347,6 @@ impl Sink for HubSpot {
                 Err(e) => out[*i] = Err(e),
             }
         }
-        let _ = links;
         let note = |(i, contact): &(usize, String)| {
             let a = &answers[*i];
             json!({

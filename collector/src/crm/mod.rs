@@ -354,11 +354,6 @@ pub trait Sink: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Items, CallError>> + Send;
 }
 
-/// Wait after `attempts` failures: 1 s, 2 s, 4 s … up to an hour.
-fn backoff_ms(attempts: i64) -> i64 {
-    crate::forward::backoff_ms(attempts)
-}
-
 /// Sends what is due while this collector holds the lease, a send at most every
 /// `config.interval`, until `stop`.
 pub async fn run<S: Sink>(
@@ -554,7 +549,8 @@ async fn send_chunk<S: Sink>(
                 _ => None,
             };
             for change in chunk {
-                let next = now_ms() + wait.unwrap_or_else(|| backoff_ms(change.attempts + 1));
+                let next = now_ms()
+                    + wait.unwrap_or_else(|| crate::forward::backoff_ms(change.attempts + 1));
                 store.crm_later(change, next).await?;
             }
             Ok(false)

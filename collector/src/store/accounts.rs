@@ -5,11 +5,10 @@
 //! Over all time (no `from`/`to`), the figures come from the running totals the schema keeps
 //! (`account_totals`, see `migrate`): one row per account, so a page of accounts, or the
 //! accounts of one segment, costs the same with 1,000 responses or 1.2 million. A date range
-//! needs the responses of that range: its whole months are summed from the accounts' counts
-//! per month (`account_months`), its partial first and last months counted from the responses,
-//! and the people's mean score and the newest comment, which do not add up by month, are
-//! counted from the responses for the accounts of the page only. A segment filter in a range
-//! needs every account's mean, so it counts every response of the range.
+//! sums its whole months from the accounts' counts per month (`account_months`: counts,
+//! closed follow-ups, the sum and number of the scores given) and counts its partial first and
+//! last months from the responses; in a range, an account's mean is of the scores given in it.
+//! Only the newest comment, which does not add up by month, is read for the page's accounts.
 
 use nps_widget::segment::Segment;
 use sqlx::Row;
@@ -340,7 +339,7 @@ impl Store {
 /// time, counted from the responses for a date range.
 pub(super) fn account_figures(sql: &mut Sql, filter: &Filter) {
     if filter.has_dates() {
-        counted_from_responses(sql, filter, None);
+        counted_from_responses(sql, filter);
     } else {
         from_totals(sql, filter);
     }
@@ -362,15 +361,10 @@ fn from_totals(sql: &mut Sql, filter: &Filter) {
 }
 
 /// The same columns counted from the responses the filter selects (a date range), of every
-/// account or `only` those. In a range, `score_sum` and `people` are those of the scores given
+/// account. In a range, `score_sum` and `people` are those of the scores given
 /// in it (a person who answered twice in the range counts twice), so they add up by month
 /// (see [`Months`]); the totals of all time hold the people's latest scores instead.
-fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>) {
-    let only = |sql: &mut Sql| {
-        if let Some(ids) = only {
-            sql.and().push("account_id ").push_in(ids.iter().copied());
-        }
-    };
+fn counted_from_responses(sql: &mut Sql, filter: &Filter) {
     sql.push(
         "SELECT counts.account_id, p, pa, d, s, last_answer_at, score_sum, people,
             latest_comment, CAST(0 AS BIGINT) AS closed
@@ -385,7 +379,6 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>)
             FROM responses",
     );
     sql.filter(filter);
-    only(sql);
     sql.and()
         .push("account_id IS NOT NULL GROUP BY account_id) AS counts")
         .push(
@@ -396,7 +389,6 @@ fn counted_from_responses(sql: &mut Sql, filter: &Filter, only: Option<&[&str]>)
                 FROM responses",
         );
     sql.new_where().filter(filter);
-    only(sql);
     sql.and()
         .push("account_id IS NOT NULL AND comment IS NOT NULL AND comment <> ''")
         .push(

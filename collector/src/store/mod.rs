@@ -247,14 +247,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT CAST(1 AS BIGINT)")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// `nps-collector backup FILE`: a consistent copy of the SQLite database at `to` while it
     /// serves (`VACUUM INTO` reads one snapshot: every response committed, and so
     /// acknowledged, before it began is in the copy, whatever the writer does meanwhile).
