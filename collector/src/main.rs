@@ -136,6 +136,32 @@ struct Cli {
     /// Most calls to the CRM per 10 seconds (HubSpot's private apps allow 100).
     #[arg(long, env = "NPS_CRM_RATE", default_value_t = 100, global = true)]
     crm_rate: usize,
+    /// Responses from emails at this domain (or its subdomains) are a teammate's: stored
+    /// apart and left out of every report, list, alert and digest (repeatable).
+    #[arg(long = "internal-email-domain", env = "NPS_INTERNAL_EMAIL_DOMAIN", value_delimiter = ',', value_parser = parse_domain)]
+    internal_email_domains: Vec<String>,
+    /// A user trait that marks a teammate when it is `true` (repeatable).
+    #[arg(
+        long = "internal-trait",
+        env = "NPS_INTERNAL_TRAIT",
+        value_delimiter = ','
+    )]
+    internal_traits: Vec<String>,
+    /// Anonymises responses shown more than this many days ago, at start-up and daily: the
+    /// person, email, traits, comment and page go, notes are deleted; scores, segments,
+    /// surveys, accounts and dates stay, so old periods' reports do not change.
+    #[arg(long, env = "NPS_RETAIN_DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    retain_days: Option<u32>,
+}
+
+fn parse_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_start_matches('@').to_ascii_lowercase();
+    if d.is_empty() || !d.contains('.') || d.contains(['@', '/', ' ']) {
+        return Err(format!(
+            "{s:?} is not an email domain (expected example.com)"
+        ));
+    }
+    Ok(d)
 }
 
 /// What else the binary does besides serving.
@@ -433,6 +459,15 @@ impl Cli {
                 role_trait: self.role_trait,
             },
             crm,
+            internal: nps_collector::settings::Internal {
+                email_domains: self.internal_email_domains,
+                traits: self
+                    .internal_traits
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+            },
+            retain_days: self.retain_days,
         })
     }
 }

@@ -223,6 +223,8 @@ pub struct Filter {
     pub owner: Option<String>,
     /// Only responses to this version of their survey's definition.
     pub survey_version: Option<i64>,
+    /// The internal people's responses instead (the lists only; no report counts them).
+    pub internal: bool,
 }
 
 impl Filter {
@@ -348,7 +350,7 @@ pub struct AccountCounts {
 
 /// An account's record: what it is worth and who looks after it, imported from the CRM or
 /// edited in the dashboard. ARR is kept in cents so sums of it are exact.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct AccountRecord {
     /// The name the team knows it by.
     pub name: Option<String>,

@@ -63,6 +63,45 @@ pub struct Settings {
     pub money: Money,
     /// The CRM the accounts, people and answers are sent to (`--crm`).
     pub crm: Option<crate::crm::Config>,
+    /// Who counts as a teammate: their responses are kept apart, out of every report.
+    pub internal: Internal,
+    /// `--retain-days`: responses shown longer ago are anonymised (daily); `None` keeps all.
+    pub retain_days: Option<u32>,
+}
+
+/// Internal people (`--internal-email-domain`, `--internal-trait`): teammates trying the
+/// widget on the live site.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Internal {
+    /// Email domains, lowercased, without `@`: `example.com` matches `a@example.com` and
+    /// `a@eu.example.com`.
+    pub email_domains: Vec<String>,
+    /// User traits that mark a teammate when `true`.
+    pub traits: Vec<String>,
+}
+
+impl Internal {
+    /// Whether `user` is a teammate.
+    pub fn matches(&self, user: &nps_widget::response::User) -> bool {
+        let by_email = user
+            .email
+            .as_deref()
+            .and_then(|e| e.rsplit_once('@'))
+            .map(|(_, domain)| domain.trim().to_ascii_lowercase())
+            .is_some_and(|domain| {
+                self.email_domains.iter().any(|d| {
+                    domain == *d
+                        || domain
+                            .strip_suffix(d.as_str())
+                            .is_some_and(|sub| sub.ends_with('.'))
+                })
+            });
+        by_email
+            || user.traits.iter().any(|(name, value)| {
+                matches!(value, nps_widget::response::TraitValue::Bool(true))
+                    && self.traits.iter().any(|t| t == name)
+            })
+    }
 }
 
 /// The money settings: the currency ARR is kept in, the share of the revenue base that should
@@ -117,6 +156,8 @@ impl Default for Settings {
             digest: None,
             money: Money::default(),
             crm: None,
+            internal: Internal::default(),
+            retain_days: None,
         }
     }
 }

@@ -133,9 +133,10 @@ pub(super) async fn store(
         None => String::from_utf8_lossy(&bytes).into_owned(),
     };
     let id = response.id.clone();
+    let internal = state.internal.matches(&response.user);
     let result = state
         .store
-        .upsert(response, text)
+        .upsert_as(response, text, internal)
         .await
         .map_err(ApiError::NotStored)?;
     let (status, stored) = match result {

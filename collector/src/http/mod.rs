@@ -82,6 +82,8 @@ pub struct AppState {
     money: crate::settings::Money,
     /// The CRM of `--crm`, by name.
     crm: Option<&'static str>,
+    /// Who is a teammate (`--internal-email-domain`, `--internal-trait`).
+    internal: crate::settings::Internal,
 }
 
 /// What personal links, the hosted page and the digest need.
@@ -149,6 +151,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         reach,
         money: settings.money.clone(),
         crm: settings.crm.as_ref().map(|c| c.kind.as_str()),
+        internal: settings.internal.clone(),
     });
     let api = Router::new()
         .merge(ingest::router(cors))

@@ -79,6 +79,8 @@ pub(super) struct ReadQuery {
     /// `/v1/compare`.
     #[serde(deserialize_with = "bound")]
     pub(super) b_to: Option<Bound>,
+    /// `/v1/responses`: the internal people's responses instead.
+    pub(super) internal: bool,
 }
 
 fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -189,6 +191,7 @@ impl Read {
             account_id: q.account_id.clone().filter(|s| !s.is_empty()),
             owner: q.owner.clone().filter(|s| !s.is_empty()),
             survey_version: q.survey_version,
+            internal: q.internal,
         })
     }
 

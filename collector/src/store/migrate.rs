@@ -530,6 +530,86 @@ const MIGRATIONS: &[Step] = &[
     Step::Both("INSERT INTO leases (name, holder, until_ms) VALUES ('crm', '', 0)"),
     // A person's latest answer, for the CRM's contact.
     Step::Both("CREATE INDEX responses_user_answered ON responses (user_id, answered_at)"),
+    // Operating it for years. The audit trail: every change made with a token, one row each.
+    Step::Both(
+        "CREATE TABLE audit (
+        seq {serial},
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        object TEXT NOT NULL,
+        detail TEXT
+    )",
+    ),
+    // The people erased: digests only (of the user id, of the lowercased email), so that a
+    // personal link signed for them before answers 410, and a CRM can be told.
+    Step::Both(
+        "CREATE TABLE erasures (
+        seq {serial},
+        at_s BIGINT NOT NULL,
+        user_digest TEXT,
+        email_digest TEXT
+    )",
+    ),
+    Step::Both("CREATE INDEX erasures_user ON erasures (user_digest)"),
+    Step::Both("CREATE INDEX erasures_email ON erasures (email_digest)"),
+    // The personal links issued, by the id of the one response each records: what is held
+    // about a person includes the links sent to them.
+    Step::Both(
+        "CREATE TABLE links (
+        response_id TEXT PRIMARY KEY,
+        survey_id TEXT NOT NULL,
+        user_id TEXT,
+        account_id TEXT,
+        email TEXT,
+        issued_at TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        issued_by TEXT NOT NULL
+    )",
+    ),
+    Step::Both("CREATE INDEX links_user ON links (user_id)"),
+    Step::Both("CREATE INDEX links_email ON links (email)"),
+    // Internal people's responses (`--internal-email-domain`, `--internal-trait`): stored
+    // apart, so no report, list, alert or total reads them unless asked.
+    Step::Both(
+        "CREATE TABLE internal_responses (
+        id TEXT PRIMARY KEY,
+        survey_id TEXT NOT NULL,
+        score INTEGER,
+        segment TEXT NOT NULL,
+        silent_reason TEXT,
+        comment TEXT,
+        contact_consent INTEGER,
+        referral_clicked INTEGER,
+        state TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        user_id TEXT,
+        account_id TEXT,
+        email TEXT,
+        url TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        shown_at TEXT NOT NULL,
+        answered_at TEXT,
+        completed_at TEXT,
+        body TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        shown_day TEXT,
+        survey_version BIGINT
+    )",
+    ),
+    Step::Both("CREATE INDEX internal_responses_shown ON internal_responses (shown_at, id)"),
+    // The chores run once a day across collectors (retention): when each last ran and what
+    // it did.
+    Step::Both(
+        "CREATE TABLE chores (
+        name TEXT PRIMARY KEY,
+        last_run_at TEXT,
+        last_result TEXT
+    )",
+    ),
+    Step::Both("INSERT INTO chores (name) VALUES ('retain')"),
+    Step::Both("INSERT INTO leases (name, holder, until_ms) VALUES ('retain', '', 0)"),
 ];
 
 /// The schema version this collector writes: one per migration.

@@ -11,17 +11,21 @@
 //! (links, people, alerts and digests), `tokens` (the team's tokens, by digest), `surveys` (the
 //! surveys the dashboard manages, every version kept), `records` (the accounts' records: ARR,
 //! plan, owner, renewal, imported or edited), `revenue` (the money reports), `referrals`,
-//! `annotations` (notes on the trend), `people` (the people behind an account).
+//! `annotations` (notes on the trend), `people` (the people behind an account), `privacy`
+//! (a person's data: handed over, erased; the links issued), `audit` (the audit trail),
+//! `retain` (the retention chore).
 
 mod accounts;
 mod alerts;
 mod annotations;
+mod audit;
 mod crm;
 mod error;
 mod flush;
 mod follow_ups;
 mod migrate;
 mod people;
+mod privacy;
 mod queue;
 mod reach;
 mod records;
@@ -43,7 +47,9 @@ use tokio::sync::mpsc;
 
 pub use accounts::{AccountKey, Page};
 pub use annotations::{AnnotationChange, AnnotationFilter};
+pub use audit::AuditEntry;
 pub use error::{Result, StoreError};
+pub use privacy::{Erased, IssuedLink, Who};
 pub use reach::{Alert, Person};
 pub use records::{Imported, RecordChange};
 pub use referrals::NewReferral;

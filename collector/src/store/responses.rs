@@ -11,12 +11,19 @@ impl Store {
     /// Stored responses matching `filter`, newest first (by `shown_at`, then `id`), at most
     /// `filter.limit` of them after the filter's cursor.
     pub async fn rows(&self, filter: &Filter) -> Result<Vec<Stored>> {
+        let table = if filter.internal {
+            "internal_responses AS responses"
+        } else {
+            "responses"
+        };
         let mut sql = Sql::new(
             self.backend,
-            "SELECT id, survey_id, CAST(score AS BIGINT), segment, silent_reason, comment,
-                CAST(contact_consent AS BIGINT), state, user_id, account_id, email, shown_at,
-                answered_at, body, f.status, f.owner, f.updated_at, f.updated_by
-             FROM responses LEFT JOIN follow_ups f ON f.response_id = responses.id",
+            &format!(
+                "SELECT id, survey_id, CAST(score AS BIGINT), segment, silent_reason, comment,
+                    CAST(contact_consent AS BIGINT), state, user_id, account_id, email, shown_at,
+                    answered_at, body, f.status, f.owner, f.updated_at, f.updated_by
+                 FROM {table} LEFT JOIN follow_ups f ON f.response_id = responses.id"
+            ),
         );
         sql.filter(filter).status(filter.status);
         if let Some(owner) = &filter.owner {

@@ -22,8 +22,8 @@ use super::{Backend, Queues, Result, Store, StoreError};
 use crate::clock;
 use crate::model::Upsert;
 
-/// The upsert of responses, before its `VALUES` rows.
-const UPSERT_INTO: &str = "INSERT INTO responses (id, survey_id, score, segment, silent_reason,
+/// The upsert of responses into `{table}`, before its `VALUES` rows.
+const UPSERT_INTO: &str = "INSERT INTO {table} (id, survey_id, score, segment, silent_reason,
         comment, contact_consent, referral_clicked, state, rank, user_id, account_id, email, url,
         locale, shown_at, answered_at, completed_at, body, received_at, updated_at, shown_day,
         survey_version)
@@ -41,7 +41,7 @@ const UPSERT_CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET
         locale = excluded.locale, answered_at = excluded.answered_at,
         completed_at = excluded.completed_at, body = excluded.body,
         updated_at = excluded.updated_at, survey_version = excluded.survey_version
-     WHERE excluded.rank >= responses.rank AND excluded.survey_id = responses.survey_id";
+     WHERE excluded.rank >= {table}.rank AND excluded.survey_id = {table}.survey_id";
 
 /// Most responses committed in one transaction.
 const BATCH: usize = 512;
@@ -53,6 +53,8 @@ const STRAGGLERS: std::time::Duration = std::time::Duration::from_micros(300);
 pub(super) struct Job {
     response: Response,
     body: String,
+    /// An internal person's: written to `internal_responses`, out of every total and alert.
+    internal: bool,
     reply: oneshot::Sender<Result<Upsert>>,
 }
 
@@ -100,11 +102,24 @@ pub(super) fn spawn(
 impl Store {
     /// Stores a validated response, keyed by id; returns once it is committed.
     pub async fn upsert(&self, response: Response, body: String) -> Result<Upsert> {
+        self.upsert_as(response, body, false).await
+    }
+
+    /// Like [`Store::upsert`]; an `internal` person's response is kept apart
+    /// (`internal_responses`): stored and listed with `?internal=true`, in no report, total,
+    /// alert or CRM sync.
+    pub async fn upsert_as(
+        &self,
+        response: Response,
+        body: String,
+        internal: bool,
+    ) -> Result<Upsert> {
         let (reply, answer) = oneshot::channel();
         self.writer
             .send(Job {
                 response,
                 body,
+                internal,
                 reply,
             })
             .await
@@ -212,17 +227,61 @@ async fn write_batch(
         Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => conn.begin().await?,
     };
+    let results = if batch.iter().any(|job| job.internal) {
+        let (internal, counted): (Vec<&Job>, Vec<&Job>) = batch.iter().partition(|j| j.internal);
+        let mut inside = write_rows(&mut tx, backend, &internal, queues, true)
+            .await?
+            .into_iter();
+        let mut outside = write_rows(&mut tx, backend, &counted, queues, false)
+            .await?
+            .into_iter();
+        batch
+            .iter()
+            .map(|job| {
+                let next = if job.internal {
+                    inside.next()
+                } else {
+                    outside.next()
+                };
+                next.unwrap_or(Upsert::Stale)
+            })
+            .collect()
+    } else {
+        let all: Vec<&Job> = batch.iter().collect();
+        write_rows(&mut tx, backend, &all, queues, false).await?
+    };
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Writes `batch` into `responses`, with its queues and totals, or (`internal`) into
+/// `internal_responses`, with the webhook's queue only.
+async fn write_rows(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    batch: &[&Job],
+    queues: &Queues,
+    internal: bool,
+) -> Result<Vec<Upsert>, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let table = if internal {
+        "internal_responses"
+    } else {
+        "responses"
+    };
     let now = clock::now_rfc3339();
     let mut stored: HashMap<String, (i64, Counted)> = HashMap::new();
     let ids: Vec<&str> = batch.iter().map(|job| job.response.id.as_str()).collect();
+    let select = format!(
+        "SELECT id, survey_id, segment, account_id, user_id, CAST(score AS BIGINT),
+            answered_at, comment, CAST(rank AS BIGINT), shown_day FROM {table} WHERE id "
+    );
     for piece in pieces(&ids) {
-        let mut sql = Sql::new(
-            backend,
-            "SELECT id, survey_id, segment, account_id, user_id, CAST(score AS BIGINT),
-                answered_at, comment, CAST(rank AS BIGINT), shown_day FROM responses WHERE id ",
-        );
+        let mut sql = Sql::new(backend, &select);
         sql.push_in(piece.iter().copied());
-        for row in sql.build().fetch_all(&mut *tx).await? {
+        for row in sql.build().fetch_all(&mut **tx).await? {
             let counted = Counted {
                 id: row.try_get(0)?,
                 survey_id: row.try_get(1)?,
@@ -242,7 +301,7 @@ async fn write_batch(
     // Per id, the job whose state is written; and every job that changed something.
     let mut last: HashMap<&str, usize> = HashMap::new();
     let mut changes = Vec::new();
-    for (i, Job { response: r, .. }) in batch.iter().enumerate() {
+    for (i, Job { response: r, .. }) in batch.iter().copied().enumerate() {
         let rank = i64::from(r.rank());
         let result = match stored.get(&r.id) {
             None => Upsert::Inserted,
@@ -281,12 +340,16 @@ async fn write_batch(
     }
     let mut written: Vec<usize> = last.into_values().collect();
     written.sort_unstable();
+    let (upsert_into, upsert_conflict) = (
+        UPSERT_INTO.replace("{table}", table),
+        UPSERT_CONFLICT.replace("{table}", table),
+    );
     for piece in pieces(&written) {
-        let mut sql = Sql::new(backend, UPSERT_INTO);
+        let mut sql = Sql::new(backend, &upsert_into);
         for (n, &i) in piece.iter().enumerate() {
             let Job {
                 response: r, body, ..
-            } = &batch[i];
+            } = batch[i];
             sql.open_row(n)
                 .push_bind(r.id.as_str())
                 .push(", ")
@@ -335,8 +398,8 @@ async fn write_batch(
                 .push_bind_int_opt(r.survey_version.map(i64::from))
                 .push(")");
         }
-        sql.push(UPSERT_CONFLICT);
-        sql.build().execute(&mut *tx).await?;
+        sql.push(&upsert_conflict);
+        sql.build().execute(&mut **tx).await?;
     }
     if queues.forward {
         for piece in pieces(&changes) {
@@ -347,26 +410,28 @@ async fn write_batch(
             for (n, &i) in piece.iter().enumerate() {
                 let Job {
                     response: r, body, ..
-                } = &batch[i];
+                } = batch[i];
                 sql.open_row(n)
                     .push_bind(r.id.as_str())
                     .push(", ")
                     .push_bind(body.as_str())
                     .push(", 0, 0)");
             }
-            sql.build().execute(&mut *tx).await?;
+            sql.build().execute(&mut **tx).await?;
         }
+    }
+    if internal {
+        return Ok(results);
     }
     if queues.crm {
         let changed: Vec<&Response> = changes.iter().map(|&i| &batch[i].response).collect();
-        super::crm::queue_changes(&mut tx, backend, &changed).await?;
+        super::crm::queue_changes(tx, backend, &changed).await?;
     }
     if !queues.notify.is_empty() {
         let changed: Vec<&Response> = changes.iter().map(|&i| &batch[i].response).collect();
-        queue_alerts(&mut tx, backend, &changed, queues).await?;
+        queue_alerts(tx, backend, &changed, queues).await?;
     }
-    totals.apply(&mut tx, backend).await?;
-    tx.commit().await?;
+    totals.apply(tx, backend).await?;
     Ok(results)
 }
 
