@@ -40,6 +40,13 @@ pub fn stamp(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Milliseconds since the epoch of an RFC 3339 time, if it is one.
+pub fn parse_ms(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(|at| (at.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 /// A day in the stored form (`shown_day`).
 pub fn day(date: Date) -> String {
     date.format(DAY).unwrap_or_default()

@@ -202,6 +202,29 @@ pub fn referrals(referrals: &[crate::model::Referral]) -> Vec<u8> {
     finish(out)
 }
 
+/// The columns of the audit trail's CSV.
+pub const AUDIT_COLUMNS: [&str; 6] = ["seq", "at", "actor", "action", "object", "detail"];
+
+/// Rows of the audit trail as CSV, with the header.
+pub fn audit(rows: &[crate::store::AuditEntry]) -> Vec<u8> {
+    let mut out = writer();
+    write(&mut out, &AUDIT_COLUMNS.map(Cow::Borrowed));
+    for r in rows {
+        write(
+            &mut out,
+            &[
+                number(Some(r.seq)),
+                text(&r.at),
+                text(&r.actor),
+                text(&r.action),
+                text(&r.object),
+                optional(&r.detail),
+            ],
+        );
+    }
+    finish(out)
+}
+
 /// The columns of a mail merge (`POST /v1/links/bulk`).
 pub const LINK_COLUMNS: [&str; 4] = ["email", "user_id", "account_id", "url"];
 

@@ -44,6 +44,14 @@ pub struct Link {
     /// Random, so that two links for one person and expiry differ.
     #[serde(rename = "n")]
     pub nonce: String,
+    /// Seconds since the epoch when it was signed (0 in links signed before it was kept): a
+    /// link signed before its person was erased is refused.
+    #[serde(rename = "i", default, skip_serializing_if = "is_zero")]
+    pub issued_at: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Why a token was refused.
@@ -55,6 +63,9 @@ pub enum Refused {
     /// Signed, but past its expiry.
     #[error("this link has expired")]
     Expired,
+    /// Signed for a person erased since (`DELETE /v1/people`).
+    #[error("this link is no longer valid: what was held about the person it was made for has been erased")]
+    Erased,
 }
 
 fn tag(key: &[u8], payload: &str) -> Hmac<Sha256> {
@@ -149,6 +160,7 @@ mod tests {
             locale: Some("fr".into()),
             expires_at: 2_000_000_000,
             nonce: "abc".into(),
+            issued_at: 0,
         }
     }
 

@@ -189,6 +189,80 @@ enum Command {
         #[command(subcommand)]
         action: CrmAction,
     },
+    /// A person's data, in the database of --db: all of it erased, or printed as JSON.
+    People {
+        #[command(subcommand)]
+        action: PeopleAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PeopleAction {
+    /// Erases everything held about one person, in one transaction (with --forward set, the
+    /// webhook gets a `person.erased` event); prints what went.
+    Erase {
+        #[command(flatten)]
+        who: WhoArgs,
+    },
+    /// Prints everything held about one person, as JSON.
+    Export {
+        #[command(flatten)]
+        who: WhoArgs,
+    },
+}
+
+/// Whom: by user id or by email, one of the two.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct WhoArgs {
+    /// The person's id in the site's own system.
+    #[arg(long)]
+    user_id: Option<String>,
+    /// Their email address (compared without case).
+    #[arg(long)]
+    email: Option<String>,
+}
+
+impl WhoArgs {
+    fn who(self) -> Result<nps_collector::store::Who, String> {
+        use nps_collector::store::Who;
+        match (self.user_id, self.email) {
+            (Some(id), _) if !id.trim().is_empty() => Ok(Who::UserId(id.trim().to_owned())),
+            (_, Some(email)) if !email.trim().is_empty() => Ok(Who::Email(email.trim().to_owned())),
+            _ => Err("people: give --user-id or --email, not empty".into()),
+        }
+    }
+}
+
+/// `nps-collector people erase|export`.
+async fn people(cli: &Cli, action: PeopleAction) -> Result<(), String> {
+    let queues = nps_collector::store::Queues::forward(cli.forward.is_some());
+    let store = Store::open_with(&cli.db, queues)
+        .await
+        .map_err(|e| e.to_string())?;
+    match action {
+        PeopleAction::Erase { who } => {
+            let who = who.who()?;
+            let erased = store.erase(&who).await.map_err(|e| e.to_string())?;
+            let detail = serde_json::to_string(&erased).unwrap_or_default();
+            store
+                .audit("command line", "person.erase", &who.digest(), Some(&detail))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", serde_json::json!({ "erased": erased }));
+        }
+        PeopleAction::Export { who } => {
+            let who = who.who()?;
+            let person = store.person(&who).await.map_err(|e| e.to_string())?;
+            store
+                .audit("command line", "person.export", &who.digest(), None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let text = serde_json::to_string_pretty(&person).unwrap_or_default();
+            println!("{text}");
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -486,6 +560,7 @@ async fn main() -> ExitCode {
         Some(Command::Accounts { action }) => accounts(&cli, action).await,
         Some(Command::Crm { action }) => crm(&cli, action).await,
         Some(Command::Backup { file }) => backup(&cli.db, &file).await,
+        Some(Command::People { action }) => people(&cli, action).await,
         None => match cli.settings() {
             Ok(settings) => nps_collector::serve(settings).await,
             Err(e) => Err(e),

@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format (prometheus-client): ingest answers by status,
-//! request latency, and the webhook queue's depth (read from the database at scrape time).
+//! request latency, and the webhook queue's depth, the CRM sync's and retention's state (read
+//! from the database at scrape time).
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -26,6 +27,8 @@ pub struct Metrics {
     crm_refused: Gauge,
     crm_success: Gauge,
     crm_error: Gauge,
+    retain_at: Gauge,
+    retain_responses: Gauge,
 }
 
 impl Default for Metrics {
@@ -75,6 +78,17 @@ impl Default for Metrics {
         ] {
             registry.register(name, help, gauge.clone());
         }
+        let [retain_at, retain_responses] = [(); 2].map(|()| Gauge::default());
+        registry.register(
+            "nps_retention_last_run_timestamp_seconds",
+            "When retention (--retain-days) last ran (0: never)",
+            retain_at.clone(),
+        );
+        registry.register(
+            "nps_retention_last_anonymised_responses",
+            "Responses the last retention run anonymised",
+            retain_responses.clone(),
+        );
         Metrics {
             registry,
             ingest,
@@ -84,6 +98,8 @@ impl Default for Metrics {
             crm_refused,
             crm_success,
             crm_error,
+            retain_at,
+            retain_responses,
         }
     }
 }
@@ -113,6 +129,16 @@ impl Metrics {
         self.crm_refused.set(status.refused);
         self.crm_success.set(seconds(&status.last_success_at));
         self.crm_error.set(seconds(&status.last_error_at));
+    }
+
+    /// Retention's last run as just read (`--retain-days`).
+    pub fn retention(&self, run: Option<&crate::store::ChoreRun>) {
+        let at = run.and_then(|r| crate::clock::parse_ms(&r.at)).unwrap_or(0);
+        let anonymised = run
+            .and_then(|r| serde_json::from_str::<crate::store::Retained>(&r.result).ok())
+            .map_or(0, |r| r.responses as i64);
+        self.retain_at.set(at / 1000);
+        self.retain_responses.set(anonymised);
     }
 
     /// The text exposition, with the queue depth as just read.

@@ -77,6 +77,13 @@ pub async fn run(
             stop.subscribe(),
         )));
     }
+    if let Some(days) = settings.retain_days {
+        background.push(tokio::spawn(retain_daily(
+            store.clone(),
+            days,
+            stop.subscribe(),
+        )));
+    }
     if let Some(config) = &settings.crm {
         let links = crm::Links {
             base: public_url.clone(),
@@ -125,6 +132,60 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
     }
     Ok(())
+}
+
+/// The lease one collector holds while it runs retention.
+const RETAIN_LEASE: &str = "retain";
+/// Longer than a run takes: a collector that dies mid-run frees it after that.
+const RETAIN_LEASE_MS: i64 = 3_600_000;
+/// How often retention runs.
+const RETAIN_EVERY_MS: i64 = 86_400_000;
+
+/// Retention (`--retain-days`): at start-up (unless another collector ran it within the hour)
+/// and once a day, by whichever collector holds the `retain` lease.
+async fn retain_daily(store: Store, days: u32, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let holder = forward::holder_name();
+    let mut started = true;
+    while !*stop.borrow() {
+        let now = crate::clock::now_ms();
+        let last = match store.chore("retain").await {
+            Ok(run) => run.and_then(|r| crate::clock::parse_ms(&r.at)),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading when retention last ran");
+                Some(now)
+            }
+        };
+        let due = last.is_none_or(|at| {
+            let since = now - at;
+            since >= RETAIN_EVERY_MS || (started && since >= 3_600_000)
+        });
+        if due {
+            match store
+                .take_lease(RETAIN_LEASE, &holder, now, RETAIN_LEASE_MS)
+                .await
+            {
+                Ok(true) => {
+                    match store.retain(days, now).await {
+                        Ok(done) => tracing::info!(
+                            cutoff = done.cutoff,
+                            responses = done.responses,
+                            notes = done.notes,
+                            "retention: anonymised what was shown before the cutoff"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "retention"),
+                    }
+                    let _ = store.release_lease(RETAIN_LEASE, &holder).await;
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "taking the retention lease"),
+            }
+        }
+        started = false;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = stop.changed() => {}
+        }
+    }
 }
 
 /// Opens the store, binds, prints the address, and serves until Ctrl-C or SIGTERM.

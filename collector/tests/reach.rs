@@ -215,6 +215,7 @@ async fn links_are_signed_and_refused_when_changed_or_expired(db: Db) {
         locale: None,
         expires_at: OffsetDateTime::now_utc().unix_timestamp() - 1,
         nonce: link::nonce(),
+        issued_at: 0,
     }
     .sign(LINK_SECRET.as_bytes());
     let (status, _, page) = call(addr, "GET", &format!("/s/{expired}"), "", None).await;

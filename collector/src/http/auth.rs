@@ -107,6 +107,9 @@ async fn authorize(parts: &Parts, state: &Shared, needed: Role) -> Result<Member
     if !bootstrap {
         touch(state, &member.name);
     }
+    if let Some(actor) = parts.extensions.get::<super::audit::Actor>() {
+        actor.set(&member.name);
+    }
     Ok(member)
 }
 

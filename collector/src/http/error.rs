@@ -101,7 +101,9 @@ impl ApiError {
             ApiError::Forbidden { .. } | ApiError::IdentityRefused(_) => StatusCode::FORBIDDEN,
             ApiError::OriginNotAllowed => StatusCode::FORBIDDEN,
             ApiError::LinkRefused(crate::link::Refused::Invalid) => StatusCode::FORBIDDEN,
-            ApiError::LinkRefused(crate::link::Refused::Expired) => StatusCode::GONE,
+            ApiError::LinkRefused(crate::link::Refused::Expired | crate::link::Refused::Erased) => {
+                StatusCode::GONE
+            }
             ApiError::NoChat => StatusCode::CONFLICT,
             ApiError::NoSuchResponse
             | ApiError::NoSuchToken

@@ -23,6 +23,7 @@ use super::responses::csv_download;
 use super::{body, ingest, AppState, ClientIp, Shared};
 use crate::link::{self, Link, Refused};
 use crate::model::{choice, Filter};
+use crate::store::IssuedLink;
 use crate::{clock, export, notify, reach};
 
 /// The hosted page's CSP: its own script and styles, the widget's wasm, posts to itself only,
@@ -110,17 +111,30 @@ fn token_url(state: &AppState, token: &str) -> String {
     format!("{}/s/{token}", state.reach.public_url)
 }
 
-/// Signs `link` to expire in `days`: its token, its URL, its expiry (seconds).
-fn sign(state: &AppState, mut link: Link, days: u32) -> (String, String, i64) {
-    link.expires_at = clock::now_ms() / 1000 + i64::from(days) * 86_400;
+/// Signs `link` now, to expire in `days`: its token, its URL, and the link as recorded
+/// (what is held about its person includes it), issued by `by`.
+fn sign(state: &AppState, mut link: Link, days: u32, by: &str) -> (String, String, IssuedLink) {
+    let now = clock::now_ms() / 1000;
+    link.issued_at = now;
+    link.expires_at = now + i64::from(days) * 86_400;
     let token = link.sign(&state.reach.link_key);
     let url = token_url(state, &token);
-    (token, url, link.expires_at)
+    let issued = IssuedLink {
+        response_id: link::response_id(&token),
+        survey_id: link.survey_id,
+        user_id: link.user_id,
+        account_id: link.account_id,
+        email: link.email,
+        issued_at: clock::rfc3339(now * 1000),
+        expires_at: link.expires_at,
+        issued_by: by.to_owned(),
+    };
+    (token, url, issued)
 }
 
 async fn create(
     State(state): State<Shared>,
-    _: AsMember,
+    AsMember(member): AsMember,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let new: NewLink = body::read(&bytes)?;
@@ -136,6 +150,7 @@ async fn create(
         locale: text_field(new.locale, "locale")?,
         expires_at: 0,
         nonce: link::nonce(),
+        issued_at: 0,
     };
     if link.user_id.is_none() && link.email.is_none() {
         return Err(ApiError::bad(
@@ -144,7 +159,9 @@ async fn create(
         ));
     }
     let locale = link.locale.clone();
-    let (token, url, expires_at) = sign(&state, link, days);
+    let (token, url, issued) = sign(&state, link, days, &member.name);
+    let expires_at = issued.expires_at;
+    state.store.record_links(&[issued]).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -159,7 +176,7 @@ async fn create(
 
 async fn bulk(
     State(state): State<Shared>,
-    _: AsMember,
+    AsMember(member): AsMember,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let b: Bulk = body::read(&bytes)?;
@@ -187,6 +204,7 @@ async fn bulk(
         (state, filter, Some(None::<String>), true),
         move |(state, filter, after, first)| {
             let survey = survey.clone();
+            let by = member.name.clone();
             async move {
                 let after = after?;
                 match state.store.people(&filter, after.as_deref()).await {
@@ -197,6 +215,7 @@ async fn bulk(
                             }
                             _ => None,
                         };
+                        let mut issued = Vec::with_capacity(people.len());
                         let rows: Vec<_> = people
                             .into_iter()
                             .map(|p| {
@@ -208,11 +227,18 @@ async fn bulk(
                                     locale: p.locale,
                                     expires_at: 0,
                                     nonce: link::nonce(),
+                                    issued_at: 0,
                                 };
-                                let (_, url, _) = sign(&state, link, days);
+                                let (_, url, link) = sign(&state, link, days, &by);
+                                issued.push(link);
                                 (p.email, p.user_id, p.account_id, url)
                             })
                             .collect();
+                        if let Err(e) = state.store.record_links(&issued).await {
+                            tracing::error!(error = %e, "recording the links of a mail merge");
+                            let e = std::io::Error::other(e);
+                            return Some((Err(e), (state, filter, None, false)));
+                        }
                         let out = export::links(&rows, first);
                         Some((
                             Ok::<_, std::io::Error>(Bytes::from(out)),
@@ -244,15 +270,25 @@ fn html(status: StatusCode, csp: &'static str, page: String) -> HttpResponse {
         .into_response()
 }
 
-/// The link of a token, if this collector signed it and it has not expired.
-fn verified(state: &Shared, token: &str) -> Result<Link, Refused> {
-    Link::verify(&state.reach.link_key, token, clock::now_ms() / 1000)
+/// The link of a token, if this collector signed it, it has not expired, and its person has
+/// not been erased since it was signed.
+async fn verified(state: &Shared, token: &str) -> Result<Link, ApiError> {
+    let link = Link::verify(&state.reach.link_key, token, clock::now_ms() / 1000)
+        .map_err(ApiError::LinkRefused)?;
+    let erased = state
+        .store
+        .erased_at(link.user_id.as_deref(), link.email.as_deref())
+        .await?;
+    if erased.is_some_and(|at| at >= link.issued_at) {
+        return Err(ApiError::LinkRefused(Refused::Erased));
+    }
+    Ok(link)
 }
 
 /// The page that says why a link cannot be used.
 fn refused(refused: Refused) -> HttpResponse {
     let status = match refused {
-        Refused::Expired => StatusCode::GONE,
+        Refused::Expired | Refused::Erased => StatusCode::GONE,
         Refused::Invalid => StatusCode::FORBIDDEN,
     };
     html(status, PAGE_CSP, reach::refused_page(&refused.to_string()))
@@ -263,9 +299,10 @@ async fn page(
     State(state): State<Shared>,
     Path(token): Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let link = match verified(&state, &token) {
+    let link = match verified(&state, &token).await {
         Ok(link) => link,
-        Err(r) => return Ok(refused(r)),
+        Err(ApiError::LinkRefused(r)) => return Ok(refused(r)),
+        Err(e) => return Err(e),
     };
     let id = link::response_id(&token);
     let answer = state.store.answer_of(&id).await?;
@@ -298,7 +335,7 @@ async fn respond(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let link = verified(&state, &token).map_err(ApiError::LinkRefused)?;
+    let link = verified(&state, &token).await?;
     let id = link::response_id(&token);
     let response = ingest::store(&state, client, &headers, bytes, Some((&link, &id))).await;
     let response = response.into_response();
@@ -307,18 +344,22 @@ async fn respond(
 }
 
 /// `GET /s/<token>/email`: the link's email block as a page, for the dashboard's preview.
-async fn email(State(state): State<Shared>, Path(token): Path<String>) -> HttpResponse {
-    let link = match verified(&state, &token) {
+async fn email(
+    State(state): State<Shared>,
+    Path(token): Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let link = match verified(&state, &token).await {
         Ok(link) => link,
-        Err(r) => return refused(r),
+        Err(ApiError::LinkRefused(r)) => return Ok(refused(r)),
+        Err(e) => return Err(e),
     };
     let url = token_url(&state, &token);
     let block = reach::email_html(&url, link.locale.as_deref(), &state.reach.product);
-    html(
+    Ok(html(
         StatusCode::OK,
         EMAIL_CSP,
         reach::email_page(&block, link.locale.as_deref()),
-    )
+    ))
 }
 
 /// `POST /v1/digest`: the digest of the period ending now, sent to the chat URLs.

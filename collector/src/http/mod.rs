@@ -6,7 +6,8 @@
 //! import, the revenue), `responses` (the lists, follow-ups, notes), `reports`
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
 //! `dashboard`, `files` (the static files and their cache rules), `team` (the tokens, the team's names), `surveys` (the surveys the dashboard manages, and the public definition the widget loads), `links` (personal links, the hosted
-//! survey page, the mail merge, the digest); `auth` (the role extractors, the origin
+//! survey page, the mail merge, the digest), `people` (a person's data: export, erasure),
+//! `audit` (the trail of the team's changes, and its recorder); `auth` (the role extractors, the origin
 //! check), `query` (the typed read query), `body` (typed JSON bodies), `error` (`ApiError`).
 //!
 //! CORS is granted on ingest (to the allowed origins) and on a survey's public definition (to
@@ -14,6 +15,7 @@
 
 mod accounts;
 mod annotations;
+mod audit;
 mod auth;
 mod body;
 mod dashboard;
@@ -22,6 +24,7 @@ mod files;
 mod ingest;
 mod links;
 mod ops;
+mod people;
 mod query;
 mod referrals;
 mod reports;
@@ -84,6 +87,8 @@ pub struct AppState {
     crm: Option<&'static str>,
     /// Who is a teammate (`--internal-email-domain`, `--internal-trait`).
     internal: crate::settings::Internal,
+    /// `--retain-days`.
+    retain_days: Option<u32>,
 }
 
 /// What personal links, the hosted page and the digest need.
@@ -152,6 +157,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         money: settings.money.clone(),
         crm: settings.crm.as_ref().map(|c| c.kind.as_str()),
         internal: settings.internal.clone(),
+        retain_days: settings.retain_days,
     });
     let api = Router::new()
         .merge(ingest::router(cors))
@@ -163,6 +169,8 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         .merge(team::router())
         .merge(surveys::router())
         .merge(links::router())
+        .merge(people::router())
+        .merge(audit::router())
         .merge(dashboard::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -177,6 +185,7 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
                 ))
                 .layer(DefaultBodyLimit::max(accounts::IMPORT_LIMIT)),
         )
+        .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .merge(ops::router())
         .merge(surveys::public_router())
         .with_state(state.clone());

@@ -32,7 +32,8 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready: the database answers too; with its schema version and the CRM sync's state.
+/// Ready: the database answers too; with its schema version, the CRM sync's state, and when
+/// retention last ran and what it did.
 async fn readyz(State(state): State<Shared>) -> Response {
     let (database, known) = match state.store.schema_version().await {
         Ok(versions) => versions,
@@ -53,6 +54,16 @@ async fn readyz(State(state): State<Shared>) -> Response {
             ));
         }
     }
+    if let Some(days) = state.retain_days {
+        match state.store.chore("retain").await {
+            Ok(Some(run)) => text.push_str(&format!(
+                "retention {days} days: last run {}, {}\n",
+                run.at, run.result
+            )),
+            Ok(None) => text.push_str(&format!("retention {days} days: not run yet\n")),
+            Err(e) => tracing::warn!(error = %e, "readiness check: reading the retention chore"),
+        }
+    }
     text.into_response()
 }
 
@@ -61,6 +72,11 @@ async fn metrics_text(state: &AppState) -> Response {
     if state.crm.is_some() {
         if let Ok(crm) = state.store.crm_status().await {
             state.metrics.crm(&crm);
+        }
+    }
+    if state.retain_days.is_some() {
+        if let Ok(run) = state.store.chore("retain").await {
+            state.metrics.retention(run.as_ref());
         }
     }
     (

@@ -595,21 +595,25 @@ const MIGRATIONS: &[Step] = &[
         received_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         shown_day TEXT,
-        survey_version BIGINT
+        survey_version BIGINT,
+        anonymised INTEGER NOT NULL DEFAULT 0
     )",
     ),
     Step::Both("CREATE INDEX internal_responses_shown ON internal_responses (shown_at, id)"),
-    // The chores run once a day across collectors (retention): when each last ran and what
-    // it did.
+    // The chores run once a day across collectors (retention): when each last ran, what it
+    // did, and the day it is done through.
     Step::Both(
         "CREATE TABLE chores (
         name TEXT PRIMARY KEY,
         last_run_at TEXT,
-        last_result TEXT
+        last_result TEXT,
+        done_through TEXT
     )",
     ),
     Step::Both("INSERT INTO chores (name) VALUES ('retain')"),
     Step::Both("INSERT INTO leases (name, holder, until_ms) VALUES ('retain', '', 0)"),
+    // Retention (`--retain-days`): a response whose personal data was cleared.
+    Step::Both("ALTER TABLE responses ADD COLUMN anonymised INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// The schema version this collector writes: one per migration.

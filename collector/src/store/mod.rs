@@ -32,6 +32,7 @@ mod records;
 mod referrals;
 mod reports;
 mod responses;
+mod retain;
 mod revenue;
 mod sql;
 mod surveys;
@@ -53,6 +54,7 @@ pub use privacy::{Erased, IssuedLink, Who};
 pub use reach::{Alert, Person};
 pub use records::{Imported, RecordChange};
 pub use referrals::NewReferral;
+pub use retain::{ChoreRun, Retained};
 pub use surveys::{Change as SurveyChange, Survey};
 pub use tokens::TokenInfo;
 

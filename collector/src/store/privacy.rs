@@ -164,8 +164,8 @@ impl Store {
                     r.user_id, r.account_id, r.email, r.url, r.locale, r.shown_at, r.answered_at,
                     r.completed_at, r.received_at, r.body, f.status, f.owner, f.updated_at,
                     f.updated_by
-                 FROM {table} r LEFT JOIN follow_ups f ON f.response_id = r.id
-                 WHERE r.{column}$1 ORDER BY r.shown_at, r.id"
+                 FROM (SELECT * FROM {table} WHERE {column}$1) r
+                 LEFT JOIN follow_ups f ON f.response_id = r.id ORDER BY r.shown_at, r.id"
             );
             for r in sqlx::query(&sql)
                 .bind(value.as_str())
