@@ -400,6 +400,20 @@ test('an admin signs in from the printed link and manages the team', async () =>
   await team.getByRole('button', { name: 'Revoke vi' }).click();
   await page.getByRole('status').filter({ hasText: "Revoked vi's token" }).waitFor();
   assert.equal((await asViewer('/v1/summary')).status, 401);
+
+  // The audit trail: the token made and revoked, by whom, newest first; the viewer's refused
+  // change is not in it. An object is shown as text, never read as HTML.
+  await press(page, page.locator('#nav').getByRole('link', { name: 'Audit' }));
+  await inView(page, 'Audit', 'audit');
+  const trail = page.locator('#audit tbody tr');
+  await trail.first().waitFor();
+  const first = await trail.first().locator('td').allTextContents();
+  assert.deepEqual(first.slice(1, 4), ['admin', 'DELETE /v1/tokens/{name}', '/v1/tokens/vi']);
+  await page.locator('#audit').getByRole('cell', { name: 'POST /v1/tokens', exact: true }).first().waitFor();
+  const actors = await page.locator('#audit tbody tr td:nth-child(2)').allTextContents();
+  assert.ok(actors.includes('sam') && !actors.includes('vi'), `the viewer's refused change left no row: ${actors}`);
+  assert.deepEqual(await axe(page), [], 'axe on the Audit view');
+  await screenshot(page, 'dashboard-audit.png', { fullPage: true });
   assert.deepEqual(page.errors.filter((e) => !e.includes('401')), []);
 });
 

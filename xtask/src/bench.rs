@@ -2,7 +2,8 @@
 //! Starts the release collector on a free loopback port (rate limit off), runs the `load`
 //! example against it (100,000 responses over 64 connections by default), prints its line;
 //! then grows an empty SQLite database to 1.2 million responses through HTTP (the sustained
-//! figure).
+//! figure), once numbered in order by the `load` example and once in the widget's own shape
+//! (random UUID v4 ids, a new person each over 5,000 accounts, days over a year) by wrk.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -100,9 +101,82 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
         None => println!("  collector peak RSS: not readable"),
     }
     drop(server);
+    // The widget's shape: what real pages post (random UUID v4 ids, so every insert lands
+    // somewhere in the primary-key index; one new person each over 5,000 accounts; shown on
+    // days spread over a year), driven by wrk, whose Lua client loads these 2 cores far less
+    // than the collector does.
+    let widget = format!("sqlite://{}", dir.join("widget.db").display());
+    let (url, server) = start_collector(&collector, &widget)?;
+    println!(
+        "bench-collector, SQLite, the widget's shape from empty to {sustained} responses (wrk):"
+    );
+    if widget_shape(&url, &sustained, &concurrency).is_err() {
+        failed = true;
+    }
+    match peak_rss_kb(server.0.id()) {
+        Some(kb) => println!("  collector peak RSS: {:.1} MB", kb as f64 / 1024.0),
+        None => println!("  collector peak RSS: not readable"),
+    }
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     if failed {
         return Err("bench-collector: a run lost or refused responses".into());
+    }
+    Ok(())
+}
+
+/// Posts `n` responses in the widget's shape to `url` with wrk (`xtask/bench/widget.lua`) over
+/// `connections`, prints wrk's figures, and checks that the collector stored every response it
+/// acknowledged.
+fn widget_shape(url: &str, n: &str, connections: &str) -> Result {
+    let script = crate::root().join("xtask/bench/widget.lua");
+    let output = Command::new("wrk")
+        .args([
+            "-t",
+            "2",
+            "-c",
+            connections,
+            "-d",
+            "3h",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .args([url, "--", n, "5000"])
+        .output()
+        .map_err(|e| format!("wrk: {e} (apt-get install -y wrk)"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    for line in text.lines() {
+        println!("  {}", line.trim());
+    }
+    if !output.status.success() {
+        return Err(format!(
+            "wrk failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let acknowledged: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("answers by status: "))
+        .map(|counts| {
+            counts
+                .split(", ")
+                .filter_map(|c| c.split_once(": "))
+                .filter(|(status, _)| *status == "200" || *status == "201")
+                .filter_map(|(_, n)| n.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    let api = crate::seed::Api::new(url, BENCH_TOKEN);
+    let (status, summary) = api.call("GET", "/v1/summary", None)?;
+    let stored = summary["responses"].as_u64().unwrap_or(0);
+    println!("  acknowledged {acknowledged}, stored {stored} (status {status})");
+    if stored < acknowledged || acknowledged == 0 {
+        return Err(format!(
+            "the widget's shape: {acknowledged} acknowledged, {stored} stored"
+        ));
     }
     Ok(())
 }

@@ -69,6 +69,11 @@ export async function get(path, extra = {}) {
   return check(await fetch(`${path}?${query(extra)}`, { headers: authHeaders() }));
 }
 
+/// GET `path` as it is, without the filters (a route that takes none of them).
+export async function getPlain(path) {
+  return check(await fetch(path, { headers: authHeaders() }));
+}
+
 /// GET `path` with the filters and `extra`, read as JSON.
 export async function getJson(path, extra = {}) {
   return (await get(path, extra)).json();

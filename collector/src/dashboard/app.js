@@ -14,8 +14,9 @@ import * as lists from './views/lists.js';
 import * as referrals from './views/referrals.js';
 import * as surveys from './views/surveys.js';
 import * as team from './views/team.js';
+import * as audit from './views/audit.js';
 
-const router = new Router({ overview, accounts, account, lists, referrals, surveys, team }, refused);
+const router = new Router({ overview, accounts, account, lists, referrals, surveys, team, audit }, refused);
 
 function login(message) {
   $('board').hidden = true;

@@ -1,6 +1,6 @@
 // The dashboard's addresses: `#/overview` (also the empty hash), `#/accounts`,
-// `#/accounts/<id>`, `#/lists/<segment>`, `#/referrals`, `#/surveys`, `#/team`. The router
-// reads the hash into a route, shows that view's section (one at a time), marks the nav link
+// `#/accounts/<id>`, `#/lists/<segment>`, `#/referrals`, `#/surveys`, `#/team`, `#/audit`.
+// The router reads the hash into a route, shows that view's section (one at a time), marks the nav link
 // of the current view with aria-current, then moves focus to the view's heading and says its
 // name in the live region, so a keyboard or screen-reader user knows where they are. The back
 // button works because every view change is a hash change.
@@ -27,7 +27,7 @@ export function parse(hash) {
   if (second !== undefined) {
     return null;
   }
-  return ['overview', 'accounts', 'referrals', 'surveys', 'team'].includes(first) ? { view: first } : null;
+  return ['overview', 'accounts', 'referrals', 'surveys', 'team', 'audit'].includes(first) ? { view: first } : null;
 }
 
 /// The address of a view (what `parse` reads).

@@ -35,5 +35,7 @@ export async function loadSession() {
   for (const node of document.querySelectorAll('.admin-only')) {
     node.hidden = !isAdmin();
   }
-  document.querySelector('#nav [data-route=team]').parentElement.hidden = !isAdmin();
+  for (const route of ['team', 'audit']) {
+    document.querySelector(`#nav [data-route=${route}]`).parentElement.hidden = !isAdmin();
+  }
 }

@@ -68,6 +68,11 @@ const FILES: &[(&str, &str, &str)] = &[
         JS,
         include_str!("../dashboard/views/team.js"),
     ),
+    (
+        "views/audit.js",
+        JS,
+        include_str!("../dashboard/views/audit.js"),
+    ),
 ];
 
 /// The dashboard routes.
