@@ -1,21 +1,21 @@
 -- What the widget posts, for `cargo xtask bench-collector`: each request a new response with a
 -- random UUID v4 id, from a new person (TOTAL people over ACCOUNTS accounts), shown on a day
--- spread over a year. Each of wrk's threads posts its share of TOTAL and stops; the counts of
--- answers by status are printed at the end.
+-- spread over a year. Each of wrk's T threads posts its share of TOTAL and stops (wrk itself
+-- then waits for its duration or SIGINT, which `cargo xtask bench-collector` sends once the
+-- stored count stops growing); the counts of answers by status are printed at the end.
 --
--- usage: wrk -t T -c C -d 1h -s widget.lua URL -- TOTAL ACCOUNTS
+-- usage: wrk -t T -c C -d 3h -s widget.lua URL -- TOTAL ACCOUNTS T
 
 local threads = {}
-local counter = 1
 
 function setup(thread)
-  thread:set("id", counter)
   table.insert(threads, thread)
-  counter = counter + 1
+  thread:set("id", #threads)
 end
 
-local total, accounts, share, first, sent, answered
-local statuses = {}
+local total, accounts, share, first, sent, answered, started
+-- A global: `done` reads each thread's through `thread:get`.
+statuses = {}
 local hex = "0123456789abcdef"
 
 local function digits(n)
@@ -28,19 +28,21 @@ local function digits(n)
 end
 
 local function uuid_v4()
-  local variant = hex:sub(9 + math.random(0, 3), 9 + math.random(0, 3))
+  -- The variant digit: 8, 9, a or b.
+  local v = 9 + math.random(0, 3)
+  local variant = hex:sub(v, v)
   return digits(8) .. "-" .. digits(4) .. "-4" .. digits(3) .. "-" .. variant .. digits(3) .. "-" .. digits(12)
 end
 
 function init(args)
   total = tonumber(args[1]) or 1200000
   accounts = tonumber(args[2]) or 5000
-  local nthreads = counter - 1
-  if nthreads < 1 then nthreads = 1 end
+  local nthreads = tonumber(args[3]) or 1
   share = math.floor(total / nthreads)
   first = (id - 1) * share
   if id == nthreads then share = total - first end
   sent, answered = 0, 0
+  started = os.time()
   math.randomseed(os.time() + id * 7919)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
@@ -53,7 +55,7 @@ function request()
   local person = first + sent
   sent = sent + 1
   local score = math.random(0, 10)
-  local day = os.date("!%Y-%m-%d", 1767225600 + math.random(0, 364) * 86400)
+  local day = os.date("!%Y-%m-%d", started - math.random(0, 364) * 86400)
   local body = string.format(
     '{"schema":1,"id":"%s","survey_id":"default","score":%d,"segment":"%s",'
       .. '"state":"complete","user":{"id":"p%d","account_id":"acct%d"},'
@@ -86,7 +88,6 @@ function done(summary, latency, requests)
   end
   table.sort(parts)
   io.write(string.format("answers by status: %s\n", table.concat(parts, ", ")))
-  io.write(string.format("widget shape: %.0f responses/s, p50 %.1f ms, p99 %.1f ms\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
 end

@@ -130,32 +130,47 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
 /// acknowledged.
 fn widget_shape(url: &str, n: &str, connections: &str) -> Result {
     let script = crate::root().join("xtask/bench/widget.lua");
-    let output = Command::new("wrk")
-        .args([
-            "-t",
-            "2",
-            "-c",
-            connections,
-            "-d",
-            "3h",
-            "--timeout",
-            "10s",
-            "--latency",
-            "-s",
-        ])
+    let wrk = Command::new("wrk")
+        .args(["-t", "2", "-c", connections, "-d", "3h", "--timeout", "10s", "--latency", "-s"])
         .arg(&script)
-        .args([url, "--", n, "5000"])
-        .output()
+        .args([url, "--", n, "5000", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("wrk: {e} (apt-get install -y wrk)"))?;
+    // wrk's threads stop after their share; wrk then waits for its duration: once the stored
+    // count stops growing, SIGINT has it print its figures and exit.
+    let api = crate::seed::Api::new(url, BENCH_TOKEN);
+    let stored = || -> Result<u64> {
+        let (_, summary) = api.call("GET", "/v1/summary", None)?;
+        Ok(summary["responses"].as_u64().unwrap_or(0))
+    };
+    let started = Instant::now();
+    let (mut last, mut still, mut grown_by) = (0, 0, started.elapsed());
+    while still < 3 {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = stored()?;
+        if now == last && now > 0 {
+            still += 1;
+        } else {
+            still = 0;
+            grown_by = started.elapsed();
+        }
+        last = now;
+    }
+    println!(
+        "  stored {last} in {:.0} s: {:.0} responses/s sustained (to the second)",
+        grown_by.as_secs_f64(),
+        last as f64 / grown_by.as_secs_f64()
+    );
+    run(Command::new("kill").args(["-INT", &wrk.id().to_string()]))?;
+    let output = wrk.wait_with_output().map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&output.stdout);
     for line in text.lines() {
         println!("  {}", line.trim());
     }
     if !output.status.success() {
-        return Err(format!(
-            "wrk failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
+        return Err(format!("wrk failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
     let acknowledged: u64 = text
         .lines()
@@ -169,10 +184,8 @@ fn widget_shape(url: &str, n: &str, connections: &str) -> Result {
                 .sum()
         })
         .unwrap_or(0);
-    let api = crate::seed::Api::new(url, BENCH_TOKEN);
-    let (status, summary) = api.call("GET", "/v1/summary", None)?;
-    let stored = summary["responses"].as_u64().unwrap_or(0);
-    println!("  acknowledged {acknowledged}, stored {stored} (status {status})");
+    let stored = stored()?;
+    println!("  acknowledged {acknowledged}, stored {stored}");
     if stored < acknowledged || acknowledged == 0 {
         return Err(format!(
             "the widget's shape: {acknowledged} acknowledged, {stored} stored"
