@@ -131,7 +131,18 @@ pub(crate) fn bench_collector(args: &[String]) -> Result {
 fn widget_shape(url: &str, n: &str, connections: &str) -> Result {
     let script = crate::root().join("xtask/bench/widget.lua");
     let wrk = Command::new("wrk")
-        .args(["-t", "2", "-c", connections, "-d", "3h", "--timeout", "10s", "--latency", "-s"])
+        .args([
+            "-t",
+            "2",
+            "-c",
+            connections,
+            "-d",
+            "3h",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+        ])
         .arg(&script)
         .args([url, "--", n, "5000", "2"])
         .stdout(Stdio::piped())
@@ -170,7 +181,10 @@ fn widget_shape(url: &str, n: &str, connections: &str) -> Result {
         println!("  {}", line.trim());
     }
     if !output.status.success() {
-        return Err(format!("wrk failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "wrk failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     let acknowledged: u64 = text
         .lines()
