@@ -353,6 +353,8 @@ async fn accounts(cli: &Cli, action: AccountsAction) -> Result<(), String> {
         .import_account_records(&records, "import")
         .await
         .map_err(|e| e.to_string())?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    audit(&store, "accounts import", &name.unwrap_or_default()).await?;
     for e in &read.errors {
         eprintln!(
             "{}: line {}, column {:?}: {}",
@@ -384,6 +386,7 @@ async fn accounts_from_crm(cli: &Cli, from: &str) -> Result<(), String> {
     )?;
     let store = Store::open(&cli.db).await.map_err(|e| e.to_string())?;
     let done = nps_collector::crm::import(&store, &config).await?;
+    audit(&store, "accounts import", from).await?;
     println!(
         "{} records read from {from} in {} calls: {} created, {} updated, {} unchanged",
         done.read,
@@ -434,6 +437,8 @@ async fn token(db: &str, action: TokenAction) -> Result<(), String> {
                 .create_token(&name, role)
                 .await
                 .map_err(|e| e.to_string())?;
+            let object = format!("/v1/tokens/{name}");
+            audit(&store, "token create", &object).await?;
             println!(
                 "made a {} token for {name}; it is shown this once:",
                 role.as_str()
@@ -457,10 +462,19 @@ async fn token(db: &str, action: TokenAction) -> Result<(), String> {
             if !store.revoke_token(&name).await.map_err(|e| e.to_string())? {
                 return Err(format!("no token named {name}"));
             }
+            audit(&store, "token revoke", &format!("/v1/tokens/{name}")).await?;
             println!("revoked {name}'s token");
         }
     }
     Ok(())
+}
+
+/// The audit trail's row for a change made from the command line (its actor: `command line`).
+async fn audit(store: &Store, action: &str, object: &str) -> Result<(), String> {
+    store
+        .audit("command line", action, object, None)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn parse_db(db: &str) -> Result<String, String> {

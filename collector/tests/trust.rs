@@ -631,6 +631,29 @@ async fn token_commands_manage_the_team_of_a_running_collector() {
     assert_eq!(call(addr, "GET", "/v1/summary", &token, None).await.0, 401);
     let none = cli(&["token", "revoke", "ana"]);
     assert_eq!(none.status.code(), Some(2));
+    // The command line's changes are in the audit trail too, by "command line".
+    let (status, _, trail) = call(addr, "GET", "/v1/audit", ADMIN, None).await;
+    assert_eq!(status, 200);
+    let trail: serde_json::Value = serde_json::from_str(&trail).unwrap();
+    let rows: Vec<(String, String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (field("actor"), field("action"), field("object"))
+        })
+        .collect();
+    let by_cli = |action: &str| {
+        (
+            "command line".to_owned(),
+            action.to_owned(),
+            "/v1/tokens/ana".to_owned(),
+        )
+    };
+    assert!(rows.contains(&by_cli("token create")), "{rows:?}");
+    assert!(rows.contains(&by_cli("token revoke")), "{rows:?}");
+    assert_eq!(rows.len(), 2, "the refused commands left no row: {rows:?}");
 }
 
 /// Started with nothing: the collector makes an admin token, prints it with a dashboard link

@@ -20,13 +20,27 @@ pub(super) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
 }
 
+/// Reads a body already parsed (and changed) as a value into a `T`, or the 400 that names the
+/// field at fault: the text is parsed once, whatever is done to it before it is typed.
+pub(super) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
+    match T::deserialize(value) {
+        Ok(typed) => Ok(typed),
+        Err(_) => Err(refusal_of::<T>(value)),
+    }
+}
+
 /// Why `body` is not a `T`, naming the field.
 fn refusal<T: DeserializeOwned>(body: &[u8]) -> ApiError {
     let value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(e) => return ApiError::bad(e.to_string(), "body"),
     };
-    match serde_path_to_error::deserialize::<_, T>(Json(&value)) {
+    refusal_of::<T>(&value)
+}
+
+/// Why `value` is not a `T`, naming the field.
+fn refusal_of<T: DeserializeOwned>(value: &Value) -> ApiError {
+    match serde_path_to_error::deserialize::<_, T>(Json(value)) {
         Ok(_) => ApiError::bad("the body could not be read", "body"),
         Err(e) => {
             let path = e.path().to_string();
