@@ -75,17 +75,17 @@ pub enum TraitValue {
 #[serde(deny_unknown_fields)]
 pub struct User {
     /// The site's own user id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub id: Option<String>,
     /// The customer account the user belongs to (B2B roll-ups).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub account_id: Option<String>,
     /// For follow-up contact.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub email: Option<String>,
     /// The site's signature of `id` and `account_id` (HMAC-SHA256, hex), which a collector
     /// with an identity secret checks; it never stores it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub hash: Option<String>,
     /// Plan, role, seats…
     #[serde(default, deserialize_with = "traits_map::deserialize")]
@@ -110,6 +110,74 @@ mod traits_map {
     }
 }
 
+/// Reading a response as its schema means it, where serde reads more: an object only where
+/// the schema says object (serde reads a struct from an array too, `[null, null]`), and a
+/// whole number however JSON writes it (`10` or `10.0`: JSON has one kind of number, and a
+/// schema's `integer` is any number without a fraction).
+mod strict {
+    use core::fmt;
+    use core::marker::PhantomData;
+    use serde::de::{self, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    /// A struct, from a JSON object only.
+    pub(super) fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        struct Only<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Only<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(Only(PhantomData))
+    }
+
+    /// A value where the key is given: `null` is refused (the schema has no `null` there; an
+    /// absent key is `None` by the field's `default`).
+    pub(super) fn given<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        T::deserialize(deserializer).map(Some)
+    }
+
+    /// A whole number that fits `T`, where the key is given (not `null`).
+    pub(super) fn given_whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<u64>,
+    {
+        match whole(deserializer)? {
+            Some(n) => Ok(Some(n)),
+            None => Err(de::Error::custom("expected a whole number, not null")),
+        }
+    }
+
+    /// A whole number that fits `T`, or `null`.
+    pub(super) fn whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<u64>,
+    {
+        match Option::<f64>::deserialize(deserializer)? {
+            None => Ok(None),
+            // `as` saturates: a fraction, a negative or a huge number does not come back.
+            Some(n) if (n as u64) as f64 == n => T::try_from(n as u64)
+                .map(Some)
+                .map_err(|_| de::Error::custom("a whole number out of range")),
+            Some(_) => Err(de::Error::custom("expected a whole number")),
+        }
+    }
+}
+
 /// Where the question was asked.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,7 +187,7 @@ pub struct Context {
     /// The locale the card was shown in.
     pub locale: String,
     /// The referring page, when known.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub referrer: Option<String>,
 }
 
@@ -133,12 +201,14 @@ pub struct Response {
     pub id: String,
     /// Which survey asked.
     pub survey_id: String,
-    /// 0–10, `None` when silent.
+    /// 0–10, `None` when silent. Required (`null` when silent), as the schema says: a
+    /// `deserialize_with` keeps serde from reading a missing key as `None`.
+    #[serde(deserialize_with = "strict::whole")]
     pub score: Option<u8>,
     /// Derived from `score`; `silent` when there is none.
     pub segment: Segment,
     /// Present exactly when `segment` is silent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub silent_reason: Option<SilentReason>,
     /// The follow-up answer.
     #[serde(default)]
@@ -147,14 +217,15 @@ pub struct Response {
     #[serde(default)]
     pub contact_consent: Option<bool>,
     /// A promoter followed the referral link.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given")]
     pub referral_clicked: Option<bool>,
     /// How far the respondent got.
     pub state: State,
     /// Who answered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::object")]
     pub user: User,
     /// Where.
+    #[serde(deserialize_with = "strict::object")]
     pub context: Context,
     /// When the card appeared.
     pub shown_at: String,
@@ -166,7 +237,7 @@ pub struct Response {
     pub completed_at: Option<String>,
     /// The version of the survey's definition the person saw, when the card came from one
     /// (`survey_url`): reports can tell an answer to new wording from one to the old.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strict::given_whole")]
     pub survey_version: Option<u32>,
 }
 
@@ -277,8 +348,11 @@ pub fn is_uuid(text: &str) -> bool {
 fn is_timestamp(text: &str) -> bool {
     let b = text.as_bytes();
     let digits = |range: core::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());
+    // Whole seconds (`…:05Z`, 20 bytes) or a fraction of 1 to 9 digits (`…:05.123Z`).
+    let fraction = b.len() == 20 || (b.len() >= 22 && b[19] == b'.' && digits(20..b.len() - 1));
     b.len() >= 20
         && b.len() <= 30
+        && fraction
         && digits(0..4)
         && b[4] == b'-'
         && digits(5..7)
@@ -393,6 +467,58 @@ mod tests {
         let mut r = promoter();
         r.completed_at = Some("yesterday".into());
         assert_eq!(r.validate().unwrap_err().field, "completed_at");
+        // What the schema's pattern says: whole seconds, or a fraction of 1 to 9 digits.
+        for (at, ok) in [
+            ("2026-12-07T10:00:05Z", true),
+            ("2026-12-07T10:00:05.1Z", true),
+            ("2026-12-07T10:00:05.123456789Z", true),
+            ("2026-12-07T10:00:05.1234567890Z", false),
+            ("2026-12-07T10:00:05.Z", false),
+            ("2026-12-07T10:00:05xyzZ", false),
+            ("2026-12-07T10:00:05.12aZ", false),
+        ] {
+            assert_eq!(is_timestamp(at), ok, "{at}");
+        }
+    }
+
+    #[test]
+    fn the_schema_s_types_and_nothing_more() {
+        let mut value = serde_json::to_value(promoter()).unwrap();
+        // Whole numbers however JSON writes them.
+        value["score"] = serde_json::json!(10.0);
+        assert_eq!(
+            serde_json::from_value::<Response>(value.clone())
+                .unwrap()
+                .score,
+            Some(10)
+        );
+        // A required score, and no `null` where the schema has none, and objects only.
+        for (key, bad) in [
+            ("score", None),
+            ("survey_version", Some(serde_json::Value::Null)),
+            ("referral_clicked", Some(serde_json::Value::Null)),
+            ("user", Some(serde_json::json!([null, null]))),
+            ("context", Some(serde_json::json!(["https://x", "en"]))),
+            ("score", Some(serde_json::json!(9.5))),
+        ] {
+            let mut v = value.clone();
+            match &bad {
+                None => {
+                    v.as_object_mut().unwrap().remove(key);
+                }
+                Some(b) => v[key] = b.clone(),
+            }
+            assert!(
+                serde_json::from_value::<Response>(v).is_err(),
+                "{key}: {bad:?}"
+            );
+        }
+        let mut v = value.clone();
+        v["user"]["id"] = serde_json::Value::Null;
+        assert!(
+            serde_json::from_value::<Response>(v).is_err(),
+            "user.id null"
+        );
     }
 
     #[test]

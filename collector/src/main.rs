@@ -53,6 +53,9 @@ struct Cli {
     /// Responses accepted per client address per minute; 0 for no limit.
     #[arg(long, env = "NPS_RATE_LIMIT", default_value_t = 600)]
     rate_limit: u32,
+    /// Wrong tokens accepted per client address per minute before 429; 0 for no limit.
+    #[arg(long, env = "NPS_WRONG_TOKEN_LIMIT", default_value_t = 20)]
+    wrong_token_limit: u32,
     /// http:// or https:// webhook each stored change is also POSTed to, with retries.
     #[arg(long, env = "NPS_FORWARD")]
     forward: Option<String>,
@@ -526,6 +529,7 @@ impl Cli {
             identity_secret: self.identity_secret.filter(|s| !s.is_empty()),
             require_identity: self.require_identity,
             rate_limit: self.rate_limit,
+            wrong_token_limit: self.wrong_token_limit,
             forward: self.forward,
             forward_ca: self.forward_ca,
             forward_secret: self.forward_secret,

@@ -52,6 +52,19 @@ where
     }
 }
 
+/// Like [`choice`], for a body key that changes something: absent is `None` (left as it is),
+/// `null` is refused (there is no state "none" to set).
+pub fn given_choice<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Choice,
+{
+    match choice(d)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(T::expected())),
+    }
+}
+
 impl Choice for Segment {
     const NAME: &'static str = "segment";
     const ALL: &'static [(&'static str, Segment)] = &[

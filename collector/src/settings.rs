@@ -29,6 +29,8 @@ pub struct Settings {
     pub require_identity: bool,
     /// Responses accepted per client address per minute; 0 turns the limit off.
     pub rate_limit: u32,
+    /// Wrong tokens accepted per client address per minute before 429; 0 turns it off.
+    pub wrong_token_limit: u32,
     /// Webhook every stored change is forwarded to (`http(s)://…`).
     pub forward: Option<String>,
     /// Extra CA certificates (PEM) trusted for the webhook.
@@ -140,6 +142,7 @@ impl Default for Settings {
             identity_secret: None,
             require_identity: false,
             rate_limit: 600,
+            wrong_token_limit: 20,
             forward: None,
             forward_ca: None,
             forward_secret: None,

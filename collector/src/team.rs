@@ -78,18 +78,20 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Checks a teammate's name: 1–64 letters, digits, `.`, `_`, `-` or `@` (an email works).
+/// Checks a teammate's name: 1–64 ASCII letters, digits, `.`, `_`, `-` or `@` (an email
+/// works). ASCII: a name is in paths (`/v1/tokens/{name}`), the audit trail and the owner
+/// field, where two names that look alike must not be two teammates.
 pub fn check_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.chars().count() <= MAX_NAME_LEN
         && name
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "name must be 1 to {MAX_NAME_LEN} letters, digits, '.', '_', '-' or '@'"
+            "name must be 1 to {MAX_NAME_LEN} ASCII letters, digits, '.', '_', '-' or '@'"
         ))
     }
 }

@@ -24,7 +24,7 @@ impl Drop for Guard {
 }
 
 /// A PostgreSQL server stopped (`pg_ctl stop`, as its owner) when dropped.
-struct PgGuard {
+pub(crate) struct PgGuard {
     stop: Command,
     child: Child,
 }
@@ -300,7 +300,7 @@ pub(crate) fn spawn_collector(bin: &Path, args: &[&str]) -> Result<(String, Guar
 
 /// A throwaway PostgreSQL cluster (Debian's `postgresql`) in `dir`, on a free loopback port,
 /// with its default durability settings; stopped when the guard drops.
-fn start_postgres(dir: &Path) -> Result<(String, PgGuard)> {
+pub(crate) fn start_postgres(dir: &Path) -> Result<(String, PgGuard)> {
     let bin = std::fs::read_dir("/usr/lib/postgresql")
         .map_err(|_| "PostgreSQL is not installed: apt-get install -y postgresql".to_owned())?
         .flatten()

@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod bench_web;
+mod contract;
 mod demo;
 mod dist;
 mod fallback;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Some("bench-reports") => bench::bench_reports(&args[1..]),
         Some("bench-web") => bench_web::bench_web(&args[1..]),
         Some("e2e") => dist(Check::Warn).and_then(|_| e2e()),
+        Some("contract") => test::build_collector().and_then(|c| contract::contract(&c)),
         Some("screenshots") => screenshots(),
         Some("setup") => setup(),
         // The pinned wasm-bindgen CLI, for size experiments on other builds.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
                  dist   build dist/ (loader, glue, wasm, types, package.json) and check the size budget\n  \
                  size   print the size of every file a page downloads\n  \
                  e2e    build and run only the end-to-end tests\n  \
+                 contract\n         the API contract: collector/openapi.json validated, a live collector fuzzed against it (schemathesis) on SQLite and PostgreSQL\n  \
                  screenshots\n         the end-to-end tests, writing the README's screenshots to docs/screenshots/\n  \
                  bench-web [RUNS] [--before=REV]\n         the widget's main-thread cost and memory in headless Chromium (20), then the first, repeat and quiet page views, beside REV's build\n  \
                  bench-collector [N] [CONNECTIONS] [SUSTAINED_N]\n         load figure of the collector on SQLite and PostgreSQL, then grown from empty on SQLite (100000, 64, 1200000)\n  \

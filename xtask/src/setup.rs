@@ -58,6 +58,17 @@ pub(crate) fn setup() -> Result {
             );
         }
     }
+    // The API contract's tools (schemathesis, openapi-spec-validator) run in a virtualenv.
+    let venv = Command::new("python3")
+        .args(["-c", "import ensurepip, venv"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !venv && is_root() && have("apt-get") {
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-qq", "python3", "python3-venv"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
     let have_postgres = fs::read_dir("/usr/lib/postgresql")
         .map(|d| d.flatten().any(|e| e.path().join("bin/initdb").exists()))
         .unwrap_or(false);

@@ -90,6 +90,8 @@ pub(crate) fn test() -> Result {
     crate::demo::check()?;
     // The plain stable build (no build-std) answers and delivers the same.
     let collector = build_collector()?;
+    // The API's contract: the document validated, a live collector fuzzed against it.
+    crate::contract::contract(&collector)?;
     run(Command::new("node")
         .args(["--test", "tests/e2e/slice.test.mjs"])
         .env("NPS_COLLECTOR", collector)

@@ -6,13 +6,15 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsMember, AsViewer};
 use super::error::ApiError;
-use super::query::{Read, MAX_PAGE};
+use super::openapi::Refusal;
+use super::query::{Read, ReadQuery, MAX_PAGE};
 use super::responses::csv_download;
 use super::{body, Shared};
 use crate::import;
@@ -26,17 +28,17 @@ const MAX_FIELD: usize = 400;
 pub(super) const IMPORT_LIMIT: usize = 32 * 1024 * 1024;
 
 /// The account routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/accounts", get(list))
-        .route("/v1/accounts/{id}", get(one).put(change))
-        .route("/v1/accounts/{id}/people", get(people))
-        .route("/v1/revenue", get(revenue))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(one, change))
+        .routes(routes!(people))
+        .routes(routes!(revenue))
 }
 
 /// The import route, with a body limit of its own (a CRM export is larger than a response).
-pub(super) fn import_router() -> Router<Shared> {
-    Router::new().route("/v1/accounts/import", post(import_csv))
+pub(super) fn import_router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(import_csv))
 }
 
 /// The filter and the accounts' own query of a read.
@@ -56,6 +58,20 @@ fn account_query(read: &Read, default_limit: i64) -> Result<(Filter, AccountQuer
     Ok((f, query))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/accounts",
+    operation_id = "listAccounts",
+    tag = "accounts",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The accounts, a page at a time (`Link` names the next), or all as CSV", content((Vec<Object> = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn list(
     State(state): State<Shared>,
     _: AsViewer,
@@ -159,6 +175,22 @@ async fn row(state: &Shared, read: &Read, id: &str) -> Result<report::Account, A
         .ok_or(ApiError::NoSuchAccount)
 }
 
+/// `GET /v1/accounts/{id}`: one account's row of the list.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{id}",
+    operation_id = "getAccount",
+    tag = "accounts",
+    params(("id" = String, Path, description = "The account's id"), ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The account's figures and record", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn one(
     State(state): State<Shared>,
     _: AsViewer,
@@ -169,22 +201,37 @@ async fn one(
 }
 
 /// `PUT /v1/accounts/{id}`: the keys given merge into the record; `null` clears one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AccountChange)]
 struct Change {
+    /// The account's name.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, max_length = 400)]
     name: Option<Option<String>>,
+    /// Its annual recurring revenue, 0 or more.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 999_999_999_999_999.0)]
     arr: Option<Option<f64>>,
+    /// Its plan.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, max_length = 400)]
     plan: Option<Option<String>>,
+    /// The teammate who owns it.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, max_length = 400)]
     owner: Option<Option<String>>,
+    /// Its renewal day, `YYYY-MM-DD`.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, format = Date)]
     renewal_on: Option<Option<String>>,
+    /// Its page in the CRM: an `http://` or `https://` address.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[\s\S]+$", max_length = 400)]
     crm_url: Option<Option<String>>,
+    /// Anything else the CRM knows of it.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<Object>)]
     traits: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
@@ -220,9 +267,12 @@ fn calendar_day(text: &str) -> Option<String> {
 }
 
 /// Only web addresses open from the dashboard (no `javascript:`, no `data:`).
-fn is_web_url(url: &str) -> bool {
+pub(super) fn is_web_url(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")) && url.len() > 8
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    rest.is_some_and(|rest| !rest.is_empty())
 }
 
 impl Change {
@@ -237,7 +287,9 @@ impl Change {
                 )
             })?)),
         };
-        let renewal_on = match field_text(self.renewal_on, "renewal_on")? {
+        // A day or a web address as given (the dashboard sends `null` for an empty field):
+        // nothing trimmed, so what the API document says of them is what is taken.
+        let renewal_on = match self.renewal_on {
             Some(Some(day)) => Some(Some(calendar_day(&day).ok_or_else(|| {
                 ApiError::bad(
                     format!("renewal_on must be a date (YYYY-MM-DD), got {day:?}"),
@@ -246,11 +298,14 @@ impl Change {
             })?)),
             other => other,
         };
-        let crm_url = field_text(self.crm_url, "crm_url")?;
+        let crm_url = self.crm_url;
         if let Some(Some(url)) = &crm_url {
-            if !is_web_url(url) {
+            if !is_web_url(url) || url.chars().count() > MAX_FIELD {
                 return Err(ApiError::bad(
-                    format!("crm_url must start with http:// or https://, got {url:?}"),
+                    format!(
+                        "crm_url must be an http:// or https:// address of at most \
+                         {MAX_FIELD} characters, got {url:?}"
+                    ),
                     "crm_url",
                 ));
             }
@@ -267,6 +322,25 @@ impl Change {
     }
 }
 
+/// `PUT /v1/accounts/{id}`: its record changed.
+#[utoipa::path(
+    put,
+    path = "/v1/accounts/{id}",
+    operation_id = "changeAccount",
+    tag = "accounts",
+    params(("id" = String, Path, description = "The account's id"), ReadQuery),
+    request_body(content = Change, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 200, description = "The account's row, with the record as it is now", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn change(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -289,6 +363,21 @@ async fn change(
     Ok(Json(row(&state, &read, &id).await?))
 }
 
+/// `GET /v1/accounts/{id}/people`: the people behind the account, each with their latest answer.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{id}/people",
+    operation_id = "listAccountPeople",
+    tag = "accounts",
+    params(("id" = String, Path, description = "The account's id"), ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Its people", body = Vec<Object>),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn people(
     State(state): State<Shared>,
     _: AsViewer,
@@ -304,13 +393,33 @@ async fn people(
 }
 
 /// `POST /v1/accounts/import?map=…`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ImportQuery {
+    /// Which column is which: `name=Company,arr=ARR,…` (the CRM's headers are read when absent).
     #[serde(default)]
     map: String,
 }
 
+/// `POST /v1/accounts/import`: a CRM's CSV export of accounts, upserted.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/import",
+    operation_id = "importAccounts",
+    tag = "accounts",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The file as the CRM exported it"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 200, description = "What was created, updated and refused, with each refusal's line", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn import_csv(
     State(state): State<Shared>,
     AsAdmin(member): AsAdmin,
@@ -356,6 +465,20 @@ pub(super) async fn import_file(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/revenue",
+    operation_id = "getRevenue",
+    tag = "accounts",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The revenue by segment: kept, at risk, upsell", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn revenue(
     State(state): State<Shared>,
     _: AsViewer,

@@ -6,12 +6,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{get, patch};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
+use super::openapi::Refusal;
 use super::{body, Shared};
 use crate::model::{Annotation, Bound};
 use crate::store::{AnnotationChange, AnnotationFilter};
@@ -20,26 +22,60 @@ use crate::store::{AnnotationChange, AnnotationFilter};
 const MAX_TEXT: usize = 400;
 
 /// The annotation routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/annotations", get(list).post(add))
-        .route("/v1/annotations/{id}", patch(change).delete(delete))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(change, delete))
 }
 
 /// A body of `POST` (date and text required) or `PATCH` (any key).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AnnotationChange)]
 struct Body {
+    /// The day it is about, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(format = Date)]
     date: Option<String>,
+    /// The last day of a range (not before `date`); `null`: one day.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, format = Date)]
     end_date: Option<Option<String>>,
+    /// The note: not blank, at most 400 characters.
     #[serde(default)]
+    #[schema(
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        max_length = 400
+    )]
     text: Option<String>,
+    /// Only on this survey's trend; `null`: on every trend.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>)]
     survey_id: Option<Option<String>>,
+    /// Only on this account's trend.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>)]
     account_id: Option<Option<String>>,
+}
+
+/// What `POST` takes: a [`Body`] whose day and text are there.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewAnnotation {
+    #[schema(format = Date)]
+    date: String,
+    #[schema(format = Date)]
+    #[serde(default)]
+    end_date: Option<String>,
+    #[schema(
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        max_length = 400
+    )]
+    text: String,
+    #[serde(default)]
+    survey_id: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
 }
 
 /// `YYYY-MM-DD`, a real day, or a 400 naming `field`.
@@ -108,13 +144,37 @@ impl Body {
     }
 }
 
+/// `POST /v1/annotations`: a note on the trend, by the token's teammate.
+#[utoipa::path(
+    post,
+    path = "/v1/annotations",
+    operation_id = "addAnnotation",
+    tag = "annotations",
+    request_body(content = NewAnnotation, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 201, description = "The annotation", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn add(
     State(state): State<Shared>,
     AsMember(member): AsMember,
     bytes: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let new: Body = body::read(&bytes)?;
-    let new = new.checked(None)?;
+    let new: NewAnnotation = body::read(&bytes)?;
+    let new = Body {
+        date: Some(new.date),
+        end_date: new.end_date.map(Some),
+        text: Some(new.text),
+        survey_id: new.survey_id.map(Some),
+        account_id: new.account_id.map(Some),
+    }
+    .checked(None)?;
     let made = state.store.add_annotation(&new, &member.name).await?;
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
@@ -123,6 +183,25 @@ fn number(id: &str) -> Result<i64, ApiError> {
     id.parse().map_err(|_| ApiError::NoSuchAnnotation)
 }
 
+/// `PATCH /v1/annotations/{id}`: the keys given changed.
+#[utoipa::path(
+    patch,
+    path = "/v1/annotations/{id}",
+    operation_id = "changeAnnotation",
+    tag = "annotations",
+    params(("id" = i64, Path, description = "The annotation's id")),
+    request_body(content = Body, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 200, description = "The annotation as it is now", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn change(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -145,6 +224,22 @@ async fn change(
     Ok(Json(after))
 }
 
+/// `DELETE /v1/annotations/{id}`: deleted (kept, with who deleted it).
+#[utoipa::path(
+    delete,
+    path = "/v1/annotations/{id}",
+    operation_id = "deleteAnnotation",
+    tag = "annotations",
+    params(("id" = i64, Path, description = "The annotation's id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn delete(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -162,15 +257,35 @@ async fn delete(
 }
 
 /// `GET /v1/annotations`'s query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 struct ListQuery {
     survey_id: Option<String>,
     account_id: Option<String>,
+    /// From this day on.
+    #[param(format = Date)]
     from: Option<String>,
+    /// Up to this day.
+    #[param(format = Date)]
     to: Option<String>,
 }
 
+/// `GET /v1/annotations`: the notes, by day.
+#[utoipa::path(
+    get,
+    path = "/v1/annotations",
+    operation_id = "listAnnotations",
+    tag = "annotations",
+    params(ListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The annotations", body = Vec<Object>),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn list(
     State(state): State<Shared>,
     _: AsViewer,

@@ -15,12 +15,14 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::AsAdmin;
 use super::error::ApiError;
+use super::openapi::Refusal;
 use super::query::next_link;
 use super::responses::csv_download;
 use super::Shared;
@@ -94,23 +96,43 @@ pub(super) async fn record(
 }
 
 /// The audit route.
-pub(super) fn router() -> Router<Shared> {
-    Router::new().route("/v1/audit", get(trail))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(trail))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct TrailQuery {
+    /// The changes before this one (a `seq`), as the `Link` header gives it.
     #[serde(default)]
+    #[param(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64)]
     before: Option<i64>,
     #[serde(default, deserialize_with = "super::query::limit")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     #[serde(default, deserialize_with = "crate::model::choice")]
+    #[param(schema_with = super::openapi::format)]
     format: Option<Format>,
 }
 
 /// `GET /v1/audit`: the changes before `before` (a `seq`), newest first; a full page has a
 /// `Link` to the next.
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    operation_id = "listAudit",
+    tag = "privacy",
+    params(TrailQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The changes, newest first: when, who, what, to what", content((Vec<Object> = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn trail(State(state): State<Shared>, _: AsAdmin, uri: Uri) -> Result<Response, ApiError> {
     let raw = uri.query().unwrap_or_default();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));

@@ -7,6 +7,7 @@ use serde::de::value::{MapDeserializer, SeqDeserializer};
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 use serde_json::Value;
+use std::borrow::Cow;
 
 use super::error::ApiError;
 
@@ -14,15 +15,52 @@ use super::error::ApiError;
 /// JSON at all). A valid body is read in one pass, straight from the bytes; only a refused one
 /// is read again through the value deserializer, to name its field.
 pub(super) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let body = &*without_nul(body);
+    // Every body is an object: serde would read a struct from an array too (`[null, null]`).
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(ApiError::bad("expected a JSON object", "body"));
+    }
     match serde_json::from_slice(body) {
         Ok(value) => Ok(value),
         Err(_) => Err(refusal::<T>(body)),
     }
 }
 
+/// The body with every JSON escape of U+0000 made U+FFFD, the replacement character:
+/// PostgreSQL's text cannot hold NUL, and what one database stores the other must store the
+/// same way (an answer that cannot be stored would be retried forever). Borrowed when there
+/// is none, which is nearly always. A raw NUL byte is not JSON, and stays refused.
+pub(super) fn without_nul(body: &[u8]) -> Cow<'_, [u8]> {
+    const NUL: &[u8] = b"\\u0000";
+    if !body.windows(NUL.len()).any(|w| w == NUL) {
+        return Cow::Borrowed(body);
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some((&byte, after)) = rest.split_first() {
+        if byte != b'\\' {
+            out.push(byte);
+            rest = after;
+        } else if rest.starts_with(NUL) {
+            out.extend_from_slice(b"\\ufffd");
+            rest = &rest[NUL.len()..];
+        } else {
+            // Any other escape whole, so an escaped backslash never starts one.
+            let n = rest.len().min(2);
+            out.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Reads a body already parsed (and changed) as a value into a `T`, or the 400 that names the
 /// field at fault: the text is parsed once, whatever is done to it before it is typed.
 pub(super) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::bad("expected a JSON object", "body"));
+    }
     match T::deserialize(value) {
         Ok(typed) => Ok(typed),
         Err(_) => Err(refusal_of::<T>(value)),
@@ -67,6 +105,24 @@ where
     T: serde::Deserialize<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// A whole number that fits a `u32`, written as JSON writes it: `137` or `137.0` (JSON has one
+/// kind of number; a schema's `integer` is any number without a fraction).
+pub(super) fn whole<'de, D>(d: D) -> Result<Option<u32>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    match <Option<f64> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+            Ok(Some(n as u32))
+        }
+        Some(n) => Err(de::Error::custom(format!(
+            "expected a whole number from 0 to {}, got {n}",
+            u32::MAX
+        ))),
+    }
 }
 
 /// What went wrong while reading a body.
@@ -195,6 +251,18 @@ mod tests {
             Err(ApiError::BadRequest { field, .. }) => field,
             other => panic!("{body}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_nul_escape_becomes_the_replacement_character_and_nothing_else_changes() {
+        let clean = |s: &str| String::from_utf8(without_nul(s.as_bytes()).into_owned()).unwrap();
+        assert_eq!(clean(r#"{"a":"x\u0000y"}"#), r#"{"a":"x\ufffdy"}"#);
+        // An escaped backslash followed by "u0000" is text, not a NUL.
+        assert_eq!(clean(r#"{"a":"\\u0000"}"#), r#"{"a":"\\u0000"}"#);
+        assert_eq!(clean(r#"{"a":"\\\u0000"}"#), r#"{"a":"\\\ufffd"}"#);
+        assert!(matches!(without_nul(b"{\"a\":1}"), Cow::Borrowed(_)));
+        let value: Value = serde_json::from_slice(&without_nul(br#"{"a":"\u0000"}"#)).unwrap();
+        assert_eq!(value["a"], "\u{fffd}");
     }
 
     const RESPONSE: &str = r#"{"schema":1,"id":"0b6e3c1a-5f7d-4c2e-9a8b-000000000001",

@@ -56,6 +56,15 @@ pub enum ApiError {
     /// 403 or 410: a personal link that was changed, or has expired.
     #[error("{0}")]
     LinkRefused(crate::link::Refused),
+    /// 409: the change does not fit what it changes as it stands (a referral asked of a
+    /// detractor's answer); `field` names what stands in the way.
+    #[error("{message}")]
+    Conflict {
+        /// What is in the way, in words.
+        message: String,
+        /// The field or parameter it is about.
+        field: &'static str,
+    },
     /// 409: the digest was asked for, and there is no chat to send it to.
     #[error("no --notify URL is set: there is no chat to send the digest to")]
     NoChat,
@@ -104,7 +113,7 @@ impl ApiError {
             ApiError::LinkRefused(crate::link::Refused::Expired | crate::link::Refused::Erased) => {
                 StatusCode::GONE
             }
-            ApiError::NoChat => StatusCode::CONFLICT,
+            ApiError::NoChat | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NoSuchResponse
             | ApiError::NoSuchToken
             | ApiError::NoSuchAccount
@@ -128,6 +137,7 @@ impl ApiError {
             ApiError::OriginNotAllowed => Some("Origin"),
             ApiError::LinkRefused(_) => Some("token"),
             ApiError::NoChat => Some("--notify"),
+            ApiError::Conflict { field, .. } => Some(field),
             ApiError::NoSuchResponse
             | ApiError::NoSuchSurvey
             | ApiError::SurveyExists(_)

@@ -7,13 +7,15 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use nps_widget::response::Response;
 use serde_json::{json, Value};
 use tower_http::cors::CorsLayer;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::error::ApiError;
+use super::openapi::{Refusal, WidgetResponse};
 use super::{body, responses, ClientIp, Shared};
 use crate::identity::{self, Verdict};
 use crate::link::Link;
@@ -21,16 +23,37 @@ use crate::model::Upsert;
 
 /// The ingest route (the list of responses shares its path), the only one with `cors`: the
 /// layer wraps the POST and its preflight, not the list.
-pub(super) fn router(cors: CorsLayer) -> Router<Shared> {
-    Router::new().route(
-        "/v1/responses",
-        post(ingest)
-            .options(|| async { StatusCode::NO_CONTENT })
-            .layer(cors)
-            .get(responses::list),
-    )
+pub(super) fn router(cors: CorsLayer) -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest).map(|post| {
+            post.options(|| async { StatusCode::NO_CONTENT })
+                .layer(cors)
+        }))
+        .routes(routes!(responses::list))
 }
 
+/// `POST /v1/responses`: what the widget posts, stored or updated by its id.
+#[utoipa::path(
+    post,
+    path = "/v1/responses",
+    operation_id = "ingestResponse",
+    tag = "ingest",
+    request_body(
+        content = WidgetResponse,
+        content_type = "application/json",
+        description = "One response, as `schema/response.v1.json` says"
+    ),
+    responses(
+        (status = 201, description = "Stored", body = Stored),
+        (status = 200, description = "Stored already: updated, or the newer state kept", body = Stored),
+        (status = 400, description = "A field is wrong; `field` names it", body = Refusal),
+        (status = 403, description = "Origin not allowed, or the identity is not signed", body = Refusal),
+        (status = 413, description = "Larger than 16 KiB"),
+        (status = 415, description = "Not `application/json`", body = Refusal),
+        (status = 429, description = "Too many from this address; `Retry-After` says when", body = Refusal),
+        (status = 503, description = "Not stored: the widget keeps it and retries", body = Refusal),
+    )
+)]
 async fn ingest(
     State(state): State<Shared>,
     Extension(ClientIp(client)): Extension<ClientIp>,
@@ -111,6 +134,10 @@ pub(super) async fn store(
     if !json_type {
         return Err(ApiError::NotJson);
     }
+    let bytes = match body::without_nul(&bytes) {
+        std::borrow::Cow::Borrowed(_) => bytes,
+        std::borrow::Cow::Owned(clean) => Bytes::from(clean),
+    };
     // The body is parsed once. A widget's unsigned answer becomes its type straight from the
     // bytes, which are stored as they came; a signed one or a personal link's is parsed into
     // a value, changed there (the link's person put in, the signature taken out), typed from
@@ -128,6 +155,11 @@ pub(super) async fn store(
         let mut value: Value =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(e.to_string(), "body"))?;
         if let Some((link, id)) = link {
+            // The hosted page's body is a response in its own right (as the API document
+            // says) before the link's id, survey and person take the place of its own.
+            let own: Response = body::from_value(&value)?;
+            own.validate()
+                .map_err(|e| ApiError::bad(e.problem, e.field))?;
             as_link(&mut value, link, id)?;
         }
         let response: Response = body::from_value(&value)?;
@@ -163,4 +195,22 @@ pub(super) async fn store(
         Upsert::Stale => (StatusCode::OK, "kept newer state"),
     };
     Ok((status, Json(json!({ "id": id, "result": stored }))).into_response())
+}
+
+/// What ingest answers.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Stored {
+    /// The response's id.
+    id: String,
+    /// `inserted`, `updated` or `kept newer state`.
+    #[schema(schema_with = stored_result)]
+    result: String,
+}
+
+fn stored_result() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["inserted", "updated", "kept newer state"]))
+        .build()
 }

@@ -11,14 +11,16 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use nps_widget::segment::Segment;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsMember};
 use super::error::ApiError;
+use super::openapi::{Refusal, WidgetResponse};
 use super::responses::csv_download;
 use super::{body, ingest, AppState, ClientIp, Shared};
 use crate::link::{self, Link, Refused};
@@ -39,46 +41,63 @@ const EMAIL_CSP: &str =
 const PEOPLE_PAGE: i64 = 500;
 
 /// The routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/links", post(create))
-        .route("/v1/links/bulk", post(bulk))
-        .route("/v1/digest", post(digest_now))
-        .route("/s/hosted.js", get(script))
-        .route("/s/hosted.css", get(styles))
-        .route("/s/{token}", get(page).post(respond))
-        .route("/s/{token}/email", get(email))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(bulk))
+        .routes(routes!(digest_now))
+        .routes(routes!(script))
+        .routes(routes!(styles))
+        .routes(routes!(page, respond))
+        .routes(routes!(email))
 }
 
 /// `POST /v1/links`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewLink {
+    /// The survey it asks (`default` when absent).
     #[serde(default = "default_survey")]
+    #[schema(min_length = 1, max_length = 128)]
     survey_id: String,
     user: LinkUser,
+    /// Days until it expires: 1 to 365, 30 when absent.
+    #[serde(default, deserialize_with = "body::whole")]
+    #[schema(minimum = 1, maximum = 365)]
     expires_days: Option<u32>,
+    #[schema(max_length = 256)]
     locale: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Whom a link is for: an id, an email, or both.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LinkUser)]
 struct LinkUser {
+    #[schema(max_length = 256)]
     id: Option<String>,
+    #[schema(max_length = 256)]
     account_id: Option<String>,
+    #[schema(max_length = 256)]
     email: Option<String>,
 }
 
 /// `POST /v1/links/bulk`: the list's filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BulkLinks)]
 struct Bulk {
     survey_id: Option<String>,
     #[serde(default, deserialize_with = "choice")]
+    #[schema(schema_with = super::openapi::segment_or_null)]
     segment: Option<Segment>,
     account_id: Option<String>,
+    #[schema(value_type = Option<super::openapi::BoundText>)]
     from: Option<String>,
+    #[schema(value_type = Option<super::openapi::BoundText>)]
     to: Option<String>,
+    #[serde(default, deserialize_with = "body::whole")]
+    #[schema(minimum = 1, maximum = 365)]
     expires_days: Option<u32>,
 }
 
@@ -132,6 +151,23 @@ fn sign(state: &AppState, mut link: Link, days: u32, by: &str) -> (String, Strin
     (token, url, issued)
 }
 
+/// `POST /v1/links`: a personal link, signed, for one person.
+#[utoipa::path(
+    post,
+    path = "/v1/links",
+    operation_id = "createLink",
+    tag = "links",
+    request_body(content = NewLink, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 201, description = "The link, when it expires, and its email block", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn create(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -174,6 +210,23 @@ async fn create(
         .into_response())
 }
 
+/// `POST /v1/links/bulk`: a link for each person the list's filters find, as CSV.
+#[utoipa::path(
+    post,
+    path = "/v1/links/bulk",
+    operation_id = "createLinks",
+    tag = "links",
+    request_body(content = Bulk, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 200, description = "email, user id, account id and link per person", body = String, content_type = "text/csv"),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn bulk(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -295,6 +348,19 @@ fn refused(refused: Refused) -> HttpResponse {
 }
 
 /// `GET /s/<token>`: the survey, or the thanks when it was answered. Records nothing.
+#[utoipa::path(
+    get,
+    path = "/s/{token}",
+    operation_id = "getHostedPage",
+    tag = "links",
+    params(("token" = String, Path, description = "The personal link's token")),
+    responses(
+        (status = 200, description = "The survey, or the thanks once answered", body = String, content_type = "text/html"),
+        (status = 403, description = "A link that was changed", body = String, content_type = "text/html"),
+        (status = 410, description = "Expired, or its person erased", body = String, content_type = "text/html"),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn page(
     State(state): State<Shared>,
     Path(token): Path<String>,
@@ -328,6 +394,25 @@ async fn page(
 }
 
 /// `POST /s/<token>`: the hosted page's responses, as the link's person.
+#[utoipa::path(
+    post,
+    path = "/s/{token}",
+    operation_id = "answerHostedPage",
+    tag = "links",
+    params(("token" = String, Path, description = "The personal link's token")),
+    request_body(content = WidgetResponse, content_type = "application/json", description = "The hosted page's response; the link names the person, survey and id"),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 201, description = "Stored", body = Object),
+        (status = 200, description = "Stored already", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 410, description = "Expired, or its person was erased", body = Refusal),
+        (status = 415, description = "Not `application/json`", body = Refusal),
+        (status = 429, description = "Too many from this address", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn respond(
     State(state): State<Shared>,
     Extension(ClientIp(client)): Extension<ClientIp>,
@@ -344,6 +429,20 @@ async fn respond(
 }
 
 /// `GET /s/<token>/email`: the link's email block as a page, for the dashboard's preview.
+/// `GET /s/{token}/email`: the link's email block as a page.
+#[utoipa::path(
+    get,
+    path = "/s/{token}/email",
+    operation_id = "getLinkEmail",
+    tag = "links",
+    params(("token" = String, Path, description = "The personal link's token")),
+    responses(
+        (status = 200, description = "The email block", body = String, content_type = "text/html"),
+        (status = 403, description = "A link that was changed", body = String, content_type = "text/html"),
+        (status = 410, description = "Expired, or its person erased", body = String, content_type = "text/html"),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn email(
     State(state): State<Shared>,
     Path(token): Path<String>,
@@ -363,6 +462,21 @@ async fn email(
 }
 
 /// `POST /v1/digest`: the digest of the period ending now, sent to the chat URLs.
+/// `POST /v1/digest`: the digest of the period ending now, sent to the chat URLs.
+#[utoipa::path(
+    post,
+    path = "/v1/digest",
+    operation_id = "sendDigest",
+    tag = "links",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Where it was sent, and the digest", body = Object),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 409, description = "It exists already, or cannot be done now", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn digest_now(
     State(state): State<Shared>,
     _: AsAdmin,
@@ -381,6 +495,16 @@ async fn digest_now(
     Ok(Json(json!({ "sent_to": sent_to, "digest": d })))
 }
 
+/// `GET /s/hosted.js`: the hosted page's script.
+#[utoipa::path(
+    get,
+    path = "/s/hosted.js",
+    operation_id = "getHostedScript",
+    tag = "links",
+    responses(
+        (status = 200, description = "The script", body = String, content_type = "text/javascript"),
+    )
+)]
 async fn script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
@@ -388,6 +512,16 @@ async fn script() -> impl IntoResponse {
     )
 }
 
+/// `GET /s/hosted.css`: the hosted page's styles.
+#[utoipa::path(
+    get,
+    path = "/s/hosted.css",
+    operation_id = "getHostedStyles",
+    tag = "links",
+    responses(
+        (status = 200, description = "The styles", body = String, content_type = "text/css"),
+    )
+)]
 async fn styles() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],

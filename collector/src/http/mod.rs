@@ -7,7 +7,8 @@
 //! (summary, trend, accounts, compare, themes, choices), `ops` (health, readiness, metrics),
 //! `dashboard`, `files` (the static files and their cache rules), `team` (the tokens, the team's names), `surveys` (the surveys the dashboard manages, and the public definition the widget loads), `links` (personal links, the hosted
 //! survey page, the mail merge, the digest), `people` (a person's data: export, erasure),
-//! `audit` (the trail of the team's changes, and its recorder); `auth` (the role extractors, the origin
+//! `audit` (the trail of the team's changes, and its recorder); `openapi` (the API's OpenAPI
+//! document: every route below is registered through `utoipa_axum`); `auth` (the role extractors, the origin
 //! check), `query` (the typed read query), `body` (typed JSON bodies), `error` (`ApiError`).
 //!
 //! CORS is granted on ingest (to the allowed origins) and on a survey's public definition (to
@@ -23,6 +24,7 @@ mod error;
 mod files;
 mod ingest;
 mod links;
+mod openapi;
 mod ops;
 mod people;
 mod query;
@@ -41,7 +43,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::Router;
+use axum::{Extension, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -49,6 +51,7 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::BOOTSTRAP_NAME;
 pub use error::ApiError;
@@ -75,8 +78,8 @@ pub struct AppState {
     /// `--require-identity`: anonymous responses are refused too.
     require_identity: bool,
     limiter: Option<Limiter>,
-    /// Wrong tokens per client.
-    wrong_tokens: Limiter,
+    /// Wrong tokens per client (`--wrong-token-limit`).
+    wrong_tokens: Option<Limiter>,
     /// When each token's last use was written.
     token_seen: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
     trust_proxy: Option<TrustProxy>,
@@ -149,7 +152,8 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
             .map(|s| s.as_bytes().to_vec()),
         require_identity: settings.require_identity,
         limiter: (settings.rate_limit > 0).then(|| Limiter::new(settings.rate_limit)),
-        wrong_tokens: Limiter::new(auth::WRONG_TOKENS_PER_MINUTE),
+        wrong_tokens: (settings.wrong_token_limit > 0)
+            .then(|| Limiter::new(settings.wrong_token_limit)),
         token_seen: Default::default(),
         trust_proxy: settings.trust_proxy.clone(),
         metrics: Metrics::default(),
@@ -159,7 +163,9 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         internal: settings.internal.clone(),
         retain_days: settings.retain_days,
     });
-    let api = Router::new()
+    // Every route of the API goes through `utoipa_axum` (see `openapi`): the document is
+    // what was registered. The dashboard's files are not the API, and stay out of it.
+    let api = OpenApiRouter::new()
         .merge(ingest::router(cors))
         .merge(responses::router())
         .merge(reports::router())
@@ -171,7 +177,6 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         .merge(links::router())
         .merge(people::router())
         .merge(audit::router())
-        .merge(dashboard::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::check_origin,
@@ -187,8 +192,13 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         )
         .layer(middleware::from_fn_with_state(state.clone(), audit::record))
         .merge(ops::router())
-        .merge(surveys::public_router())
-        .with_state(state.clone());
+        .merge(surveys::public_router());
+    let (api, paths) = api.split_for_parts();
+    let document = serde_json::to_vec(&openapi::document(paths)).unwrap_or_default();
+    let api = api
+        .merge(dashboard::router())
+        .with_state(state.clone())
+        .layer(Extension(openapi::Document(document.into())));
     let files = files::router(&settings.static_dirs);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
@@ -223,6 +233,13 @@ pub fn app(store: Store, settings: &Settings, reach: Reach) -> (Router, Shared) 
         .layer(trace)
         .layer(middleware::from_fn_with_state(state.clone(), client_ip))
         .layer(SetRequestIdLayer::x_request_id(Counter::default()));
+    // Before routing (a router's own layers run once a route is matched, its path's
+    // parameters read already).
+    let app = Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(middleware::from_fn(no_nul_in_uri))
+            .service(app),
+    );
     (app, state)
 }
 
@@ -233,6 +250,19 @@ pub(crate) fn nosniff() -> SetResponseHeaderLayer<HeaderValue> {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     )
+}
+
+/// `%00` in a path or a query made `%EF%BF%BD` (U+FFFD), as [`body::without_nul`] does to
+/// bodies: PostgreSQL's text cannot hold NUL, so a filter or an id with one would be an error
+/// there and a plain miss on SQLite; this way it is the same miss on both.
+async fn no_nul_in_uri(mut request: Request, next: Next) -> Response {
+    let uri = request.uri().to_string();
+    if uri.contains("%00") {
+        if let Ok(clean) = uri.replace("%00", "%EF%BF%BD").parse() {
+            *request.uri_mut() = clean;
+        }
+    }
+    next.run(request).await
 }
 
 /// Finds the client's address (the peer's, or behind trusted proxies the one they name) for

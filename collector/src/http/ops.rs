@@ -7,16 +7,20 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::AsViewer;
+use super::openapi::Refusal;
 use super::{AppState, Shared};
 
 /// The health and metrics routes of the main address.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_with_token))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics_with_token))
+        .routes(routes!(super::openapi::served))
 }
 
 /// The metrics-only router of `--metrics-listen`, an address only the scraper reaches.
@@ -28,12 +32,31 @@ pub fn metrics_router(state: Shared) -> Router {
 }
 
 /// Alive: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Alive", body = String, content_type = "text/plain"),
+    )
+)]
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
 /// Ready: the database answers too; with its schema version, the CRM sync's state, and when
 /// retention last ran and what it did.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready: the schema version, the CRM sync, retention", body = String, content_type = "text/plain"),
+        (status = 503, description = "The database did not answer", body = String, content_type = "text/plain"),
+    )
+)]
 async fn readyz(State(state): State<Shared>) -> Response {
     let (database, known) = match state.store.schema_version().await {
         Ok(versions) => versions,
@@ -93,6 +116,18 @@ async fn metrics_open(State(state): State<Shared>) -> Response {
     metrics_text(&state).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The OpenMetrics text format", body = String, content_type = "application/openmetrics-text"),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn metrics_with_token(State(state): State<Shared>, _: AsViewer) -> Response {
     metrics_text(&state).await
 }

@@ -6,29 +6,42 @@
 use axum::extract::State;
 use axum::http::{header, Uri};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::audit::Audited;
 use super::auth::AsAdmin;
 use super::error::ApiError;
+use super::openapi::Refusal;
 use super::Shared;
 use crate::store::Who;
 
 /// The people routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new().route("/v1/people", get(export).delete(erase))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(export, erase))
 }
 
 /// Whom a request names: one of the two.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PersonQuery {
+    /// The person's user id (or give `email`).
     #[serde(default)]
+    #[param(
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        max_length = 256
+    )]
     user_id: Option<String>,
+    /// The person's email (or give `user_id`).
     #[serde(default)]
+    #[param(
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        max_length = 320
+    )]
     email: Option<String>,
 }
 
@@ -40,7 +53,13 @@ fn who(uri: &Uri) -> Result<Who, ApiError> {
         let field = e.path().to_string();
         ApiError::bad(e.into_inner().to_string(), field)
     })?;
-    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    // Given is given: a blank one is refused, not read as absent.
+    for (value, field) in [(&q.user_id, "user_id"), (&q.email, "email")] {
+        if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ApiError::bad("must not be blank", field));
+        }
+    }
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned());
     match (given(q.user_id), given(q.email)) {
         (Some(_), Some(_)) => Err(ApiError::bad(
             "name the person by user_id or by email, not both",
@@ -58,6 +77,21 @@ fn who(uri: &Uri) -> Result<Who, ApiError> {
 }
 
 /// `GET /v1/people`: everything held about the person, as JSON.
+#[utoipa::path(
+    get,
+    path = "/v1/people",
+    operation_id = "exportPerson",
+    tag = "privacy",
+    params(PersonQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Everything held about them: responses, follow-ups and notes, links, accounts", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn export(
     State(state): State<Shared>,
     _: AsAdmin,
@@ -75,6 +109,21 @@ async fn export(
 }
 
 /// `DELETE /v1/people`: the person erased; what went.
+#[utoipa::path(
+    delete,
+    path = "/v1/people",
+    operation_id = "erasePerson",
+    tag = "privacy",
+    params(PersonQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "What was erased: the counts of responses, notes, links, forwards and notices", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn erase(
     State(state): State<Shared>,
     _: AsAdmin,

@@ -18,39 +18,50 @@ use crate::model::{
 pub(super) const MAX_PAGE: i64 = 1000;
 
 /// The read query, typed.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub(super) struct ReadQuery {
     /// Only this survey.
     pub(super) survey_id: Option<String>,
     /// Only answers to this version of the survey's definition.
     #[serde(deserialize_with = "version")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     pub(super) survey_version: Option<i64>,
     /// Only this segment (for `/v1/accounts`, the account's own).
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::segment)]
     pub(super) segment: Option<Segment>,
     /// Shown at or after.
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     pub(super) from: Option<Bound>,
     /// Shown before.
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     pub(super) to: Option<Bound>,
     /// `json` (the default) or `csv`.
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::format)]
     pub(super) format: Option<Format>,
     /// The trend's buckets.
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::interval)]
     pub(super) interval: Option<Interval>,
     /// Entries per page, 1 to [`MAX_PAGE`].
     #[serde(deserialize_with = "limit")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub(super) limit: Option<i64>,
     /// `/v1/responses`: the keyset cursor of the next page, as its `Link` header gives it.
+    #[param(pattern = r"^[^|]+\|.+$")]
     pub(super) cursor: Option<String>,
     /// `/v1/accounts`: accounts to skip (its `Link` header gives the next page's).
     #[serde(deserialize_with = "offset")]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub(super) offset: Option<i64>,
     /// `/v1/responses`: the follow-up state (or `open`).
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::status_filter)]
     pub(super) status: Option<StatusFilter>,
     /// One account's responses.
     pub(super) account_id: Option<String>,
@@ -60,26 +71,34 @@ pub(super) struct ReadQuery {
     pub(super) plan: Option<String>,
     /// `/v1/accounts`: only accounts renewing before this day.
     #[serde(deserialize_with = "day")]
+    #[param(schema_with = super::openapi::day)]
     pub(super) renewal_before: Option<String>,
     /// `/v1/accounts`: `nps` (the default), `arr` or `renewal_on`.
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::account_sort)]
     pub(super) sort: Option<AccountSort>,
     /// `/v1/accounts`: `upsell`.
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::opportunity)]
     pub(super) opportunity: Option<Opportunity>,
     /// `/v1/compare`: the two periods.
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     pub(super) a_from: Option<Bound>,
     /// `/v1/compare`.
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     pub(super) a_to: Option<Bound>,
     /// `/v1/compare`.
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     pub(super) b_from: Option<Bound>,
     /// `/v1/compare`.
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     pub(super) b_to: Option<Bound>,
     /// `/v1/responses`: the internal people's responses instead.
+    #[param(value_type = Option<bool>)]
     pub(super) internal: bool,
 }
 

@@ -9,39 +9,51 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
-use super::query::{bound, limit, next_link, Read};
+use super::openapi::Refusal;
+use super::query::{bound, limit, next_link, Read, ReadQuery};
 use super::responses::csv_download;
 use super::{body, Shared};
-use crate::model::{choice, Bound, Filter, Format, Referral, ReferralStatus};
+use crate::model::{choice, given_choice, Bound, Filter, Format, Referral, ReferralStatus};
 use crate::store::NewReferral;
 
 /// Longest text of a referral's fields.
 const MAX_TEXT: usize = 400;
 
 /// The referral routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/responses/{id}/referrals", post(add))
-        .route("/v1/referrals", get(list))
-        .route("/v1/referrals/summary", get(summary))
-        .route("/v1/referrals/{id}", patch(change))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(add))
+        .routes(routes!(list))
+        .routes(routes!(summary))
+        .routes(routes!(change))
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/responses/{id}/referrals`: who the promoter or passive named.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewReferral)]
 struct New {
+    /// Their name: not blank.
+    #[schema(
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        max_length = 400
+    )]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 400)]
     company: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 400)]
     email: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 4000)]
     note: Option<String>,
 }
 
@@ -57,6 +69,26 @@ fn text(value: Option<String>, field: &str, max: usize) -> Result<Option<String>
     Ok(value)
 }
 
+/// `POST /v1/responses/{id}/referrals`: a referral a promoter or passive made.
+#[utoipa::path(
+    post,
+    path = "/v1/responses/{id}/referrals",
+    operation_id = "addReferral",
+    tag = "referrals",
+    params(("id" = String, Path, description = "The response's id")),
+    request_body(content = New, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 201, description = "The referral", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 409, description = "A referral is for a promoter's or a passive's answer", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn add(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -69,12 +101,12 @@ async fn add(
         .await?
         .ok_or(ApiError::NoSuchResponse)?;
     if segment != "promoter" && segment != "passive" {
-        return Err(ApiError::bad(
-            format!(
+        return Err(ApiError::Conflict {
+            message: format!(
                 "referrals are recorded for promoters and passives; this response is a {segment}'s"
             ),
-            "id",
-        ));
+            field: "id",
+        });
     }
     let new: New = body::read(&bytes)?;
     let name = text(Some(new.name), "name", MAX_TEXT)?
@@ -93,17 +125,43 @@ async fn add(
     Ok((StatusCode::CREATED, Json(referral)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// `PATCH /v1/referrals/{id}`: how far it got, what the deal was worth, its CRM page.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReferralChange)]
 struct Change {
-    #[serde(default, deserialize_with = "choice")]
+    #[serde(default, deserialize_with = "given_choice")]
+    #[schema(schema_with = super::openapi::referral_status)]
     status: Option<ReferralStatus>,
+    /// The deal's value, 0 or more.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 999_999_999_999_999.0)]
     value: Option<Option<f64>>,
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[\s\S]+$", max_length = 2000)]
     crm_url: Option<Option<String>>,
 }
 
+/// `PATCH /v1/referrals/{id}`.
+#[utoipa::path(
+    patch,
+    path = "/v1/referrals/{id}",
+    operation_id = "changeReferral",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "The referral's id")),
+    request_body(content = Change, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 200, description = "The referral as it is now", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 409, description = "Won without a value: give the deal's amount", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn change(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -139,20 +197,22 @@ async fn change(
         None => current.value.is_some(),
     };
     if won && !has_value {
-        return Err(ApiError::bad(
-            "a won referral needs its value: the deal's amount",
-            "value",
-        ));
+        return Err(ApiError::Conflict {
+            message: "a won referral needs its value: the deal's amount".into(),
+            field: "value",
+        });
     }
     let crm_url = match change.crm_url {
         None => None,
         Some(url) => {
-            let url = text(url, "crm_url", 2000)?;
+            // As given, as the account's (`null` clears it).
             if let Some(u) = &url {
-                let lower = u.to_ascii_lowercase();
-                if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                if !super::accounts::is_web_url(u) || u.chars().count() > 2000 {
                     return Err(ApiError::bad(
-                        format!("crm_url must start with http:// or https://, got {u:?}"),
+                        format!(
+                            "crm_url must be an http:// or https:// address of at most 2000 \
+                             characters, got {u:?}"
+                        ),
                         "crm_url",
                     ));
                 }
@@ -169,22 +229,37 @@ async fn change(
 }
 
 /// `GET /v1/referrals`'s query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 struct ListQuery {
     survey_id: Option<String>,
     account_id: Option<String>,
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     from: Option<Bound>,
     #[serde(deserialize_with = "bound")]
+    #[param(value_type = Option<super::openapi::BoundText>)]
     to: Option<Bound>,
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::referral_status)]
     status: Option<ReferralStatus>,
     #[serde(deserialize_with = "limit")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    /// The next page's cursor, as the `Link` header gives it.
+    #[param(pattern = "^-?[0-9]{1,18}$")]
     cursor: Option<String>,
     #[serde(deserialize_with = "choice")]
+    #[param(schema_with = super::openapi::format)]
     format: Option<Format>,
+}
+
+/// `-12`, `345`: an integer in plain digits (what the `Link` header's cursor is), or `None`.
+fn whole_number(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    plain.then(|| text.parse().ok()).flatten()
 }
 
 /// The query string read into `T`, or a 400 naming the parameter.
@@ -196,6 +271,21 @@ fn read_query<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, ApiError> 
     })
 }
 
+/// `GET /v1/referrals`: newest first, a page at a time, or all as CSV.
+#[utoipa::path(
+    get,
+    path = "/v1/referrals",
+    operation_id = "listReferrals",
+    tag = "referrals",
+    params(ListQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The referrals", content((Vec<Object> = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn list(
     State(state): State<Shared>,
     _: AsViewer,
@@ -205,7 +295,7 @@ async fn list(
     let q: ListQuery = read_query(raw)?;
     let before = match &q.cursor {
         None => None,
-        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+        Some(c) => Some(whole_number(c).ok_or_else(|| {
             ApiError::bad(
                 "cursor must be the one a Link header of this list gave",
                 "cursor",
@@ -265,6 +355,20 @@ pub(super) fn rate(referrals: u64, people: u64) -> Option<f64> {
     (people > 0).then(|| (referrals as f64 / people as f64 * 1000.0).round() / 1000.0)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/referrals/summary",
+    operation_id = "getReferralFunnel",
+    tag = "referrals",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The funnel per segment of the referrer: asked, clicked, referred, opportunities, won", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn summary(
     State(state): State<Shared>,
     _: AsViewer,

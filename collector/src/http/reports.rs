@@ -5,15 +5,17 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use nps_widget::segment::Segment;
 use nps_widget::{config, i18n};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::AsViewer;
 use super::error::ApiError;
-use super::query::Read;
+use super::openapi::Refusal;
+use super::query::{Read, ReadQuery};
 use super::Shared;
 use crate::model::{Choice, Filter, Format, Interval, Status, StatusFilter};
 use crate::{chart, report, stats, themes};
@@ -23,13 +25,13 @@ use crate::{chart, report, stats, themes};
 const THEME_COMMENTS: i64 = 20_000;
 
 /// The report routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/summary", get(summary))
-        .route("/v1/trend.svg", get(trend))
-        .route("/v1/compare", get(compare))
-        .route("/v1/themes", get(themes))
-        .route("/v1/choices", get(choices))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(trend))
+        .routes(routes!(compare))
+        .routes(routes!(themes))
+        .routes(routes!(choices))
 }
 
 /// The summary of the query's range, counted by the database.
@@ -49,6 +51,21 @@ async fn summary_of(state: &Shared, read: &Read) -> Result<report::Summary, ApiE
     Ok(summary)
 }
 
+/// `GET /v1/summary`: the NPS of the query's range with its margin, counts and trend.
+#[utoipa::path(
+    get,
+    path = "/v1/summary",
+    operation_id = "getSummary",
+    tag = "reports",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The NPS, its margin of error, the counts and the trend", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn summary(
     State(state): State<Shared>,
     _: AsViewer,
@@ -57,6 +74,21 @@ async fn summary(
     Ok(Json(summary_of(&state, &read).await?))
 }
 
+/// `GET /v1/trend.svg`: the trend as a chart, with the notes on it.
+#[utoipa::path(
+    get,
+    path = "/v1/trend.svg",
+    operation_id = "getTrendChart",
+    tag = "reports",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The trend chart", body = String, content_type = "image/svg+xml"),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn trend(
     State(state): State<Shared>,
     _: AsViewer,
@@ -91,7 +123,48 @@ async fn trend(
         .into_response())
 }
 
+/// What `GET /v1/compare` reads of the [`ReadQuery`], as the document says it: the two
+/// periods required, and the filters both share.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CompareParams {
+    /// Only this survey.
+    survey_id: Option<String>,
+    /// Only answers to this version of the survey's definition.
+    #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
+    survey_version: Option<i64>,
+    /// One account's answers.
+    account_id: Option<String>,
+    /// Period a, from.
+    #[param(value_type = super::openapi::BoundText)]
+    a_from: String,
+    /// Period a, to.
+    #[param(value_type = super::openapi::BoundText)]
+    a_to: String,
+    /// Period b, from.
+    #[param(value_type = super::openapi::BoundText)]
+    b_from: String,
+    /// Period b, to.
+    #[param(value_type = super::openapi::BoundText)]
+    b_to: String,
+}
+
 /// `GET /v1/compare`: is period b's score really different from period a's?
+#[utoipa::path(
+    get,
+    path = "/v1/compare",
+    operation_id = "comparePeriods",
+    tag = "reports",
+    params(CompareParams),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Both periods' NPS and whether the change is real", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn compare(
     State(state): State<Shared>,
     _: AsViewer,
@@ -123,6 +196,20 @@ async fn compare(
 
 /// `GET /v1/themes?segment=…`: the suggestions that segment's comments share, each with what
 /// fixing it is worth against the NPS of the same survey and dates over every segment.
+#[utoipa::path(
+    get,
+    path = "/v1/themes",
+    operation_id = "getThemes",
+    tag = "reports",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The themes the comments share, each with what fixing it is worth", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn themes(
     State(state): State<Shared>,
     _: AsViewer,
@@ -158,6 +245,18 @@ async fn themes(
 
 /// `GET /v1/choices`: every enumerated parameter's allowed values, from the same tables the
 /// query is read with, so the dashboard's menus never drift from the API.
+#[utoipa::path(
+    get,
+    path = "/v1/choices",
+    operation_id = "getChoices",
+    tag = "reports",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Every enumerated parameter's allowed values, and the card's built-in texts", body = Object),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn choices(_: AsViewer) -> Json<serde_json::Value> {
     Json(json!({
         "segments": Segment::names(),

@@ -5,18 +5,20 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use nps_widget::segment::Segment;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
-use super::query::Read;
+use super::openapi::Refusal;
+use super::query::{Read, ReadQuery};
 use super::{body, Shared};
 use crate::export;
-use crate::model::{choice, Choice, Filter, Format, Status};
+use crate::model::{given_choice, Choice, Filter, Format, Status};
 
 /// Rows the CSV export reads from the database at a time.
 const CSV_PAGE: i64 = 1000;
@@ -24,10 +26,10 @@ const CSV_PAGE: i64 = 1000;
 const MAX_TEXT: usize = 4000;
 
 /// The follow-up routes (the list itself shares `/v1/responses` with ingest).
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/responses/{id}/follow-up", patch(set_follow_up))
-        .route("/v1/responses/{id}/notes", post(add_note))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(set_follow_up))
+        .routes(routes!(add_note))
 }
 
 /// A CSV download named `name`.
@@ -45,7 +47,23 @@ pub(super) fn csv_download(name: &str, body: Body) -> HttpResponse {
         .into_response()
 }
 
-/// `GET /v1/responses`.
+/// `GET /v1/responses`: the list, newest first, a page at a time (the `Link` header names
+/// the next), or the whole list as CSV.
+#[utoipa::path(
+    get,
+    path = "/v1/responses",
+    operation_id = "listResponses",
+    tag = "lists",
+    params(ReadQuery),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Each response as the widget sent it, with its `follow_up`",
+            content((Vec<Object> = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A parameter is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 pub(super) async fn list(
     State(state): State<Shared>,
     _: AsViewer,
@@ -120,23 +138,33 @@ fn csv_export(state: Shared, filter: Filter, segment: Option<Segment>) -> HttpRe
 }
 
 /// `PATCH /v1/responses/{id}/follow-up` with `{"status": …, "owner": …}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FollowUpChange {
-    #[serde(default, deserialize_with = "choice")]
+    /// The follow-up state (`referral_asked` and `referred`: promoters and passives only).
+    #[serde(default, deserialize_with = "given_choice")]
+    #[schema(schema_with = super::openapi::status)]
     status: Option<Status>,
-    /// `null` clears the owner; absent leaves it.
+    /// The teammate who owns it; `null` clears the owner, absent leaves it.
     #[serde(default, deserialize_with = "body::present")]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     owner: Option<Option<String>>,
 }
 
 /// `POST /v1/responses/{id}/notes` with `{"text": …}`. An `author` in the body is read and
 /// ignored: the note's author is the teammate whose token made the request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewNote {
+    /// The note: not blank, at most 4,000 characters.
+    #[schema(
+        pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        max_length = 4000
+    )]
     text: String,
+    /// Read and ignored.
     #[serde(default, rename = "author")]
+    #[schema(value_type = Option<serde_json::Value>)]
     _author: Option<serde::de::IgnoredAny>,
 }
 
@@ -159,6 +187,26 @@ fn too_long(text: &str, field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `PATCH /v1/responses/{id}/follow-up`: its state, its owner, or both.
+#[utoipa::path(
+    patch,
+    path = "/v1/responses/{id}/follow-up",
+    operation_id = "setFollowUp",
+    tag = "lists",
+    params(("id" = String, Path, description = "The response's id")),
+    request_body(content = FollowUpChange, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 200, description = "The follow-up as it is now", body = Object),
+        (status = 400, description = "A field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "A viewer's token", body = Refusal),
+        (status = 404, description = "No response with this id", body = Refusal),
+        (status = 409, description = "A referral is for a promoter's or a passive's answer", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn set_follow_up(
     State(state): State<Shared>,
     AsMember(member): AsMember,
@@ -175,10 +223,10 @@ async fn set_follow_up(
             .iter()
             .any(|s| s.as_str() == segment);
         if status.is_referral() && !referable {
-            return Err(ApiError::bad(
-                "referral_asked and referred are for promoters and passives only",
-                Status::NAME,
-            ));
+            return Err(ApiError::Conflict {
+                message: "referral_asked and referred are for promoters and passives only".into(),
+                field: Status::NAME,
+            });
         }
     }
     if let Some(Some(owner)) = &change.owner {
@@ -195,6 +243,25 @@ async fn set_follow_up(
     Ok(Json(follow_up).into_response())
 }
 
+/// `POST /v1/responses/{id}/notes`: a note, by the token's teammate.
+#[utoipa::path(
+    post,
+    path = "/v1/responses/{id}/notes",
+    operation_id = "addNote",
+    tag = "lists",
+    params(("id" = String, Path, description = "The response's id")),
+    request_body(content = NewNote, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 201, description = "The note", body = Object),
+        (status = 400, description = "A field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "A viewer's token", body = Refusal),
+        (status = 404, description = "No response with this id", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn add_note(
     State(state): State<Shared>,
     AsMember(member): AsMember,

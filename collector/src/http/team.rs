@@ -6,29 +6,43 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsViewer};
 use super::error::ApiError;
+use super::openapi::Refusal;
 use super::{body, Shared};
 use crate::model::{choice, Choice};
 use crate::store::StoreError;
 use crate::team::{self, Role};
 
 /// The team's routes.
-pub(super) fn router() -> Router<Shared> {
-    Router::new()
-        .route("/v1/team", get(members))
-        .route("/v1/crm", get(crm_sync))
-        .route("/v1/tokens", get(list).post(create))
-        .route("/v1/tokens/{name}", delete(revoke))
+pub(super) fn router() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(members))
+        .routes(routes!(crm_sync))
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
 }
 
 /// `GET /v1/crm`: the CRM sync's state (`crm: null` without `--crm`): its backlog, the items
 /// the CRM refused with its answer, the last success and the last error.
+#[utoipa::path(
+    get,
+    path = "/v1/crm",
+    operation_id = "getCrmSync",
+    tag = "team",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The CRM sync: its backlog, refused items, last success and error", body = Object),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn crm_sync(State(state): State<Shared>, _: AsViewer) -> Result<HttpResponse, ApiError> {
     let status = state.store.crm_status().await?;
     let mut body = serde_json::to_value(&status).unwrap_or_default();
@@ -37,6 +51,18 @@ async fn crm_sync(State(state): State<Shared>, _: AsViewer) -> Result<HttpRespon
 }
 
 /// `GET /v1/team`: the caller, and every teammate's name and role (never a token).
+#[utoipa::path(
+    get,
+    path = "/v1/team",
+    operation_id = "getTeam",
+    tag = "team",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The caller, and every teammate's name and role", body = Object),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn members(
     State(state): State<Shared>,
     AsViewer(me): AsViewer,
@@ -52,19 +78,53 @@ async fn members(
 }
 
 /// `GET /v1/tokens`: name, role, created, last used.
+#[utoipa::path(
+    get,
+    path = "/v1/tokens",
+    operation_id = "listTokens",
+    tag = "team",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Each token's name, role, made and last used (never the token)", body = Vec<Object>),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn list(State(state): State<Shared>, _: AsAdmin) -> Result<HttpResponse, ApiError> {
     Ok(Json(state.store.tokens().await?).into_response())
 }
 
 /// `POST /v1/tokens` with `{"name": …, "role": …}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
+    /// The teammate's name: ASCII letters, digits, `.`, `_`, `-` or `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     name: String,
     #[serde(default, deserialize_with = "choice")]
+    #[schema(schema_with = super::openapi::role, required = true)]
     role: Option<Role>,
 }
 
+/// `POST /v1/tokens`: a token for a teammate, shown this once.
+#[utoipa::path(
+    post,
+    path = "/v1/tokens",
+    operation_id = "createToken",
+    tag = "team",
+    request_body(content = NewToken, content_type = "application/json"),
+    security(("token" = [])),
+    responses(
+        (status = 413, description = "The body is larger than the limit"),
+        (status = 201, description = "The name, the role and the token", body = Object),
+        (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 409, description = "It exists already, or cannot be done now", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn create(
     State(state): State<Shared>,
     AsAdmin(admin): AsAdmin,
@@ -89,6 +149,21 @@ async fn create(
 }
 
 /// `DELETE /v1/tokens/{name}`: 204, or 404 when there is no such token.
+#[utoipa::path(
+    delete,
+    path = "/v1/tokens/{name}",
+    operation_id = "revokeToken",
+    tag = "team",
+    params(("name" = String, Path, description = "The token's name")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No token, or an unknown one", body = Refusal),
+        (status = 403, description = "The token's role is too little for this", body = Refusal),
+        (status = 404, description = "Not found", body = Refusal),
+        (status = 503, description = "The database did not answer", body = Refusal),
+    )
+)]
 async fn revoke(
     State(state): State<Shared>,
     AsAdmin(admin): AsAdmin,

@@ -29,13 +29,16 @@ const ORDER: &str = " ORDER BY CASE WHEN p + pa + d = 0 THEN 1 ELSE 0 END,
 
 /// An account's segment from the sum and number of its people's latest scores (in a date range,
 /// of the scores given in it), in integers: a mean of at least 9 is a promoter account, at
-/// least 7 a passive one.
-pub(super) fn segment_condition(segment: Segment) -> &'static str {
+/// least 7 a passive one. `table` prefixes the columns (`accounts.`, or empty).
+pub(super) fn segment_condition(segment: Segment, table: &str) -> String {
+    let t = table;
     match segment {
-        Segment::Silent => "p + pa + d = 0 AND s > 0",
-        Segment::Promoter => "people > 0 AND score_sum >= 9 * people",
-        Segment::Passive => "people > 0 AND score_sum >= 7 * people AND score_sum < 9 * people",
-        Segment::Detractor => "people > 0 AND score_sum < 7 * people",
+        Segment::Silent => format!("{t}p + {t}pa + {t}d = 0 AND {t}s > 0"),
+        Segment::Promoter => format!("{t}people > 0 AND {t}score_sum >= 9 * {t}people"),
+        Segment::Passive => format!(
+            "{t}people > 0 AND {t}score_sum >= 7 * {t}people AND {t}score_sum < 9 * {t}people"
+        ),
+        Segment::Detractor => format!("{t}people > 0 AND {t}score_sum < 7 * {t}people"),
     }
 }
 
@@ -200,7 +203,8 @@ impl Store {
             );
         }
         if let Some(segment) = query.segment {
-            sql.and().push(segment_condition(segment));
+            // Qualified: the upsell list joins the running totals, which have these columns too.
+            sql.and().push(&segment_condition(segment, "accounts."));
         }
         if let Some(owner) = &query.owner {
             sql.and().push("owner = ").push_bind(owner.as_str());

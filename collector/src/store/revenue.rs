@@ -40,7 +40,7 @@ impl Store {
         ]) {
             case.push_str(&format!(
                 " WHEN {} THEN '{name}'",
-                segment_condition(segment)
+                segment_condition(segment, "")
             ));
         }
         case.push_str(" END");
