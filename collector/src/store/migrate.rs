@@ -621,9 +621,38 @@ pub(super) fn known() -> i64 {
     MIGRATIONS.len() as i64
 }
 
+/// A step's SQL as `backend` runs it.
+fn sql_of(step: &Step, backend: Backend) -> String {
+    let serial = match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    match (step, backend) {
+        (Step::Both(sql), _) => sql.replace("{serial}", serial),
+        (Step::Each { sqlite, .. }, Backend::Sqlite) => (*sqlite).to_owned(),
+        (Step::Each { postgres, .. }, Backend::Postgres) => (*postgres).to_owned(),
+    }
+}
+
+/// Every migration's SQL as `backend` runs it, in order: the first is schema version 1. For
+/// the upgrade test, which replays the steps that fill the running totals.
+pub(super) fn steps(backend: Backend) -> Vec<String> {
+    MIGRATIONS
+        .iter()
+        .map(|step| sql_of(step, backend))
+        .collect()
+}
+
 /// Applies the migrations not yet applied, holding a lock (PostgreSQL: an advisory lock for
 /// the transaction; SQLite: an immediate transaction, which takes the file's write lock).
 pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
+    run_to(pool, backend, known()).await
+}
+
+/// Like [`run`], but stops at schema `version` (at most [`known`]): a database the way an
+/// earlier collector left it, for the upgrade test.
+pub(super) async fn run_to(pool: &AnyPool, backend: Backend, version: i64) -> Result<()> {
+    let version = version.clamp(0, known());
     let mut conn = pool.acquire().await.map_err(StoreError::Migrate)?;
     let begun = match backend {
         Backend::Sqlite => conn.execute("BEGIN IMMEDIATE").await.map(|_| ()),
@@ -657,17 +686,9 @@ pub(super) async fn run(pool: &AnyPool, backend: Backend) -> Result<()> {
                 known: MIGRATIONS.len() as i64,
             }));
         }
-        let serial = match backend {
-            Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-            Backend::Postgres => "BIGSERIAL PRIMARY KEY",
-        };
-        for (i, step) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
-            let sql = match (step, backend) {
-                (Step::Both(sql), _) => sql.replace("{serial}", serial),
-                (Step::Each { sqlite, .. }, Backend::Sqlite) => (*sqlite).to_owned(),
-                (Step::Each { postgres, .. }, Backend::Postgres) => (*postgres).to_owned(),
-            };
-            conn.execute(sql.as_str()).await?;
+        let wanted = MIGRATIONS.iter().enumerate().take(version as usize);
+        for (i, step) in wanted.skip(done.max(0) as usize) {
+            conn.execute(sql_of(step, backend).as_str()).await?;
             sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
                 .bind(i as i64 + 1)
                 .execute(&mut *conn)

@@ -124,68 +124,19 @@ impl Store {
     /// the same transaction as each change.
     pub async fn open_with(url: &str, queues: Queues) -> Result<Store> {
         install_default_drivers();
-        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
-            let mut u = format!("sqlite:{rest}");
-            if !rest.contains("mode=") {
-                u.push_str(if rest.contains('?') { "&" } else { "?" });
-                u.push_str("mode=rwc");
-            }
-            (Backend::Sqlite, u)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_owned())
-        } else {
-            return Err(StoreError::Url(url.to_owned()));
-        };
-        let connect = |max: u32, cache_kib: i64, synchronous: &'static str| {
-            let mut options = AnyPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(Duration::from_secs(10));
-            if backend == Backend::Sqlite {
-                // A local file's connection does not break between uses: no ping before each
-                // (a round trip to the database's thread, paid by every batch of the writer).
-                options = options.test_before_acquire(false);
-                options = options.after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute(format!("PRAGMA synchronous = {synchronous}").as_str())
-                            .await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
-                            .await?;
-                        conn.execute(
-                            format!("PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
-                                .as_str(),
-                        )
-                        .await?;
-                        conn.execute("PRAGMA temp_store = MEMORY").await?;
-                        Ok(())
-                    })
-                });
-            } else {
-                // Prepared statements are kept per connection; PostgreSQL's generic plan for one,
-                // made while a table was small, stays a sequential scan as the table grows
-                // (measured: the batch's look-ups by id went from 0.1 ms to 3 ms, ingest from
-                // 4 k/s to 0.5 k/s over 30,000 responses). A plan for each execution's values
-                // costs a fraction of a millisecond and follows the data.
-                options = options.after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute("SET plan_cache_mode = force_custom_plan")
-                            .await?;
-                        Ok(())
-                    })
-                });
-            }
-            let url = url.clone();
-            async move {
-                options
-                    .connect(&url)
-                    .await
-                    .map_err(|source| StoreError::Open { url, source })
-            }
-        };
+        let (backend, url) = backend_of(url)?;
         let pool = match backend {
-            Backend::Sqlite => connect(SQLITE_CONNECTIONS, SQLITE_READER_CACHE_KIB, "FULL").await?,
-            Backend::Postgres => connect(16, 0, "FULL").await?,
+            Backend::Sqlite => {
+                connect(
+                    backend,
+                    &url,
+                    SQLITE_CONNECTIONS,
+                    SQLITE_READER_CACHE_KIB,
+                    "FULL",
+                )
+                .await?
+            }
+            Backend::Postgres => connect(backend, &url, 16, 0, "FULL").await?,
         };
         migrate::run(&pool, backend).await?;
         // SQLite takes one writer at a time anyway: the write loop gets a connection of its
@@ -202,7 +153,7 @@ impl Store {
                 let mut wal = options.get_filename().as_os_str().to_owned();
                 wal.push("-wal");
                 (
-                    connect(1, SQLITE_WRITER_CACHE_KIB, "NORMAL").await?,
+                    connect(backend, &url, 1, SQLITE_WRITER_CACHE_KIB, "NORMAL").await?,
                     Some(std::path::PathBuf::from(wal)),
                 )
             }
@@ -293,6 +244,29 @@ impl Store {
         Ok((row.try_get(0)?, migrate::known()))
     }
 
+    /// For the upgrade test only: creates (or opens) the database at `url` and applies the
+    /// migrations up to schema `version` and no further (a database already past it is left
+    /// as it is), so that the test can fill it the way the collector of that version did
+    /// before today's collector opens it. The pool is opened as [`Store::open`] opens it, and
+    /// closed before this returns.
+    #[doc(hidden)]
+    pub async fn migrate_to(url: &str, version: i64) -> Result<()> {
+        install_default_drivers();
+        let (backend, url) = backend_of(url)?;
+        let pool = connect(backend, &url, 1, SQLITE_READER_CACHE_KIB, "FULL").await?;
+        let migrated = migrate::run_to(&pool, backend, version).await;
+        pool.close().await;
+        migrated
+    }
+
+    /// For the upgrade test only: every migration's SQL as `backend` runs it, in order (the
+    /// first is schema version 1), so that the test can replay the steps that fill the running
+    /// totals.
+    #[doc(hidden)]
+    pub fn migration_steps(backend: Backend) -> Vec<String> {
+        migrate::steps(backend)
+    }
+
     /// Number of stored responses.
     pub async fn count(&self) -> Result<i64> {
         Ok(
@@ -302,6 +276,77 @@ impl Store {
                 .try_get(0)?,
         )
     }
+}
+
+/// The database `url` names, and the URL sqlx opens (an SQLite file is created if missing).
+fn backend_of(url: &str) -> Result<(Backend, String)> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let mut u = format!("sqlite:{rest}");
+        if !rest.contains("mode=") {
+            u.push_str(if rest.contains('?') { "&" } else { "?" });
+            u.push_str("mode=rwc");
+        }
+        Ok((Backend::Sqlite, u))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((Backend::Postgres, url.to_owned()))
+    } else {
+        Err(StoreError::Url(url.to_owned()))
+    }
+}
+
+/// A pool of at most `max` connections to `url`: SQLite's in WAL, with `synchronous` and a
+/// page cache of `cache_kib`; PostgreSQL's planning each execution.
+async fn connect(
+    backend: Backend,
+    url: &str,
+    max: u32,
+    cache_kib: i64,
+    synchronous: &'static str,
+) -> Result<AnyPool> {
+    let mut options = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10));
+    if backend == Backend::Sqlite {
+        // A local file's connection does not break between uses: no ping before each
+        // (a round trip to the database's thread, paid by every batch of the writer).
+        options = options.test_before_acquire(false);
+        options = options.after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute(format!("PRAGMA synchronous = {synchronous}").as_str())
+                    .await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
+                    .await?;
+                conn.execute(
+                    format!("PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}").as_str(),
+                )
+                .await?;
+                conn.execute("PRAGMA temp_store = MEMORY").await?;
+                Ok(())
+            })
+        });
+    } else {
+        // Prepared statements are kept per connection; PostgreSQL's generic plan for one,
+        // made while a table was small, stays a sequential scan as the table grows
+        // (measured: the batch's look-ups by id went from 0.1 ms to 3 ms, ingest from
+        // 4 k/s to 0.5 k/s over 30,000 responses). A plan for each execution's values
+        // costs a fraction of a millisecond and follows the data.
+        options = options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET plan_cache_mode = force_custom_plan")
+                    .await?;
+                Ok(())
+            })
+        });
+    }
+    options
+        .connect(url)
+        .await
+        .map_err(|source| StoreError::Open {
+            url: url.to_owned(),
+            source,
+        })
 }
 
 async fn begin_write(
