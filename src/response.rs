@@ -271,7 +271,7 @@ impl Response {
         if !is_uuid(&self.id) {
             return fail("id", "must be a UUID");
         }
-        if self.survey_id.is_empty() || self.survey_id.len() > 128 {
+        if self.survey_id.is_empty() || self.survey_id.chars().count() > 128 {
             return fail("survey_id", "must be 1 to 128 characters");
         }
         match (self.score, self.segment) {
@@ -307,11 +307,11 @@ impl Response {
             ("user.email", &self.user.email),
             ("user.hash", &self.user.hash),
         ] {
-            if value.as_ref().is_some_and(|v| v.len() > 256) {
+            if value.as_ref().is_some_and(|v| v.chars().count() > 256) {
                 return fail(field, "is longer than 256 characters");
             }
         }
-        if self.context.url.len() > 2048 {
+        if self.context.url.chars().count() > 2048 {
             return fail("context.url", "is longer than 2048 characters");
         }
         if self.survey_version == Some(0) {
@@ -348,11 +348,15 @@ pub fn is_uuid(text: &str) -> bool {
 fn is_timestamp(text: &str) -> bool {
     let b = text.as_bytes();
     let digits = |range: core::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());
+    let number = |range: core::ops::Range<usize>| {
+        range
+            .into_iter()
+            .fold(0u32, |n, i| n * 10 + u32::from(b[i] - b'0'))
+    };
     // Whole seconds (`…:05Z`, 20 bytes) or a fraction of 1 to 9 digits (`…:05.123Z`).
-    let fraction = b.len() == 20 || (b.len() >= 22 && b[19] == b'.' && digits(20..b.len() - 1));
-    b.len() >= 20
+    let shape = b.len() >= 20
         && b.len() <= 30
-        && fraction
+        && (b.len() == 20 || (b.len() >= 22 && b[19] == b'.' && digits(20..b.len() - 1)))
         && digits(0..4)
         && b[4] == b'-'
         && digits(5..7)
@@ -364,7 +368,27 @@ fn is_timestamp(text: &str) -> bool {
         && digits(14..16)
         && b[16] == b':'
         && digits(17..19)
-        && b[b.len() - 1] == b'Z'
+        && b[b.len() - 1] == b'Z';
+    // A day of the calendar and a time of the day: a database reads the day as a date.
+    // Year 1 on: PostgreSQL's calendar has no year 0.
+    shape
+        && number(0..4) > 0
+        && (1..=days_in_month(number(0..4), number(5..7))).contains(&number(8..10))
+        && number(11..13) < 24
+        && number(14..16) < 60
+        && number(17..19) < 60
+}
+
+/// Days in month `month` (1–12) of `year` (Gregorian); 0 for a month that is not one.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    }
 }
 
 /// Formats 16 random bytes as a UUID v4 (RFC 9562): version nibble 4, variant bits 10.
@@ -476,9 +500,31 @@ mod tests {
             ("2026-12-07T10:00:05.Z", false),
             ("2026-12-07T10:00:05xyzZ", false),
             ("2026-12-07T10:00:05.12aZ", false),
+            // A day of the calendar, a time of the day.
+            ("2026-13-07T10:00:05Z", false),
+            ("2026-02-29T10:00:05Z", false),
+            ("2028-02-29T10:00:05Z", true),
+            ("2100-02-29T10:00:05Z", false),
+            ("2000-02-29T10:00:05Z", true),
+            ("0000-01-01T00:00:00Z", false),
+            ("0001-01-01T00:00:00Z", true),
+            ("2026-04-31T10:00:05Z", false),
+            ("2026-12-07T24:00:05Z", false),
+            ("2026-12-07T10:60:05Z", false),
+            ("2026-12-07T10:00:60Z", false),
         ] {
             assert_eq!(is_timestamp(at), ok, "{at}");
         }
+    }
+
+    #[test]
+    fn lengths_are_in_characters_as_the_schema_counts_them() {
+        let mut r = promoter();
+        r.user.id = Some("é".repeat(256));
+        r.survey_id = "ü".repeat(128);
+        assert_eq!(r.validate(), Ok(()));
+        r.user.id = Some("é".repeat(257));
+        assert_eq!(r.validate().unwrap_err().field, "user.id");
     }
 
     #[test]

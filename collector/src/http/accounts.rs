@@ -241,7 +241,7 @@ fn field_text(
     field: &str,
 ) -> Result<Option<Option<String>>, ApiError> {
     let Some(value) = value else { return Ok(None) };
-    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    // Counted as given (the API document's `maxLength`), then trimmed.
     if let Some(v) = &value {
         if v.chars().count() > MAX_FIELD {
             return Err(ApiError::bad(
@@ -250,7 +250,9 @@ fn field_text(
             ));
         }
     }
-    Ok(Some(value))
+    Ok(Some(
+        value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()),
+    ))
 }
 
 /// An amount as exact cents: 0 or more, finite, below what cents can count.
