@@ -11,7 +11,11 @@ use crate::bench::{scratch, spawn_collector, start_postgres};
 use crate::seed::Api;
 
 /// The tools, pinned: a new release of either changes what is checked, on purpose only.
-const TOOLS: [&str; 2] = ["schemathesis==4.32.5", "openapi-spec-validator==0.9.0"];
+const TOOLS: [&str; 3] = [
+    "schemathesis==4.32.5",
+    "hypothesis==6.170.29",
+    "openapi-spec-validator==0.9.0",
+];
 
 /// The admin token of the fuzzed collector.
 const TOKEN: &str = "contract-admin-token-0123456789";
