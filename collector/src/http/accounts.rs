@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsMember, AsViewer};
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Changing, Reading, Refusal};
 use super::query::{Read, ReadQuery, MAX_PAGE};
 use super::responses::csv_download;
 use super::{body, Shared};
@@ -68,8 +68,7 @@ fn account_query(read: &Read, default_limit: i64) -> Result<(Filter, AccountQuer
     responses(
         (status = 200, description = "The accounts, a page at a time (`Link` names the next), or all as CSV", content((Vec<Object> = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn list(
@@ -186,9 +185,8 @@ async fn row(state: &Shared, read: &Read, id: &str) -> Result<report::Account, A
     responses(
         (status = 200, description = "The account's figures and record", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn one(
@@ -337,10 +335,8 @@ impl Change {
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "The account's row, with the record as it is now", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn change(
@@ -376,8 +372,7 @@ async fn change(
     responses(
         (status = 200, description = "Its people", body = Vec<Object>),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn people(
@@ -417,9 +412,7 @@ struct ImportQuery {
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "What was created, updated and refused, with each refusal's line", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn import_csv(
@@ -477,8 +470,7 @@ pub(super) async fn import_file(
     responses(
         (status = 200, description = "The revenue by segment: kept, at risk, upsell", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn revenue(

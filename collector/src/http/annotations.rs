@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Changing, Reading, Refusal};
 use super::{body, Shared};
 use crate::model::{Annotation, Bound};
 use crate::store::{AnnotationChange, AnnotationFilter};
@@ -156,9 +156,7 @@ impl Body {
         (status = 413, description = "The body is larger than the limit"),
         (status = 201, description = "The annotation", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn add(
@@ -196,10 +194,8 @@ fn number(id: &str) -> Result<i64, ApiError> {
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "The annotation as it is now", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn change(
@@ -234,10 +230,8 @@ async fn change(
     security(("token" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn delete(
@@ -282,8 +276,7 @@ struct ListQuery {
     responses(
         (status = 200, description = "The annotations", body = Vec<Object>),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn list(

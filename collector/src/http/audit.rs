@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use super::auth::AsAdmin;
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Changing, Refusal};
 use super::query::next_link;
 use super::responses::csv_download;
 use super::Shared;
@@ -128,9 +128,7 @@ struct TrailQuery {
     responses(
         (status = 200, description = "The changes, newest first: when, who, what, to what", content((Vec<Object> = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn trail(State(state): State<Shared>, _: AsAdmin, uri: Uri) -> Result<Response, ApiError> {

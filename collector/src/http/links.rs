@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsMember};
 use super::error::ApiError;
-use super::openapi::{Refusal, WidgetResponse};
+use super::openapi::{Changing, Refusal, WidgetResponse};
 use super::responses::csv_download;
 use super::{body, ingest, AppState, ClientIp, Shared};
 use crate::link::{self, Link, Refused};
@@ -163,9 +163,7 @@ fn sign(state: &AppState, mut link: Link, days: u32, by: &str) -> (String, Strin
         (status = 413, description = "The body is larger than the limit"),
         (status = 201, description = "The link, when it expires, and its email block", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn create(
@@ -222,9 +220,7 @@ async fn create(
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "email, user id, account id and link per person", body = String, content_type = "text/csv"),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn bulk(
@@ -471,10 +467,8 @@ async fn email(
     security(("token" = [])),
     responses(
         (status = 200, description = "Where it was sent, and the digest", body = Object),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 409, description = "It exists already, or cannot be done now", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn digest_now(

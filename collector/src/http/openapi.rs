@@ -79,6 +79,34 @@ pub(super) struct Refusal {
     field: Option<String>,
 }
 
+/// The answers of a route behind a token when the token is missing or unknown, or the
+/// database does not answer: in every such route's document, written once.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(super) enum Reading {
+    /// No token, or an unknown one.
+    #[response(status = 401)]
+    Unauthorized(Refusal),
+    /// The database did not answer.
+    #[response(status = 503)]
+    Unavailable(Refusal),
+}
+
+/// [`Reading`]'s answers, and the one of a token whose role is too little.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(super) enum Changing {
+    /// No token, or an unknown one.
+    #[response(status = 401)]
+    Unauthorized(Refusal),
+    /// The token's role is too little for this.
+    #[response(status = 403)]
+    Forbidden(Refusal),
+    /// The database did not answer.
+    #[response(status = 503)]
+    Unavailable(Refusal),
+}
+
 /// The widget's response (`schema/response.v1.json`): its schema is put in whole once the
 /// document is built (see [`document`]); here it is only its name.
 pub(super) struct WidgetResponse;

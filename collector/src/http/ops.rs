@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::AsViewer;
-use super::openapi::Refusal;
+use super::openapi::Reading;
 use super::{AppState, Shared};
 
 /// The health and metrics routes of the main address.
@@ -124,8 +124,7 @@ async fn metrics_open(State(state): State<Shared>) -> Response {
     security(("token" = [])),
     responses(
         (status = 200, description = "The OpenMetrics text format", body = String, content_type = "application/openmetrics-text"),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn metrics_with_token(State(state): State<Shared>, _: AsViewer) -> Response {

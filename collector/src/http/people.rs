@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::audit::Audited;
 use super::auth::AsAdmin;
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Changing, Refusal};
 use super::Shared;
 use crate::store::Who;
 
@@ -87,9 +87,7 @@ fn who(uri: &Uri) -> Result<Who, ApiError> {
     responses(
         (status = 200, description = "Everything held about them: responses, follow-ups and notes, links, accounts", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn export(
@@ -119,9 +117,7 @@ async fn export(
     responses(
         (status = 200, description = "What was erased: the counts of responses, notes, links, forwards and notices", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn erase(

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Changing, Reading, Refusal};
 use super::query::{bound, limit, next_link, Read, ReadQuery};
 use super::responses::csv_download;
 use super::{body, Shared};
@@ -82,11 +82,9 @@ fn text(value: Option<String>, field: &str, max: usize) -> Result<Option<String>
         (status = 413, description = "The body is larger than the limit"),
         (status = 201, description = "The referral", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
         (status = 409, description = "A referral is for a promoter's or a passive's answer", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn add(
@@ -155,11 +153,9 @@ struct Change {
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "The referral as it is now", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
         (status = 409, description = "Won without a value: give the deal's amount", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn change(
@@ -282,8 +278,7 @@ fn read_query<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, ApiError> 
     responses(
         (status = 200, description = "The referrals", content((Vec<Object> = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn list(
@@ -365,8 +360,7 @@ pub(super) fn rate(referrals: u64, people: u64) -> Option<f64> {
     responses(
         (status = 200, description = "The funnel per segment of the referrer: asked, clicked, referred, opportunities, won", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn summary(

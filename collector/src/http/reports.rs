@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::auth::AsViewer;
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Reading, Refusal};
 use super::query::{Read, ReadQuery};
 use super::Shared;
 use crate::model::{Choice, Filter, Format, Interval, Status, StatusFilter};
@@ -62,8 +62,7 @@ async fn summary_of(state: &Shared, read: &Read) -> Result<report::Summary, ApiE
     responses(
         (status = 200, description = "The NPS, its margin of error, the counts and the trend", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn summary(
@@ -85,8 +84,7 @@ async fn summary(
     responses(
         (status = 200, description = "The trend chart", body = String, content_type = "image/svg+xml"),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn trend(
@@ -161,8 +159,7 @@ struct CompareParams {
     responses(
         (status = 200, description = "Both periods' NPS and whether the change is real", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn compare(
@@ -206,8 +203,7 @@ async fn compare(
     responses(
         (status = 200, description = "The themes the comments share, each with what fixing it is worth", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn themes(
@@ -253,8 +249,7 @@ async fn themes(
     security(("token" = [])),
     responses(
         (status = 200, description = "Every enumerated parameter's allowed values, and the card's built-in texts", body = Object),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn choices(_: AsViewer) -> Json<serde_json::Value> {

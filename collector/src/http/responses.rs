@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsMember, AsViewer};
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Reading, Refusal};
 use super::query::{Read, ReadQuery};
 use super::{body, Shared};
 use crate::export;
@@ -60,8 +60,7 @@ pub(super) fn csv_download(name: &str, body: Body) -> HttpResponse {
         (status = 200, description = "Each response as the widget sent it, with its `follow_up`",
             content((Vec<Object> = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 pub(super) async fn list(
@@ -200,11 +199,10 @@ fn too_long(text: &str, field: &str) -> Result<(), ApiError> {
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "The follow-up as it is now", body = Object),
         (status = 400, description = "A field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
         (status = 403, description = "A viewer's token", body = Refusal),
         (status = 404, description = "No response with this id", body = Refusal),
         (status = 409, description = "A referral is for a promoter's or a passive's answer", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn set_follow_up(
@@ -256,10 +254,9 @@ async fn set_follow_up(
         (status = 413, description = "The body is larger than the limit"),
         (status = 201, description = "The note", body = Object),
         (status = 400, description = "A field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
         (status = 403, description = "A viewer's token", body = Refusal),
         (status = 404, description = "No response with this id", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn add_note(

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsViewer};
 use super::error::ApiError;
-use super::openapi::{Refusal, WidgetResponse};
+use super::openapi::{Changing, Reading, Refusal, WidgetResponse};
 use super::{body, Shared};
 use crate::model::given_choice;
 use crate::store::{StoreError, Survey, SurveyChange};
@@ -99,8 +99,7 @@ fn refused(e: StoreError) -> ApiError {
     security(("token" = [])),
     responses(
         (status = 200, description = "Every survey's current version", body = Vec<Object>),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn list(State(state): State<Shared>, _: AsViewer) -> Result<HttpResponse, ApiError> {
@@ -117,9 +116,8 @@ async fn list(State(state): State<Shared>, _: AsViewer) -> Result<HttpResponse, 
     security(("token" = [])),
     responses(
         (status = 200, description = "The survey, its version as the `ETag`", body = Object),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn one(
@@ -145,9 +143,8 @@ async fn one(
     security(("token" = [])),
     responses(
         (status = 200, description = "Every version saved, newest first", body = Vec<Object>),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn versions(
@@ -201,10 +198,8 @@ fn check(definition: &Value) -> Result<(), ApiError> {
         (status = 413, description = "The body is larger than the limit"),
         (status = 201, description = "The survey, at version 1", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 409, description = "It exists already, or cannot be done now", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn create(
@@ -285,11 +280,9 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         (status = 413, description = "The body is larger than the limit"),
         (status = 200, description = "The survey at its new version", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
         (status = 412, description = "Changed since the version `If-Match` names", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn change(

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AsAdmin, AsViewer};
 use super::error::ApiError;
-use super::openapi::Refusal;
+use super::openapi::{Changing, Reading, Refusal};
 use super::{body, Shared};
 use crate::model::{choice, Choice};
 use crate::store::StoreError;
@@ -39,8 +39,7 @@ pub(super) fn router() -> OpenApiRouter<Shared> {
     security(("token" = [])),
     responses(
         (status = 200, description = "The CRM sync: its backlog, refused items, last success and error", body = Object),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn crm_sync(State(state): State<Shared>, _: AsViewer) -> Result<HttpResponse, ApiError> {
@@ -59,8 +58,7 @@ async fn crm_sync(State(state): State<Shared>, _: AsViewer) -> Result<HttpRespon
     security(("token" = [])),
     responses(
         (status = 200, description = "The caller, and every teammate's name and role", body = Object),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Reading,
     )
 )]
 async fn members(
@@ -86,9 +84,7 @@ async fn members(
     security(("token" = [])),
     responses(
         (status = 200, description = "Each token's name, role, made and last used (never the token)", body = Vec<Object>),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn list(State(state): State<Shared>, _: AsAdmin) -> Result<HttpResponse, ApiError> {
@@ -119,10 +115,8 @@ struct NewToken {
         (status = 413, description = "The body is larger than the limit"),
         (status = 201, description = "The name, the role and the token", body = Object),
         (status = 400, description = "A parameter or field is wrong; `field` names it", body = Refusal),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 409, description = "It exists already, or cannot be done now", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn create(
@@ -158,10 +152,8 @@ async fn create(
     security(("token" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No token, or an unknown one", body = Refusal),
-        (status = 403, description = "The token's role is too little for this", body = Refusal),
         (status = 404, description = "Not found", body = Refusal),
-        (status = 503, description = "The database did not answer", body = Refusal),
+        Changing,
     )
 )]
 async fn revoke(
